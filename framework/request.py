@@ -1,0 +1,174 @@
+"""The request object handed to every handler.
+
+``Request`` is Flask's request class with Backendpy's attributes added, so the whole
+``flask.Request`` API stays reachable on the same object. In extension mode the host's own
+request class is kept and extended with the same mixin.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from flask import Request as _FlaskRequest
+from flask import current_app
+from werkzeug.datastructures import MultiDict
+
+from . import _async
+
+if TYPE_CHECKING:
+    from .extension import Framework
+
+__all__ = ["Request", "RequestMixin", "Body"]
+
+
+def _listify(pairs: MultiDict) -> dict[str, Any]:
+    """A plain dict from a MultiDict: a key ending in ``[]`` keeps every value as a list,
+    any other key its first value."""
+    result: dict[str, Any] = {}
+    for key in pairs.keys():
+        if key.endswith("[]"):
+            result[key[:-2]] = pairs.getlist(key)
+        else:
+            result[key] = pairs.get(key)
+    return result
+
+
+class Body:
+    """The request body in Backendpy's four shapes, each parsed on first access.
+
+    ``json`` is the decoded JSON document (None when the body is not JSON); ``form`` the
+    url-encoded or multipart fields; ``files`` the uploads (``werkzeug`` FileStorage
+    objects, a list for a key ending in ``[]``); ``content`` the raw bytes. Malformed
+    input raises the 1002 error envelope, never a server error.
+    """
+
+    __slots__ = ("_request", "_json", "_form", "_files")
+    _UNSET: Any = object()
+
+    def __init__(self, request: _FlaskRequest) -> None:
+        self._request = request
+        self._json = self._form = self._files = self._UNSET
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in ("json", "form", "files", "content"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    @property
+    def content(self) -> bytes:
+        return self._request.get_data(cache=True)
+
+    @property
+    def json(self) -> Any:
+        if self._json is self._UNSET:
+            self._json = None
+            if self._request.is_json:
+                raw = self._request.get_data(cache=True)
+                if raw:
+                    try:
+                        self._json = json.loads(raw)
+                    except (ValueError, RecursionError):
+                        from .error import Error
+
+                        raise Error(1002, data={"body": ["Malformed JSON"]}) from None
+        return self._json
+
+    @property
+    def form(self) -> dict[str, Any]:
+        if self._form is self._UNSET:
+            self._form = _listify(self._parsed_form())
+        return self._form
+
+    @property
+    def files(self) -> dict[str, Any]:
+        if self._files is self._UNSET:
+            self._parsed_form()
+            self._files = _listify(self._request.files)
+        return self._files
+
+    def _parsed_form(self) -> MultiDict:
+        request = self._request
+        mimetype = request.mimetype
+        if mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
+            from .error import Error
+
+            raise Error(1002, data={"body": ["Multipart body without a boundary"]})
+        try:
+            return request.form
+        except ValueError:
+            from .error import Error
+
+            raise Error(1002, data={"body": ["Malformed form body"]}) from None
+
+
+class RequestMixin:
+    """Backendpy's request attributes, on top of any ``flask.Request`` class."""
+
+    #: The route's data handler class, set by the dispatcher before the handler runs.
+    data_handler: Any = None
+
+    @property
+    def app(self) -> Framework:
+        """The project: the ``Framework`` extension of the current Flask app."""
+        return current_app.extensions["framework"]
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """A dict that lives as long as this request (middlewares fill it)."""
+        try:
+            return self.__dict__["_fw_context"]
+        except KeyError:
+            return self.__dict__.setdefault("_fw_context", {})
+
+    @property
+    def url_vars(self) -> dict[str, str]:
+        """The URL variables as strings (Backendpy semantics; data handlers convert)."""
+        return self.view_args or {}  # type: ignore[attr-defined]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The query string: first value per key, a list for a key ending in ``[]``."""
+        try:
+            return self.__dict__["_fw_params"]
+        except KeyError:
+            return self.__dict__.setdefault("_fw_params", _listify(self.args))  # type: ignore[attr-defined]
+
+    @property
+    def body(self) -> Body:
+        try:
+            return self.__dict__["_fw_body"]
+        except KeyError:
+            return self.__dict__.setdefault("_fw_body", Body(self))  # type: ignore[arg-type]
+
+    @property
+    def client(self) -> tuple[str | None, int | None]:
+        """The peer's address and port."""
+        environ = self.environ  # type: ignore[attr-defined]
+        port = environ.get("REMOTE_PORT")
+        return environ.get("REMOTE_ADDR"), int(port) if port else None
+
+    def get_cleaned_data(self) -> Any:
+        """The route's data handler output: the validated and filtered dict.
+
+        Awaited in an ``async def`` handler, called plainly in a ``def`` handler. Invalid
+        input raises the 400 envelope with code 1002 and a per-field ``data`` map.
+        """
+        handler = self.data_handler
+        if _async.in_async_context():
+            if handler is None:
+                return _async.acall(dict)
+            return handler.aclean(self)
+        if handler is None:
+            return {}
+        return handler.clean(self)
+
+
+class Request(RequestMixin, _FlaskRequest):
+    """Flask's request with Backendpy's attributes."""
