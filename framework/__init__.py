@@ -1,0 +1,8 @@
+"""A Backendpy-style framework on Flask: apps, routes, data handlers, hooks, middlewares."""
+
+from .config import ImproperlyConfigured as ImproperlyConfigured
+from .extension import Framework as Framework
+from .factory import create_app as create_app
+from .project import Backendpy as Backendpy
+
+__version__ = "0.1.0"

@@ -104,7 +104,7 @@ class Error(ExceptionResponse):
         if data is not None:
             body["data"] = data
         self.code = error.code
-        self.data = data
+        self.error_data = data
         super().__init__(body, status=error.status, headers=headers)
 
     def __str__(self) -> str:

@@ -1,0 +1,6 @@
+from framework.app import App
+
+from .handlers import routes
+from .hooks import hooks
+
+app = App(routes=[routes], hooks=[hooks], template_dirs=["templates"])

@@ -1,0 +1,168 @@
+"""Reading the project's configuration.
+
+The configuration is INI, as in Backendpy: sections of ``key = value`` where a value
+written over several lines is a list. ``config.ini`` (or ``config.<env>.ini`` when an
+environment is chosen) is read from the project folder, then ``FRAMEWORK__SECTION__KEY``
+environment variables override it, then the mapping passed in code. The result is a dict
+of dicts, read once at start-up.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import stat
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["ImproperlyConfigured", "load_config", "parse_value", "as_list", "as_bool",
+           "ENV_VAR", "ENV_PREFIX"]
+
+#: Chooses ``config.<env>.ini`` (Backendpy's ``BACKENDPY_ENV`` is honoured too).
+ENV_VAR = "FRAMEWORK_ENV"
+#: ``FRAMEWORK__DATABASE__URI=...`` overrides ``[database] uri``.
+ENV_PREFIX = "FRAMEWORK__"
+
+Config = dict[str, dict[str, Any]]
+
+DEFAULTS: Config = {
+    "networking": {"allowed_hosts": ["*"], "stream_size": 32768, "trusted_proxies": 0},
+    "environment": {},
+    "apps": {"active": []},
+    "middlewares": {"active": []},
+    "logging": {"level": "INFO"},
+    "flask": {},
+}
+
+
+class ImproperlyConfigured(Exception):
+    """The project cannot start: the message names the setting or file at fault."""
+
+
+def parse_value(raw: str) -> str | list[str]:
+    """An INI value: a multi-line value is a list of its non-empty lines."""
+    if "\n" in raw:
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+    return raw.strip()
+
+
+def as_list(value: Any) -> list[str]:
+    """A list setting: a list stays, a blank value is empty, one line is one item."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    value = str(value).strip()
+    return [value] if value else []
+
+
+def as_bool(value: Any) -> bool:
+    """A boolean setting written as true/false, yes/no, on/off or 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def config_path(root_path: str, env: str | None) -> str:
+    name = f"config.{env}.ini" if env else "config.ini"
+    return os.path.join(root_path, name)
+
+
+def read_ini(path: str) -> Config:
+    """The sections of one INI file, values parsed with ``parse_value``."""
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        raise ImproperlyConfigured(f"configuration file not found: {path}") from None
+    except configparser.Error as exc:
+        raise ImproperlyConfigured(f"configuration file {path} is not valid INI: {exc}") from None
+    _warn_if_world_readable(path)
+    return {section: {key: parse_value(value) for key, value in parser.items(section)}
+            for section in parser.sections()}
+
+
+def _warn_if_world_readable(path: str) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if mode & stat.S_IROTH:
+        logging.getLogger("framework").warning(
+            "%s is readable by every user; it may hold secrets (chmod 600 it)", path)
+
+
+def env_overrides(environ: Mapping[str, str]) -> Config:
+    """``FRAMEWORK__SECTION__KEY`` variables as a configuration mapping."""
+    result: Config = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].split("__", 1)
+        if len(parts) != 2 or not all(parts):
+            continue
+        result.setdefault(parts[0].lower(), {})[parts[1].lower()] = parse_value(value)
+    return result
+
+
+def merge(*layers: Mapping[str, Mapping[str, Any]] | None) -> Config:
+    """Later layers win, key by key within each section."""
+    result: Config = {}
+    for layer in layers:
+        for section, values in (layer or {}).items():
+            if not isinstance(values, Mapping):
+                raise ImproperlyConfigured(
+                    f"configuration section [{section}] must be a mapping, got {values!r}")
+            result.setdefault(str(section).lower(), {}).update(
+                {str(k).lower(): v for k, v in values.items()})
+    return result
+
+
+def load_config(
+    root_path: str | None = None,
+    *,
+    env: str | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    require_file: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Read the whole configuration: defaults, INI file, environment, then ``config``.
+
+    ``require_file=False`` (extension mode without a folder) skips the file.
+    """
+    environ = os.environ if environ is None else environ
+    env = env if env is not None else (environ.get(ENV_VAR) or environ.get("BACKENDPY_ENV"))
+    file_layer: Config = {}
+    if root_path is not None and require_file:
+        file_layer = read_ini(config_path(root_path, env))
+    elif env and root_path is None and require_file:
+        raise ImproperlyConfigured(f"environment {env!r} chosen but no project folder given")
+    return merge(DEFAULTS, file_layer, env_overrides(environ), config)
+
+
+def flask_settings(section: Mapping[str, Any]) -> dict[str, Any]:
+    """``[flask]`` keys upper-cased, with numbers and booleans turned into Python values
+    (the secret key always stays a string)."""
+    result: dict[str, Any] = {}
+    for key, value in section.items():
+        name = key.upper()
+        if isinstance(value, str) and name != "SECRET_KEY":
+            lowered = value.lower()
+            if lowered in ("true", "false", "yes", "no", "on", "off"):
+                value = as_bool(value)
+            elif lowered in ("none", "null"):
+                value = None
+            else:
+                try:
+                    value = int(value)
+                except ValueError:
+                    pass
+        result[name] = value
+    return result

@@ -1,0 +1,90 @@
+"""The per-request path of framework routes.
+
+A request crosses each layer once: request middlewares -> handler middlewares -> handler
+(sync, or async on the thread's loop) -> response middlewares. The chains are built once
+at start-up (``MiddlewareChains``); each route's view is built once at registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask.globals import _cv_request
+
+from . import _async
+from .error import Error
+from .router import Route
+
+if TYPE_CHECKING:
+    from .extension import Framework
+
+__all__ = ["MiddlewareChains", "make_view"]
+
+
+class MiddlewareChains:
+    """The active middlewares' methods, one list per request-path layer."""
+
+    def __init__(self, middlewares: list[Any]) -> None:
+        self.request = [m.process_request for m in middlewares if _has(m, "process_request")]
+        self.handler = [m.process_handler for m in middlewares if _has(m, "process_handler")]
+        self.response = [m.process_response for m in middlewares if _has(m, "process_response")]
+        #: True when a request-path method is async: run the whole path as one coroutine.
+        self.any_async = any(_async.is_async_callable(f) for f in self.request + self.handler)
+
+    def apply_response(self, request: Any, response: Any) -> Any:
+        for process in self.response:
+            response = _async.call(process, request, response)
+        return response
+
+
+def _has(middleware: Any, name: str) -> bool:
+    return callable(getattr(middleware, name, None))
+
+
+def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
+    """The Flask view function for ``route``."""
+    handler = route.handler
+    data_handler = route.data_handler
+    chains = fw.chains
+    run_async = chains.any_async or _async.is_async_callable(handler)
+    only_ssl = route.only_ssl
+    request_chain, handler_chain = chains.request, chains.handler
+
+    def sync_path(request: Any) -> Any:
+        for process in request_chain:
+            request, response = _async.call(process, request)
+            if response is not None:
+                return response
+        current = handler
+        for process in handler_chain:
+            current = _async.call(process, request, current)
+        result = current(request)
+        if _async.is_awaitable(result):
+            return _async.run(result)
+        return result
+
+    async def async_path(request: Any) -> Any:
+        for process in request_chain:
+            request, response = await _async.acall(process, request)
+            if response is not None:
+                return response
+        current = handler
+        for process in handler_chain:
+            current = await _async.acall(process, request, current)
+        return await _async.acall(current, request)
+
+    def view(**_url_vars: str) -> Any:
+        request = _cv_request.get().request
+        if only_ssl and not request.is_secure:
+            raise Error(1007, data={"message": "This route is served over HTTPS only"})
+        request.data_handler = data_handler
+        if run_async:
+            return _async.run(async_path(request))
+        return sync_path(request)
+
+    view.__name__ = getattr(handler, "__name__", "view")
+    view.__doc__ = getattr(handler, "__doc__", None)
+    view.__wrapped__ = handler  # type: ignore[attr-defined]
+    view.route = route  # type: ignore[attr-defined]
+    return view

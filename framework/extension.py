@@ -1,0 +1,413 @@
+"""The ``Framework`` extension: the project object of a Flask application.
+
+It reads the configuration, installs the active apps as blueprints, resolves the
+middlewares, registers the error envelope and the request lifecycle, and fires the
+events. Everything is set up once in ``init_app``; per-app state lives on this object,
+reachable as ``app.extensions["framework"]`` and ``request.app``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import signal as _signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from flask import Blueprint, Flask, current_app, has_request_context, request
+from flask.globals import _cv_request
+from werkzeug.exceptions import HTTPException
+
+from . import _async, signals
+from .app import App
+from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
+from .dispatch import MiddlewareChains, make_view
+from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
+from .exception import ExceptionResponse
+from .logging import get_logger, set_level
+from .request import Request, RequestMixin
+from .router import CONVERTERS, to_rule
+
+__all__ = ["Framework", "InstalledApp"]
+
+LOGGER = get_logger("framework")
+
+
+@dataclass
+class InstalledApp:
+    """An active app as installed in one project."""
+
+    package: str
+    app: App
+    blueprint: Blueprint
+    path: str
+    template_dirs: list[str] = field(default_factory=list)
+
+
+class HookReceiver:
+    """Connects a hook function to a signal: keyword arguments in, failures logged."""
+
+    __slots__ = ("fw", "event", "func", "is_async")
+
+    def __init__(self, fw: Framework, event: str, func: Callable[..., Any]) -> None:
+        self.fw, self.event, self.func = fw, event, func
+        self.is_async = _async.is_async_callable(func)
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        try:
+            _async.call(self.func, **kwargs)
+        except Exception:
+            self._failed()
+
+    async def acall(self, kwargs: dict[str, Any]) -> None:
+        try:
+            await _async.acall(self.func, **kwargs)
+        except Exception:
+            self._failed()
+
+    def _failed(self) -> None:
+        name = getattr(self.func, "__qualname__", repr(self.func))
+        if self.event == "startup":
+            raise
+        LOGGER.exception("hook %s for event %r failed", name, self.event)
+
+
+class Framework:
+    """The project: configuration, apps, middlewares, events.
+
+    ``Framework(app, config=...)`` or ``Framework(config=...).init_app(app)`` adds the
+    framework to an existing Flask app; ``create_app()`` builds a Flask app owned by it.
+    ``config`` has the INI file's shape (``{'apps': {'active': [...]}}``); ``root_path``
+    names a folder holding ``config.ini`` instead; without either, the host's
+    ``app.config['FRAMEWORK']`` mapping is read.
+    """
+
+    #: The request class installed on owned apps (a host's class is extended instead).
+    request_class = Request
+
+    def __init__(self, app: Flask | None = None, *, root_path: str | None = None,
+                 env: str | None = None, config: Mapping[str, Mapping[str, Any]] | None = None,
+                 owns_app: bool = False) -> None:
+        self.root_path = root_path
+        self.env = env
+        self._config_arg = config
+        self.owns_app = owns_app
+        self.config: Config = {}
+        #: Lives as long as the process (Backendpy's ``bp.context``).
+        self.context: dict[str, Any] = {}
+        self.app: Flask | None = None
+        self.apps: dict[str, InstalledApp] = {}
+        self.apps_by_blueprint: dict[str, InstalledApp] = {}
+        self.error_codes: dict[int, ErrorCode] = {e.code: e for e in BASE_ERRORS}
+        self._error_owner: dict[int, str] = {}
+        self.middlewares: list[Any] = []
+        self.chains = MiddlewareChains([])
+        self.media_path = ""
+        self._templates: dict[str | None, jinja2.Environment] = {}
+        self._lifecycle_lock = threading.Lock()
+        self._started_pid: int | None = None
+        self._stopped = False
+        if app is not None:
+            self.init_app(app)
+
+    # ------------------------------------------------------------------ set-up
+    def init_app(self, app: Flask) -> None:
+        """Install the framework on ``app``; raises ``ImproperlyConfigured`` on a bad setting."""
+        if self.app is not None:
+            raise RuntimeError("this Framework object is already bound to an application; "
+                               "create one Framework per Flask app")
+        if "framework" in app.extensions:
+            raise ImproperlyConfigured(f"the Flask app {app.name!r} already has a Framework")
+        self.app = app
+        overrides = self._config_arg
+        if overrides is None and self.root_path is None:
+            overrides = app.config.get("FRAMEWORK")
+        self.config = load_config(self.root_path, env=self.env, config=overrides,
+                                  require_file=self.root_path is not None)
+        app.extensions["framework"] = self
+        app.config.update(flask_settings(self.config.get("flask", {})))
+        try:
+            set_level(self.config["logging"].get("level", "INFO"))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"[logging] level: {exc}") from None
+        base = self.root_path or app.root_path
+        self.media_path = os.path.abspath(os.path.join(
+            base, self.config["environment"].get("media_path") or "media"))
+        self._install_request_class(app)
+        for _kind, (name, converter) in CONVERTERS.items():
+            if converter is not None:
+                app.url_map.converters[name] = converter
+        self.middlewares = [self._load_middleware(path)
+                            for path in as_list(self.config["middlewares"].get("active"))]
+        self.chains = MiddlewareChains(self.middlewares)
+        for package in as_list(self.config["apps"].get("active")):
+            self._install_app(app, package)
+        self._install_request_lifecycle(app)
+        self._install_proxy_fix(app)
+        for middleware in self.middlewares:
+            if callable(getattr(middleware, "process_application", None)):
+                app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
+
+    def _install_request_class(self, app: Flask) -> None:
+        if issubclass(app.request_class, RequestMixin):
+            return
+        if app.request_class is Flask.request_class:
+            app.request_class = self.request_class
+        else:
+            host = app.request_class
+            app.request_class = type(host.__name__, (RequestMixin, host), {})
+
+    def _install_proxy_fix(self, app: Flask) -> None:
+        raw = self.config["networking"].get("trusted_proxies") or 0
+        try:
+            count = int(raw)
+        except (TypeError, ValueError):
+            raise ImproperlyConfigured(
+                f"[networking] trusted_proxies must be a number of proxies, got {raw!r}") from None
+        if count > 0:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
+                                    x_host=count, x_port=count, x_prefix=count)
+
+    def _load_middleware(self, path: str) -> Any:
+        module_name, _, class_name = path.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except Exception as exc:
+            raise ImproperlyConfigured(
+                f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
+        try:
+            return cls() if isinstance(cls, type) else cls
+        except TypeError as exc:
+            raise ImproperlyConfigured(
+                f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
+
+    def _install_app(self, flask_app: Flask, package: str) -> None:
+        try:
+            module = importlib.import_module(f"{package}.main")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (package, f"{package}.main") and not package.startswith(f"{exc.name}."):
+                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
+            try:
+                module = importlib.import_module(package)
+            except Exception as inner:
+                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({inner})") from inner
+        except Exception as exc:
+            raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
+        app = getattr(module, "app", None)
+        if not isinstance(app, App):
+            raise ImproperlyConfigured(
+                f"[apps] active: module {module.__name__!r} has no 'app = App(...)'")
+        name = package.rpartition(".")[2]
+        if name in self.apps_by_blueprint or name in flask_app.blueprints:
+            other = self.apps_by_blueprint.get(name)
+            raise ImproperlyConfigured(
+                f"[apps] active: apps {other.package if other else name!r} and {package!r} "
+                f"both claim the blueprint name {name!r}")
+        path = os.path.dirname(os.path.abspath(importlib.import_module(package).__file__ or ""))
+        for model_module in app.models:
+            try:
+                importlib.import_module(model_module)
+            except Exception as exc:
+                raise ImproperlyConfigured(
+                    f"app {package!r}: models module {model_module!r} cannot be imported ({exc})") from exc
+        for error_list in app.errors:
+            for error in error_list:
+                self._register_error(package, error)
+        dirs = [os.path.join(path, d) for d in app.template_dirs]
+        blueprint = Blueprint(name, package, root_path=path)
+        endpoints: set[str] = set()
+        for route in app.routes:
+            endpoint = getattr(route.handler, "__name__", "handler")
+            base, n = endpoint, 2
+            while endpoint in endpoints:
+                endpoint, n = f"{base}_{n}", n + 1
+            endpoints.add(endpoint)
+            blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
+                                   view_func=make_view(self, route), methods=list(route.methods))
+        installed = InstalledApp(package, app, blueprint, path, dirs)
+        if not self.owns_app:
+            self._install_blueprint_handlers(blueprint)
+        flask_app.register_blueprint(blueprint)
+        self.apps[package] = installed
+        self.apps_by_blueprint[name] = installed
+        for hooks in app.hooks:
+            for event_name, func in hooks:
+                self.connect_hook(event_name, func)
+
+    def _register_error(self, package: str, error: ErrorCode) -> None:
+        if error.code < FRAMEWORK_CODE_LIMIT:
+            raise ImproperlyConfigured(
+                f"app {package!r}: error code {error.code} is in the framework's range "
+                f"(app codes start at {FRAMEWORK_CODE_LIMIT})")
+        owner = self._error_owner.get(error.code)
+        if owner is not None and owner != package:
+            raise ImproperlyConfigured(
+                f"error code {error.code} is claimed by both {owner!r} and {package!r}")
+        self._error_owner[error.code] = package
+        self.error_codes[error.code] = error
+
+    # --------------------------------------------------------- request lifecycle
+    def _install_request_lifecycle(self, app: Flask) -> None:
+        target: Any = app if self.owns_app else None
+        if target is not None:
+            self._install_blueprint_handlers(app)
+        allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
+        self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
+        scaffolds = [app] if self.owns_app else [i.blueprint for i in self.apps.values()]
+        for scaffold in scaffolds:
+            scaffold.before_request(self._before_request)
+            scaffold.after_request(self._after_request)
+
+    def _install_blueprint_handlers(self, scaffold: Any) -> None:
+        scaffold.register_error_handler(ExceptionResponse, _exception_response)
+        scaffold.register_error_handler(HTTPException, _http_error)
+        scaffold.register_error_handler(Exception, _server_error)
+
+    def _before_request(self) -> Any:
+        if self._started_pid != os.getpid():
+            self.startup()
+        req = _cv_request.get().request
+        allowed = self._allowed_hosts
+        if allowed is not None:
+            host = req.host.lower()
+            if host not in allowed and host.rpartition(":")[0] not in allowed:
+                return Error(1003)
+        if signals.request_start.receivers:
+            signals.request_start.send(self)
+        return None
+
+    def _after_request(self, response: Any) -> Any:
+        chains = self.chains
+        if chains.response:
+            response = chains.apply_response(_cv_request.get().request, response)
+        if signals.request_end.receivers:
+            response.call_on_close(self._request_ended)
+        return response
+
+    def _request_ended(self) -> None:
+        signals.request_end.send(self)
+
+    # ------------------------------------------------------------------ events
+    def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
+        """Run ``func`` (sync or async) with the event's arguments when ``event`` fires."""
+        signals.event(event).connect(HookReceiver(self, event, func), sender=self, weak=False)
+
+    def event(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator for a project-level hook (``@fw.event('startup')``)."""
+
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.connect_hook(name, func)
+            return func
+
+        return register
+
+    def execute_event(self, name: str, args: Mapping[str, Any] | None = None) -> Any:
+        """Fire ``name`` with ``args`` as keyword arguments; await it in async code."""
+        kwargs = dict(args or {})
+        if _async.in_async_context():
+            return self._aexecute(name, kwargs)
+        signals.event(name).send(self, **kwargs)
+        return None
+
+    async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
+        for receiver in signals.event(name).receivers_for(self):
+            if isinstance(receiver, HookReceiver):
+                await receiver.acall(kwargs)
+            else:
+                await _async.acall(receiver, self, **kwargs)
+
+    def startup(self) -> None:
+        """Fire ``startup`` once in this process (a failing hook raises)."""
+        pid = os.getpid()
+        if self._started_pid == pid:
+            return
+        with self._lifecycle_lock:
+            if self._started_pid == pid:
+                return
+            self._stopped = False
+            signals.startup.send(self)
+            self._started_pid = pid
+        atexit.register(self.shutdown)
+        _exit_on_sigterm()
+
+    def shutdown(self) -> None:
+        """Fire ``shutdown`` once, if ``startup`` fired in this process."""
+        with self._lifecycle_lock:
+            if self._started_pid != os.getpid() or self._stopped:
+                return
+            self._stopped = True
+        signals.shutdown.send(self)
+
+    @staticmethod
+    def get_current_request() -> Any:
+        """The current request object, or None outside a request (a session scope key)."""
+        return request._get_current_object() if has_request_context() else None
+
+    # --------------------------------------------------------------- templates
+    def blueprint_for_module(self, module: str) -> str | None:
+        """The blueprint name of the app whose package holds ``module``."""
+        for installed in self.apps.values():
+            if module == installed.package or module.startswith(installed.package + "."):
+                return installed.blueprint.name
+        return None
+
+    def template_environment(self, blueprint: str | None) -> jinja2.Environment:
+        """A Jinja environment searching ``blueprint``'s folders first (cached)."""
+        env = self._templates.get(blueprint)
+        if env is None:
+            first = self.apps_by_blueprint.get(blueprint) if blueprint else None
+            ordered = ([first] if first else []) + [i for i in self.apps.values() if i is not first]
+            loaders: list[jinja2.BaseLoader] = [
+                jinja2.FileSystemLoader(i.template_dirs) for i in ordered if i.template_dirs]
+            app = self.app or current_app
+            if app.jinja_loader is not None:
+                loaders.append(app.jinja_loader)
+            env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
+            self._templates[blueprint] = env
+        return env
+
+
+_sigterm_installed = False
+
+
+def _exit_on_sigterm() -> None:
+    """Under the development server, turn SIGTERM into a normal exit so ``shutdown`` fires.
+
+    Servers that handle SIGTERM themselves (gunicorn, uvicorn) are left alone.
+    """
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    if _signal.getsignal(_signal.SIGTERM) is _signal.SIG_DFL:
+        _signal.signal(_signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(SystemExit(0)))
+    _sigterm_installed = True
+
+
+def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
+    return exc
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if exc.code is None or exc.code < 400:
+        return exc
+    code = HTTP_STATUS_CODES.get(exc.code, 1000 if exc.code >= 500 else 1010)
+    error = Error(code)
+    if code in (1000, 1010):
+        error.status_code = exc.code
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            error.headers[name] = value
+    return error
+
+
+def _server_error(exc: Exception) -> Any:
+    LOGGER.error("unhandled %s in %s %s", type(exc).__name__,
+                 request.method if has_request_context() else "-",
+                 request.path if has_request_context() else "-", exc_info=exc)
+    return Error(1000)

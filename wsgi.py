@@ -1,0 +1,8 @@
+"""The project's entry point: ``gunicorn wsgi:app``, ``uvicorn wsgi:asgi_app``,
+``flask --app wsgi ...``."""
+
+import os
+
+from framework import create_app
+
+app = create_app(os.path.dirname(os.path.abspath(__file__)))
