@@ -68,7 +68,7 @@ SETTINGS = settings(max_examples=150, deadline=None,
 
 
 def _client(data_class, asynchronous=False):
-    from conftest import build_app, echo_routes
+    from tests.data_handler.helpers import build_app, echo_routes
 
     return build_app(echo_routes(data_class, asynchronous=asynchronous)).test_client()
 
