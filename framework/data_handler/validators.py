@@ -329,10 +329,11 @@ class EmailAddress(Validator):
         local, domain = value.split("@")
         if len(local) > 64 or not _EMAIL_LOCAL_RE.fullmatch(local):
             return self.message
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except (UnicodeError, ValueError):
-            return self.message
+        if not domain.isascii():
+            try:
+                domain = domain.encode("idna").decode("ascii")
+            except (UnicodeError, ValueError):
+                return self.message
         labels = domain.split(".")
         if len(labels) < 2 or len(domain) > 253:
             return self.message
