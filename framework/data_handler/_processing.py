@@ -29,6 +29,13 @@ Chain = Generator[Awaitable[Any], Any, tuple[Any, bool]]
 
 _BLANK = (None, "", b"")
 
+#: Result types that cannot be awaitable: checked first, the general test is slow.
+_PLAIN_TYPES = frozenset({str, int, float, bool, bytes, list, dict, tuple, type(None)})
+
+
+def _awaitable(value: Any) -> bool:
+    return type(value) not in _PLAIN_TYPES and _async.is_awaitable(value)
+
 
 def compile_steps(processors: Iterable[Any] | None) -> tuple[Step, ...]:
     """Classify ``processors`` once: validators, filters, nested iterables (applied to each
@@ -77,7 +84,7 @@ def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
     first error ends the chain. Filters skip None. A nested chain applies to each item of
     a list; a value that is neither a list nor blank is an error there.
     """
-    is_awaitable = _async.is_awaitable
+    is_awaitable = _awaitable
     for kind, processor, nested in steps:
         if kind == VALIDATOR:
             error = processor(value, meta)
@@ -135,7 +142,7 @@ def run_chain_sync(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
         if kind == VALIDATOR:
             error = processor(value, meta)
             if error is not None:
-                if _async.is_awaitable(error):
+                if _awaitable(error):
                     error = _async.run(error)
                 if error is not None:
                     _add_error(errors, error)
@@ -145,7 +152,7 @@ def run_chain_sync(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
                 continue
             try:
                 value = processor(value)
-                if _async.is_awaitable(value):
+                if _awaitable(value):
                     value = _async.run(value)
             except FilterError as exc:
                 errors.append(exc.message)
@@ -167,7 +174,7 @@ def run_chain_sync(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
                 continue
             try:
                 result = processor(value)
-                if _async.is_awaitable(result):
+                if _awaitable(result):
                     result = _async.run(result)
             except ValidationError as exc:
                 _add_error(errors, exc.messages)
