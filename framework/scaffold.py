@@ -10,6 +10,7 @@ The same work is available to Python code as ``write_project`` and ``write_app``
 
 from __future__ import annotations
 
+import ast
 import keyword
 import os
 import re
@@ -36,7 +37,6 @@ FIRST_APP_CODE = 1100
 PRIVATE_FILES = frozenset({"config.ini"})
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ERROR_CODE = re.compile(r"ErrorCode\(\s*(\d+)")
 #: Top-level modules an app package must not shadow when it sits on ``sys.path`` itself.
 _RESERVED_APP_NAMES = frozenset({"framework", "flask", "werkzeug", "jinja2", "click",
                                  "sqlalchemy", "flask_sqlalchemy", "marshmallow", "gunicorn",
@@ -134,6 +134,7 @@ def _write_tree(target: Path, files: Mapping[str, str]) -> None:
             f"or remove it)") from None
     except OSError as exc:
         raise ScaffoldError(f"cannot create {target}: {exc.strerror}") from None
+    path = target
     try:
         for relative, text in files.items():
             path = target / relative
@@ -142,6 +143,10 @@ def _write_tree(target: Path, files: Mapping[str, str]) -> None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             with open(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}; "
+                            f"nothing was left behind") from None
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -155,14 +160,45 @@ def write_project(parent: str | os.PathLike[str], name: str, *, full: bool = Fal
     return target
 
 
-def _used_error_codes(folder: Path) -> set[int]:
-    """Error codes declared by the apps beside a new one (``<app>/errors.py``)."""
+def _declared_codes(source: str) -> set[int]:
+    """The numbers passed to ``ErrorCode(...)`` in ``source``, literal or via a module constant."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    constants: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, int):
+            constants.update((t.id, node.value.value) for t in node.targets if isinstance(t, ast.Name))
     codes: set[int] = set()
-    for errors_file in folder.glob("*/errors.py"):
-        try:
-            codes.update(int(c) for c in _ERROR_CODE.findall(errors_file.read_text("utf-8")))
-        except (OSError, UnicodeDecodeError):
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
             continue
+        func = node.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) != "ErrorCode":
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, int):
+            codes.add(first.value)
+        elif isinstance(first, ast.Name) and first.id in constants:
+            codes.add(constants[first.id])
+    return codes
+
+
+def _used_error_codes(folder: Path) -> set[int]:
+    """Error codes declared by the app packages beside a new one."""
+    codes: set[int] = set()
+    for package in folder.iterdir():
+        if not (package / "__init__.py").is_file():
+            continue
+        for source in package.rglob("*.py"):
+            try:
+                text = source.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "ErrorCode" in text:
+                codes |= _declared_codes(text)
     return codes
 
 
