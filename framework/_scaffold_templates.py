@@ -299,7 +299,7 @@ APP_PACKAGE = __package__.rpartition(".")[0]
 
 @pytest.fixture
 def app(tmp_path):
-    (tmp_path / "config.ini").write_text("")
+    (tmp_path / "config.ini").touch(mode=0o600)
     return create_app(tmp_path, config={
         "apps": {"active": [APP_PACKAGE]},
         "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
@@ -535,7 +535,7 @@ APP_PACKAGE = __package__.rpartition(".")[0]
 
 @pytest.fixture
 def app(tmp_path):
-    (tmp_path / "config.ini").write_text("")
+    (tmp_path / "config.ini").touch(mode=0o600)
     app = create_app(tmp_path, config={
         "apps": {"active": [APP_PACKAGE]},
         "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
