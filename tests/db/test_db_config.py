@@ -42,7 +42,6 @@ def test_default_is_a_sqlite_file_in_the_instance_folder(tmp_path):
 
 @pytest.mark.parametrize("section, culprit", [
     ({"host": "h", "name": "n", "port": "five"}, "port"),
-    ({"host": "h"}, "name"),
     ({"uri": "not a url"}, "uri"),
 ])
 def test_bad_settings_stop_start_up_naming_the_key(tmp_path, section, culprit):
