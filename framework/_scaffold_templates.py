@@ -148,13 +148,17 @@ import os
 import pytest
 
 from framework import create_app
+from framework.db import db
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(ROOT, config={"database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+    app = create_app(ROOT, config={"database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -293,6 +297,7 @@ import logging
 import pytest
 
 from framework import create_app
+from framework.db import db
 
 APP_PACKAGE = __package__.rpartition(".")[0]
 
@@ -300,9 +305,12 @@ APP_PACKAGE = __package__.rpartition(".")[0]
 @pytest.fixture
 def app(tmp_path):
     (tmp_path / "config.ini").touch(mode=0o600)
-    return create_app(tmp_path, config={
+    app = create_app(tmp_path, config={
         "apps": {"active": [APP_PACKAGE]},
         "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -541,7 +549,9 @@ def app(tmp_path):
         "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
     with app.app_context():
         db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
