@@ -54,6 +54,9 @@ flask --app wsgi create-db        # creates the database and every table
 flask --app wsgi init-project     # runs each app's init_func (the blog's welcome post)
 ```
 
+On SQLite the tables are also created when the project starts; on PostgreSQL run
+`create-db` (or `flask --app wsgi db ...` migrations) first.
+
 Then `POST /blog/posts` with `{"title": "...", "body": "..."}`, `GET /blog/posts`,
 `GET /blog/posts/1` and the page `GET /blog/posts/page`.
 """

@@ -26,7 +26,7 @@ import click
 from . import _scaffold_templates as t
 
 __all__ = ["create_project", "create_app_command", "write_project", "write_app",
-           "ScaffoldError", "validate_name"]
+           "ScaffoldError", "validate_name", "package_path"]
 
 #: The app every project starts with, and the one ``--full`` adds.
 HELLO_APP = "hello"
@@ -167,10 +167,11 @@ def _declared_codes(source: str) -> set[int]:
     except SyntaxError:
         return set()
     constants: dict[str, int] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, int):
-            constants.update((t.id, node.value.value) for t in node.targets if isinstance(t, ast.Name))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) \
+                and isinstance(statement.value.value, int):
+            value = statement.value.value
+            constants.update((t.id, value) for t in statement.targets if isinstance(t, ast.Name))
     codes: set[int] = set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and node.args):
