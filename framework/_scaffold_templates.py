@@ -434,6 +434,7 @@ POSTS_PY = '''\
 """The $app app's posts: create (with a data handler), list, detail and an HTML page."""
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from framework.db import db
 from framework.error import Error
@@ -450,30 +451,36 @@ routes = Routes()
 
 @routes.post("$prefix/posts", data_handler=PostCreationData)
 def create_post(request):
+    """Store a post from validated JSON; a taken title is the app's own error."""
     data = request.get_cleaned_data()
-    if db.session.scalar(select(Post.id).where(Post.title == data["title"])) is not None:
-        raise Error(POST_EXISTS, data["title"])
     post = Post(title=data["title"], body=data.get("body") or "")
     db.session.add(post)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the title is unique: checked by the database, so races are safe
+        db.session.rollback()
+        raise Error(POST_EXISTS, data["title"]) from None
     request.app.execute_event("post_created", {"post_id": post.id, "title": post.title})
     return Success(post.to_dict(), status=Status.CREATED)
 
 
 @routes.get("$prefix/posts")
 def list_posts(request):
+    """Every post, oldest first."""
     posts = db.session.scalars(select(Post).order_by(Post.id))
     return Success([post.to_dict() for post in posts])
 
 
 @routes.get("$prefix/posts/page")
 def posts_page(request):
+    """The posts as an HTML page (templates/posts.html)."""
     posts = db.session.scalars(select(Post).order_by(Post.id)).all()
     return HTML(Template("posts.html").render({"posts": posts}))
 
 
 @routes.get("$prefix/posts/<id:int>")
 def post_detail(request):
+    """One post; the URL variable arrives as a string."""
     post_id = int(request.url_vars["id"])
     post = db.session.get(Post, post_id)
     if post is None:
