@@ -267,6 +267,7 @@ class _WsgiCall:
                     close()
                 except Exception:
                     log.exception("error closing the WSGI response")
+            self.environ["wsgi.input"].close()
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
