@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from asgi_harness import STEP, Conversation, call, http_scope, run_async
 from flask import Flask, Response, request, stream_with_context
 
 from framework import Framework
 from framework.asgi import AsgiAdapter, DEFAULT_THREADS, build_environ, to_asgi
+from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
 
 
 @pytest.fixture
