@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from framework.asgi import AsgiAdapter, to_asgi
 #: Streams waiting for the client to say it has the first part, by token.
 _gates: dict[str, threading.Event] = {}
 _gates_lock = threading.Lock()
+#: Tokens of endless streams whose iterable has been closed.
+_closed: set[str] = set()
 
 
 def _gate(token: str) -> threading.Event:
@@ -57,5 +60,24 @@ def create() -> AsgiAdapter:
     def release(token: str) -> Any:
         _gate(token).set()
         return {"released": token}
+
+    @app.get("/endless/<token>")
+    def endless(token: str) -> Any:
+        def body() -> Iterator[bytes]:
+            try:
+                while True:
+                    yield b"tick\n"
+                    time.sleep(0.01)
+            finally:
+                _closed.add(token)
+
+        return Response(body(), mimetype="text/plain")
+
+    @app.get("/closed/<token>")
+    def closed(token: str) -> Any:
+        deadline = time.monotonic() + 5
+        while token not in _closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return {"closed": token in _closed}
 
     return to_asgi(app, threads=4)

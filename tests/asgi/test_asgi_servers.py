@@ -97,7 +97,8 @@ def server(request: pytest.FixtureRequest,
         srv.wait_ready()
         yield srv
     finally:
-        srv.stop()
+        output = srv.stop()
+    assert "Traceback" not in output, output
 
 
 def test_lifespan_startup_fired_before_serving(server: Server) -> None:
@@ -154,6 +155,21 @@ def test_streamed_response_arrives_in_pieces(server: Server) -> None:
     assert head.startswith(b"HTTP/1.1 200")
     assert b"transfer-encoding: chunked" in head.lower()
     assert b"part1;" in body and b"part2;" in body and b"timeout" not in body
+
+
+def test_client_leaving_mid_stream_closes_the_iterable(server: Server) -> None:
+    token = uuid.uuid4().hex
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"GET /endless/{token} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+        received = b""
+        while received.count(b"tick") < 3:
+            data = sock.recv(65536)
+            assert data
+            received += data
+    # The socket is closed: the server stops the stream and closes the WSGI iterable.
+    status, body = server.get(f"/closed/{token}")
+    assert status == 200 and json.loads(body) == {"closed": True}
+    assert server.get("/hello-world")[0] == 200
 
 
 def test_shutdown_fires_on_stop(tmp_path: Path) -> None:
