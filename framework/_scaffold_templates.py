@@ -22,6 +22,7 @@ A project on `framework` (a Backendpy-style framework on Flask).
 
 ```
 gunicorn wsgi:app                 # http://127.0.0.1:8000/hello-world
+uvicorn wsgi:asgi_app             # the same project under an ASGI server (pip install uvicorn)
 flask --app wsgi run              # development server on port 5000
 ```
 
@@ -35,7 +36,8 @@ pytest
 
 - `config.ini`: the configuration (apps, database, logging...). Keep it private (`chmod 600`);
   `FRAMEWORK__<SECTION>__<KEY>` environment variables override its values.
-- `wsgi.py`: `app = create_app(<this folder>)`, served by gunicorn and the flask CLI.
+- `wsgi.py`: `app = create_app(<this folder>)` for gunicorn and the flask CLI, and
+  `asgi_app = to_asgi(app)` for uvicorn.
 - `gunicorn.conf.py`: workers and bind address (`GUNICORN_BIND`, `WEB_CONCURRENCY`).
 - `apps/`: the project's apps. Each is a package whose `main.py` defines `app = App(...)`;
   list it under `[apps] active` in `config.ini` to switch it on.
@@ -99,21 +101,24 @@ level = INFO
 """
 
 WSGI_PY = '''\
-"""The project's entry point: ``gunicorn wsgi:app``, ``flask --app wsgi ...``."""
+"""The project's entry point: ``gunicorn wsgi:app``, ``uvicorn wsgi:asgi_app``,
+``flask --app wsgi ...``."""
 
 import os
 
 from framework import create_app
+from framework.asgi import to_asgi
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
+asgi_app = to_asgi(app)
 '''
 
 GUNICORN_CONF_PY = '''\
 """gunicorn settings, read from the project folder by ``gunicorn wsgi:app``.
 
 The bind address and worker count come from the environment (GUNICORN_BIND,
-WEB_CONCURRENCY, GUNICORN_TIMEOUT); the worker hooks fire the framework's ``startup``
-and ``shutdown`` events once per worker process.
+WEB_CONCURRENCY, GUNICORN_TIMEOUT, GUNICORN_GRACEFUL_TIMEOUT, GUNICORN_ACCESSLOG); the
+worker hooks fire the framework's ``startup`` and ``shutdown`` events once per worker process.
 """
 
 import multiprocessing
@@ -124,6 +129,8 @@ from framework.serving import on_worker_exit, on_worker_init
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(min(4, multiprocessing.cpu_count() * 2))))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 
 
 def post_worker_init(worker):

@@ -10,6 +10,7 @@ itself and runs only when the package is installed (as in CI).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -106,6 +107,17 @@ def test_created_project_passes_its_tests_and_serves_with_gunicorn(work, env):
         assert fetch(f"{base}/hello-world") == (200, "Hello World!")
         status, page = fetch(f"{base}/home")
         assert status == 200 and "<h1>Hello World!</h1>" in page
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn is not installed")
+def test_created_project_serves_with_uvicorn(work, env):
+    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+            "wsgi:asgi_app"]
+    with running_server(args, f"{base}/hello-world", cwd=work / "demo", env=env):
+        assert fetch(f"{base}/hello-world") == (200, "Hello World!")
 
 
 def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(work, env):
