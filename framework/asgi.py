@@ -424,7 +424,8 @@ async def _send_error(send: ASGISendCallable, code: int, close: bool = False) ->
     if close:
         headers.append((b"connection", b"close"))
     try:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+        await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
     except OSError:
         pass

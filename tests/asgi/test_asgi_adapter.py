@@ -451,7 +451,7 @@ class FakeFramework:
         self.events.append("shutdown")
 
 
-def lifespan(adapter: AsgiAdapter, *messages: str) -> list[dict[str, Any]]:
+def lifespan(adapter: Any, *messages: str) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
     async def main() -> None:
