@@ -30,11 +30,12 @@ from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from werkzeug.wsgi import FileWrapper
 
 from ._asgi_pool import WorkerPool
 from .error import BASE_ERRORS
 
-__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS"]
+__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "FILE_BLOCK"]
 
 log = logging.getLogger("framework.asgi")
 
@@ -43,6 +44,9 @@ DEFAULT_THREADS = 8
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+#: The smallest block ``wsgi.file_wrapper`` reads a file in: one hop to the loop per block.
+FILE_BLOCK = 64 * 1024
 
 #: Put on a stream's queue when the client has gone.
 _GONE = object()
@@ -461,6 +465,11 @@ def _wsgi_str(text: str) -> str:
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
+def _file_wrapper(file: IO[bytes], block_size: int = 8192) -> FileWrapper:
+    """``wsgi.file_wrapper``: Werkzeug's own, reading blocks of at least ``FILE_BLOCK``."""
+    return FileWrapper(file, max(block_size, FILE_BLOCK))
+
+
 def build_environ(scope: Any) -> dict[str, Any]:
     """The WSGI environ for an ASGI HTTP ``scope``; ``wsgi.input`` is set by the caller.
 
@@ -486,6 +495,7 @@ def build_environ(scope: Any) -> dict[str, Any]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": _file_wrapper,
         "asgi.scope": scope,
     }
     raw_path = scope.get("raw_path")

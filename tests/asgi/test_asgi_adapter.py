@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, request, send_file, stream_with_context
 
 from framework import Framework
-from framework.asgi import AsgiAdapter, DEFAULT_THREADS, build_environ, to_asgi
+from framework.asgi import DEFAULT_THREADS, FILE_BLOCK, AsgiAdapter, build_environ, to_asgi
 from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
 
 
@@ -204,6 +204,25 @@ def test_large_sized_response_is_streamed_not_buffered(adapters: Any) -> None:
     conv = call(adapters(app), http_scope())
     assert len(conv.body) == size and conv.complete
     assert len(conv.body_messages) == size // 8192  # the last chunk closes the body
+
+
+def test_files_are_sent_in_large_blocks(adapters: Any, tmp_path: Any) -> None:
+    data = bytes(range(256)) * 1200  # 300 KiB
+    (tmp_path / "blob.bin").write_bytes(data)
+    app = Flask("files")
+
+    @app.get("/blob")
+    def blob() -> Any:
+        return send_file(tmp_path / "blob.bin")
+
+    conv = call(adapters(app), http_scope(path="/blob"))
+    assert conv.status == 200 and conv.body == data
+    assert int(conv.headers["content-length"]) == len(data)
+    sizes = [len(m["body"]) for m in conv.body_messages]
+    assert sizes == [FILE_BLOCK] * 4 + [len(data) - 4 * FILE_BLOCK]
+
+    ranged = call(adapters(app), http_scope(path="/blob", headers=[(b"range", b"bytes=1000-1099")]))
+    assert ranged.status == 206 and ranged.body == data[1000:1100]
 
 
 def test_start_response_called_lazily_and_write_callable(adapters: Any) -> None:
