@@ -27,11 +27,14 @@ class WorkerPool:
     ``submit`` is meant to be called from one thread (the event loop's).
     """
 
-    def __init__(self, size: int, name: str = "framework-asgi") -> None:
+    def __init__(self, size: int, name: str = "framework-asgi",
+                 on_exit: Callable[[], None] | None = None) -> None:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one thread, not {size}")
         self.size = size
         self.name = name
+        #: Called in each thread as it stops (to release what the thread held).
+        self.on_exit = on_exit
         self._jobs: _Jobs = SimpleQueue()
         self._idle = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
@@ -69,6 +72,11 @@ class WorkerPool:
             except BaseException:  # a job reports its own errors; this is a last resort
                 log.exception("uncaught error in an ASGI worker thread")
             idle.release()
+        if self.on_exit is not None:
+            try:
+                self.on_exit()
+            except Exception:
+                log.exception("error stopping an ASGI worker thread")
         with self._lock:
             if threading.current_thread() in self._threads:
                 self._threads.remove(threading.current_thread())

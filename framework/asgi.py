@@ -32,6 +32,7 @@ from asgiref.sync import sync_to_async
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from werkzeug.wsgi import FileWrapper
 
+from . import _async
 from ._asgi_pool import WorkerPool
 from .error import BASE_ERRORS
 
@@ -82,7 +83,7 @@ class AsgiAdapter:
             raise ValueError(f"to_asgi needs at least one thread, not {size!r}")
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
-        self.pool = self.pool_class(self.threads)
+        self.pool = self.pool_class(self.threads, on_exit=_close_thread_loop)
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
@@ -223,8 +224,19 @@ class AsgiAdapter:
         extensions = getattr(self.app, "extensions", None) or {}
         framework = extensions.get("framework")
         method = getattr(framework, event, None)
-        if method is not None:
-            method()
+        try:
+            if method is not None:
+                method()
+        finally:
+            _close_thread_loop()  # this thread is borrowed: leave no async-shim loop behind
+
+
+def _close_thread_loop() -> None:
+    """Close the async shim's event loop of the current thread, if it made one."""
+    local = getattr(_async, "_local", None)
+    loop = getattr(local, "loop", None)
+    if loop is not None and not loop.is_closed():
+        loop.close()
 
 
 class _WsgiCall:

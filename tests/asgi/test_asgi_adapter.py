@@ -445,6 +445,27 @@ def test_the_pool_bounds_concurrent_wsgi_calls(adapters: Any) -> None:
     assert peak[0] == 3 and adapter.pool.started <= 3
 
 
+def test_stopping_the_pool_closes_the_async_shim_loops(adapters: Any) -> None:
+    from framework import _async
+
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def answer() -> bytes:
+        loops.append(asyncio.get_running_loop())
+        return b"async"
+
+    def app(environ: Any, start_response: Any) -> Any:
+        body = _async.run(answer())
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    adapter = adapters(app, threads=1)
+    assert call(adapter, http_scope()).body == b"async"
+    assert len(loops) == 1 and not loops[0].is_closed()
+    adapter.pool.shutdown(timeout=STEP)
+    assert loops[0].is_closed()
+
+
 def test_thread_count_from_argument_config_or_default(adapters: Any) -> None:
     app = Flask("threads")
     assert adapters(app).threads == DEFAULT_THREADS
@@ -550,3 +571,51 @@ def test_wsgi_input_is_a_file(adapters: Any) -> None:
     call(adapters(environ_app(captured)), http_scope("PUT"), Conversation([b"abc"]))
     stream = captured["wsgi.input"]
     assert isinstance(stream, io.IOBase) and captured["body"] == b"abc"
+
+
+# ------------------------------------------------------------ the sample project
+def test_the_sample_project_through_the_adapter(adapters: Any) -> None:
+    from framework import create_app, signals
+    from tests.helpers import ROOT
+
+    app = create_app(str(ROOT))
+    fw = app.extensions["framework"]
+    fired: list[str] = []
+
+    def record(sender: Any, **kwargs: Any) -> None:
+        fired.append("event")
+
+    adapter = adapters(app)
+
+    async def main() -> tuple[list[dict[str, Any]], Conversation, Conversation]:
+        incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        life = asyncio.ensure_future(adapter({"type": "lifespan"}, incoming.get, send))
+        await incoming.put({"type": "lifespan.startup"})
+        while not sent:
+            await asyncio.sleep(0.01)
+        assert fired == ["event"]  # startup fired before any request
+        hello, missing = Conversation(), Conversation()
+        await adapter(http_scope(path="/hello-world"), hello.receive, hello.send)
+        await adapter(http_scope(path="/missing"), missing.receive, missing.send)
+        await incoming.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(life, STEP)
+        return sent, hello, missing
+
+    signals.startup.connect(record, sender=fw)
+    signals.shutdown.connect(record, sender=fw)
+    try:
+        sent, hello, missing = run_async(main)
+    finally:
+        signals.startup.disconnect(record, sender=fw)
+        signals.shutdown.disconnect(record, sender=fw)
+        fw.shutdown()
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert fired == ["event", "event"]
+    assert (hello.status, hello.body) == (200, b"Hello World!")
+    assert missing.status == 404
+    assert missing.json() == {"status": "error", "code": 1001, "message": "Not found"}
