@@ -351,6 +351,45 @@ def test_disconnect_mid_stream_closes_the_iterable_and_frees_the_thread(adapters
     assert closed.wait(STEP)
 
 
+def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
+    closed: list[str] = []
+    lock = threading.Lock()
+
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [])
+
+        def body() -> Iterator[bytes]:
+            try:
+                while True:
+                    yield b"tick"
+                    time.sleep(0.005)
+            finally:
+                with lock:
+                    closed.append(environ["PATH_INFO"])
+
+        return body()
+
+    adapter = adapters(app, threads=2)
+
+    async def main() -> None:
+        convs = [Conversation() for _ in range(8)]
+        tasks = [asyncio.ensure_future(adapter(http_scope(path=f"/{i}"), c.receive, c.send))
+                 for i, c in enumerate(convs)]
+        # Two streams run; the other six wait for a thread.
+        while sum(b"tick" in c.body for c in convs) < 2:
+            await asyncio.sleep(0.01)
+        assert sum(b"tick" in c.body for c in convs) == 2
+        for conv in convs:
+            conv.disconnect()
+        await asyncio.wait_for(asyncio.gather(*tasks), STEP)
+
+    run_async(main)
+    deadline = time.monotonic() + STEP
+    while len(closed) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(closed) == sorted(f"/{i}" for i in range(8))
+
+
 def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
     closed = threading.Event()
     produced: list[int] = []
