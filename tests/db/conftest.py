@@ -19,6 +19,9 @@ from werkzeug.serving import make_server
 from framework import create_app
 from framework.testing.postgres import require_postgres, temporary_schema
 
+#: The docs' project is run by test_docs_listings_db.py in its own processes, not collected.
+collect_ignore_glob = ["docs_project/*"]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BOOK_APPS = ["tests.db.dbapps.authors", "tests.db.dbapps.books"]
