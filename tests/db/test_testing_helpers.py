@@ -156,3 +156,19 @@ def test_http_client_talks_to_a_running_server(tmp_path):
     assert missing.status == 404 and missing.data["code"] == 1001
     assert one_shot.status == 200 and created.headers["content-type"].startswith("application/json")
     dispose(app)
+
+
+def test_testcase_from_a_config_mapping_alone(tmp_path):
+    seen = {}
+
+    class FromMapping(TestCase):
+        project_root = str(tmp_path)  # no config.ini here
+        config = {"apps": {"active": BOOK_APPS}}
+
+        def test_it(self):
+            seen["created"] = self.client.post("/books", json={"title": "M"}).status_code
+            seen["count"] = self.client.get("/books/count").get_json()["data"]["count"]
+
+    result = run_cases(FromMapping)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert seen == {"created": 201, "count": 1}
