@@ -205,19 +205,34 @@ class _Builder:
             validation = status == 400 and route.data_handler is not None
             responses[str(status)] = _error_response(
                 status, errors, ref("schema", "ValidationError" if validation else "Error"),
-                with_body=method != "HEAD")
+                with_body=method != "HEAD",
+                example_data=_validation_example(route.data_handler) if validation else None)
         return responses
 
 
 def _error_response(status: int, errors: list[ErrorCode], schema: dict[str, Any],
-                    with_body: bool) -> dict[str, Any]:
+                    with_body: bool, example_data: dict[str, Any] | None = None) -> dict[str, Any]:
     lines = "; ".join(f"{e.code}: {e.message}" for e in errors)
     response: dict[str, Any] = {"description": f"{_phrase(status)} ({lines})"}
     if with_body:
-        examples = {str(e.code): {"summary": e.message, "value": {
-            "status": "error", "code": e.code, "message": e.message}} for e in errors}
+        examples: dict[str, Any] = {}
+        for e in errors:
+            value: dict[str, Any] = {"status": "error", "code": e.code, "message": e.message}
+            if e.code == 1002 and example_data:
+                value["data"] = example_data
+            examples[str(e.code)] = {"summary": e.message, "value": value}
         response["content"] = {"application/json": {"schema": schema, "examples": examples}}
     return response
+
+
+def _validation_example(data_handler: Any) -> dict[str, Any] | None:
+    """A per-field ``data`` map as the 400 envelope carries it, for the example."""
+    declared = getattr(data_handler, "_declared_fields", None) or {}
+    fields = sorted(declared.items(), key=lambda item: not item[1].required)
+    if not fields:
+        return None
+    attr, fld = fields[0]
+    return {fld.data_key or attr: ["Required" if fld.required else "Invalid value"]}
 
 
 def _phrase(status: int) -> str:
