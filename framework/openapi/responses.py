@@ -57,7 +57,7 @@ class HandlerAnswers:
 
     #: status -> {media type: schema, or None for the Success envelope}
     success: dict[int, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
-    #: statuses of redirects it returns
+    #: statuses of redirects it returns (307, or 308 when permanent)
     redirects: set[int] = field(default_factory=set)
     #: error codes it raises or returns with ``Error(code)``
     error_codes: set[int] = field(default_factory=set)
@@ -120,7 +120,7 @@ def _read_call(cls: type, node: ast.Call, answers: HandlerAnswers, returned: boo
         return
     if issubclass(cls, Redirect):
         permanent = _argument(node, 1, "permanent")
-        answers.redirects.add(301 if permanent is True else 302)
+        answers.redirects.add(308 if permanent is True else 307)
         return
     if issubclass(cls, Success):
         status = _status(_argument(node, 1, "status"))
@@ -129,6 +129,9 @@ def _read_call(cls: type, node: ast.Call, answers: HandlerAnswers, returned: boo
         return
     if issubclass(cls, File):
         answers.success.setdefault(200, {})["*/*"] = _BINARY
+        answers.success.setdefault(304, {})
+        if _argument(node, 5, "partial") is True:
+            answers.success.setdefault(206, {})["*/*"] = _BINARY
         return
     status = _status(_argument(node, 1, "status"))
     content_type = _argument(node, 3, "content_type")

@@ -133,7 +133,7 @@ def test_success_envelope_and_statuses_read_from_the_handler(document):
     assert list(operations[("GET", "/home")]["responses"]["200"]["content"]) == ["text/html"]
     assert list(operations[("PUT", "/raw")]["responses"]["200"]["content"]) == ["application/json"]
     redirect = operations[("GET", "/old-items")]["responses"]
-    assert "Location" in redirect["301"]["headers"]
+    assert "Location" in redirect["308"]["headers"]  # permanent=True
     success = document["components"]["schemas"]["Success"]
     assert success["properties"]["status"]["enum"] == ["success"]
     assert success["required"] == ["status"]
