@@ -243,8 +243,9 @@ def _phrase(status: int) -> str:
 
 
 def _docstring(handler: Any) -> tuple[str, str]:
-    """The docstring's first paragraph (one line) and the rest."""
-    doc = inspect.getdoc(inspect.unwrap(handler)) or ""
+    """The docstring's first paragraph (one line) and the rest; reST literals
+    (````x````) become Markdown ones, since OpenAPI text is CommonMark."""
+    doc = (inspect.getdoc(inspect.unwrap(handler)) or "").replace("``", "`")
     first, _, rest = doc.strip().partition("\n\n")
     return " ".join(first.split()), rest.strip()
 

@@ -49,6 +49,8 @@ def test_docstring_gives_summary_and_description(document):
     assert login["summary"] == "Exchange a username and password for a bearer token."
     assert "description" not in login
     assert "summary" not in operations[("GET", "/users/{id}")]  # that handler has no docstring
+    # reST literals become Markdown ones
+    assert operations[("GET", "/users")]["summary"] == "A page of users, oldest first: `?page=1&per_page=20`."
 
 
 def test_operation_ids_are_unique(document):
