@@ -22,6 +22,7 @@ validator              schema
 ``Numeric``,
 ``Boolean``
 ``NotNull``            not nullable (and ``minLength: 1`` for strings)
+``UserNamePolicy``     ``minLength``/``maxLength`` and its ``pattern``
 =====================  ==========================================
 
 A nested list of processors describes the items of an array.
@@ -183,6 +184,9 @@ def _apply(processor: v.Validator, schema: dict[str, Any]) -> None:
         schema["minLength"] = max(processor.min_length, int(schema.get("minLength", 0)))
         if processor.max_length is not None:
             schema["maxLength"] = processor.max_length
+        username = getattr(v, "_USERNAME_RE", None)
+        if isinstance(processor, v.UserNamePolicy) and username is not None:
+            schema["pattern"] = f"^(?:{username.pattern})$"
     elif isinstance(processor, (v.NotNull, v.NotBlank)):
         if isinstance(processor, v.NotNull):
             schema.pop("nullable", None)
@@ -240,8 +244,11 @@ def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
     raw_fields = by_location.get(dh.TYPE_CONTENT, {})
     if raw_fields:
         raw = next(iter(raw_fields.values()))
-        content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
         required = bool(raw.required)
+        binary: dict[str, Any] = {"type": "string", "format": "binary"}
+        if required:
+            binary["minLength"] = 1  # an empty body counts as absent
+        content["application/octet-stream"] = {"schema": binary}
     else:
         if json_fields:
             schema = converter.fields2jsonschema(json_fields)
@@ -252,6 +259,9 @@ def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
             required = required or bool(schema.get("required"))
         if form_fields:
             schema = converter.fields2jsonschema(form_fields)
+            # form values are text: never null
+            schema["properties"] = {key: _parameter_schema(prop)
+                                    for key, prop in schema["properties"].items()}
             has_file = False
             for attr, fld in by_location.get(dh.TYPE_FILE, {}).items():
                 has_file = True

@@ -80,8 +80,9 @@ def test_type_validators_and_policies():
     assert processor_constraints([v.Boolean()]) == {"type": "boolean"}
     assert processor_constraints([v.Url()]) == {"type": "string", "format": "uri"}
     assert processor_constraints([v.Date()]) == {"type": "string", "format": "date"}
-    assert processor_constraints([v.UserNamePolicy(min_length=3, max_length=32)]) == {
-        "type": "string", "minLength": 3, "maxLength": 32}
+    username = processor_constraints([v.UserNamePolicy(min_length=3, max_length=32)])
+    assert (username["minLength"], username["maxLength"]) == (3, 32)
+    assert re.search(username["pattern"], "jane.doe") and not re.search(username["pattern"], "9jane")
     assert processor_constraints([v.NotIn(["root"])]) == {"not": {"enum": ["root"]}}
 
 

@@ -115,12 +115,14 @@ def test_multipart_body_with_a_file(document):
 def test_form_body_without_files_accepts_both_form_encodings(document):
     body = _operations(document)[("POST", "/contact")]["requestBody"]
     assert set(body["content"]) == {"multipart/form-data", "application/x-www-form-urlencoded"}
+    email = document["components"]["schemas"]["ContactForm"]["properties"]["email"]
+    assert "nullable" not in email  # form values are text, never null
 
 
 def test_raw_body(document):
     body = _operations(document)[("PUT", "/raw")]["requestBody"]
-    assert body == {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    assert body == {"required": True, "content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary", "minLength": 1}}}}
 
 
 def test_success_envelope_and_statuses_read_from_the_handler(document):
