@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -37,11 +38,9 @@ def init_openapi(fw: Framework, app: Flask) -> None:
     if not settings.enabled:
         return
     try:
-        try:
-            import apispec  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("apispec") is None:
             raise ImproperlyConfigured(
-                "[openapi] enabled needs the apispec package: pip install apispec") from None
+                "[openapi] enabled needs the apispec package: pip install apispec")
         assets = swagger_ui_folder()
     except ImproperlyConfigured as exc:
         if settings.explicit:

@@ -219,7 +219,7 @@ def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
     converter = plugin.converter
     assert converter is not None
     by_location: dict[int, dict[str, Any]] = {}
-    for attr, fld in data_handler._declared_fields.items():  # type: ignore[attr-defined]
+    for attr, fld in data_handler._declared_fields.items():
         if fld.dump_only:
             continue
         location = (fld.field_type if isinstance(fld, dh.Field)
@@ -294,7 +294,7 @@ def _parameter_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _parameter(name: str, where: str, fld: ma_fields.Field, schema: dict[str, Any]) -> dict[str, Any]:
+def _parameter(name: str, where: str, fld: ma_fields.Field[Any], schema: dict[str, Any]) -> dict[str, Any]:
     schema = _parameter_schema(schema)
     if name.endswith("[]") and schema.get("type") != "array":
         schema = {"type": "array", "items": schema}

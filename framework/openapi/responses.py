@@ -39,7 +39,8 @@ class ErrorEnvelope(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["error"]))
     code = fields.Integer(required=True, metadata={"description": "The error code"})
     message = fields.String(required=True)
-    data = fields.Raw(metadata={"description": "Details of the error, when there are any"})
+    data: fields.Field[Any] = fields.Raw(
+        metadata={"description": "Details of the error, when there are any"})
 
 
 class ValidationErrorEnvelope(ErrorEnvelope):

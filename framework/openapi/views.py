@@ -63,7 +63,7 @@ def swagger_ui_folder() -> str:
         raise ImproperlyConfigured(
             "[openapi] the /docs page needs the swagger-ui-bundle package: "
             "pip install swagger-ui-bundle") from None
-    folder = os.fspath(swagger_ui_path)
+    folder: str = str(swagger_ui_path)
     if not os.path.isfile(os.path.join(folder, "swagger-ui-bundle.js")):
         raise ImproperlyConfigured(f"[openapi] Swagger UI files not found in {folder}")
     return folder
