@@ -55,3 +55,26 @@ def test_document_is_built_once(make_app):
     client = make_app(apps=SAMPLE_APPS).test_client()
     first = client.get("/openapi.json").get_data()
     assert client.get("/openapi.json").get_data() == first
+
+
+def test_extension_mode_documents_only_framework_routes(tmp_path):
+    from flask import Flask
+
+    from framework import Framework
+
+    host = Flask("host")
+
+    @host.get("/host-page")
+    def host_page():
+        return "host"
+
+    Framework(host, config={"apps": {"active": SAMPLE_APPS},
+                            "database": {"uri": f"sqlite:///{tmp_path / 'ext.sqlite'}"},
+                            "openapi": {"enabled": "true", "path_prefix": "/meta"}})
+    client = host.test_client()
+    document = client.get("/meta/openapi.json").get_json()
+    assert "/users/{id}" in document["paths"] and "/hello-world" in document["paths"]
+    assert "/host-page" not in document["paths"]
+    assert client.get("/host-page").get_data(as_text=True) == "host"  # untouched
+    with client.get("/meta/docs") as page:
+        assert page.status_code == 200
