@@ -61,8 +61,10 @@ NAMING_CONVENTION = {
 class _ModelBase(DeclarativeBase):
     """SQLAlchemy 2 declarative base that Flask-SQLAlchemy turns into ``db.Model``."""
 
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-db = SQLAlchemy(model_class=_ModelBase, metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+
+db = SQLAlchemy(model_class=_ModelBase)
 #: The model base of every app (``class User(Base): __tablename__ = 'users'``).
 Base = db.Model
 
@@ -72,7 +74,8 @@ _SERVER_KEYS = ("host", "port", "username", "password")
 def database_url(section: Mapping[str, Any] | None, instance_path: str | None = None) -> str:
     """The SQLAlchemy URL that a ``[database]`` section describes.
 
-    ``uri`` wins; otherwise a ``host`` (or other server key) means PostgreSQL; otherwise a
+    ``uri`` wins; otherwise a ``host`` (or other server key) means PostgreSQL (without a
+    ``name``, libpq's default database: the user's name); otherwise a
     SQLite file ``<name or 'framework'>.sqlite3`` in ``instance_path`` (created when missing).
     """
     section = section or {}
@@ -85,8 +88,6 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
         return uri
     name = str(section.get("name") or "").strip()
     if any(str(section.get(key) or "").strip() for key in _SERVER_KEYS):
-        if not name:
-            raise ImproperlyConfigured("[database] name is required with host/port/username")
         port_raw = str(section.get("port") or "").strip()
         try:
             port = int(port_raw) if port_raw else None
@@ -97,7 +98,7 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
             f"postgresql+{driver}" if "+" not in driver and driver != "postgresql" else driver,
             username=str(section.get("username") or "") or None,
             password=str(section.get("password") or "") or None,
-            host=str(section.get("host") or "") or None, port=port, database=name)
+            host=str(section.get("host") or "") or None, port=port, database=name or None)
         return url.render_as_string(hide_password=False)
     folder = os.path.abspath(instance_path or "instance")
     os.makedirs(folder, exist_ok=True)
