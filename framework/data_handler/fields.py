@@ -22,7 +22,7 @@ from marshmallow import fields as ma_fields
 
 from . import filters as f
 from . import validators as v
-from ._processing import Step, compile_steps, drive_sync, run_chain
+from ._processing import Step, compile_steps, has_async, run_chain_sync
 
 __all__ = ["Field", "String", "Integer", "Float", "Boolean", "List", "Dict",
            "TYPE_JSON_FIELD", "TYPE_FORM_FIELD", "TYPE_PARAM", "TYPE_URL_VAR", "TYPE_FILE",
@@ -78,6 +78,8 @@ class Field(ma_fields.Field):
         #: The attribute name in its Data class, set when the class is compiled.
         self.attr_name: str | None = None
         self.steps: tuple[Step, ...] = compile_steps((*self.type_processors, *self.processors))
+        #: True when a processor is ``async def``: the chain then runs as a generator.
+        self.is_async = has_async(self.steps)
 
     @property
     def data_name(self) -> str | None:
@@ -107,7 +109,7 @@ class Field(ma_fields.Field):
         meta = {"name": name, "key": self.data_key or name, "received_data": data or {},
                 "request": None, "field": self, "default": self.default, "cleaned_data": {}}
         errors: list[Any] = []
-        value, ok = drive_sync(run_chain(self.steps, value, meta, errors))
+        value, ok = run_chain_sync(self.steps, value, meta, errors)
         if not ok:
             raise ValidationError(errors)
         return value
