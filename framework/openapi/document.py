@@ -13,6 +13,7 @@ import importlib
 import inspect
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,14 @@ class _Builder:
         self.operation_ids: set[str] = set()
         self.seen: set[tuple[str, str]] = set()
         self.body_schemas: dict[str, type] = {}
+        #: middlewares that describe what they add to the routes they act on
+        self.middlewares = [m for m in fw.middlewares
+                            if getattr(m, "openapi_error_codes", None)
+                            or getattr(m, "openapi_security_schemes", None)]
+        for middleware in self.middlewares:
+            for name, scheme in (getattr(middleware, "openapi_security_schemes", None) or {}).items():
+                if name not in spec.components.security_schemes:
+                    spec.components.security_scheme(name, dict(scheme))
 
     def add_app(self, installed: InstalledApp) -> None:
         tag = installed.blueprint.name
@@ -106,11 +115,15 @@ class _Builder:
         operations: dict[str, Any] = {}
         for method in methods:
             self.seen.add((path, method))
+            extra_codes, security = self._middleware_effects(method, path)
             operation: dict[str, Any] = {
                 "tags": [tag],
                 "operationId": self._operation_id(tag, route, method, len(methods) > 1),
-                "responses": self._responses(route, route_input, answers, app_codes, method),
+                "responses": self._responses(route, route_input, answers, app_codes, method,
+                                             extra_codes),
             }
+            if security:
+                operation["security"] = security
             if summary:
                 operation["summary"] = summary
             if description:
@@ -171,8 +184,27 @@ class _Builder:
         return operation_id
 
     # -------------------------------------------------------------- responses
+    def _middleware_effects(self, method: str, path: str) -> tuple[set[int], list[dict[str, Any]]]:
+        """The error codes and security requirements the active middlewares add here.
+
+        A middleware takes part by having ``openapi_error_codes`` (codes it may answer
+        with) and/or ``openapi_security_schemes`` (``{name: Security Scheme Object}``);
+        an ``openapi_applies_to(fw, method, path)`` method limits it to some operations.
+        """
+        codes: set[int] = set()
+        security: list[dict[str, Any]] = []
+        for middleware in self.middlewares:
+            applies = getattr(middleware, "openapi_applies_to", None)
+            if callable(applies) and not applies(self.fw, method, path):
+                continue
+            codes.update(getattr(middleware, "openapi_error_codes", None) or ())
+            for name in getattr(middleware, "openapi_security_schemes", None) or {}:
+                security.append({name: []})
+        return codes, security
+
     def _responses(self, route: Route, route_input: RouteInput, answers: HandlerAnswers,
-                   app_codes: list[ErrorCode], method: str) -> dict[str, Any]:
+                   app_codes: list[ErrorCode], method: str,
+                   extra_codes: Collection[int] = ()) -> dict[str, Any]:
         ref = self.spec.components.get_ref
         responses: dict[str, Any] = {}
         for status, contents in sorted(answers.success.items()):
@@ -188,7 +220,7 @@ class _Builder:
                 "headers": {"Location": {"description": "Where to go",
                                          "schema": {"type": "string"}}}}
         registered = self.fw.error_codes
-        codes: set[int] = {1000, 1001, 1003} | answers.error_codes
+        codes: set[int] = {1000, 1001, 1003} | answers.error_codes | set(extra_codes)
         codes.update(code.code for code in app_codes)
         if route.data_handler is not None:
             codes.add(1002)

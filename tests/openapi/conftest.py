@@ -13,6 +13,7 @@ from framework import create_app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLE_APPS = ["blueprints.hello", "blueprints.accounts"]
+AUTH_MIDDLEWARE = "blueprints.accounts.middleware.AuthMiddleware"
 ALL_APPS = SAMPLE_APPS + ["tests.openapi.sample_api"]
 
 
@@ -28,12 +29,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def make_app(tmp_path: Any) -> Callable[..., Flask]:
-    """``make_app(apps=[...], openapi={...}, **sections)``: a project on a fresh SQLite file."""
+    """``make_app(apps=[...], openapi={...}, auth=False, **sections)``: a project on a fresh
+    SQLite file; ``auth=True`` activates the accounts app's bearer-token middleware."""
 
     def make(apps: list[str] | None = None, openapi: dict[str, Any] | None = None,
-             **sections: Any) -> Flask:
+             auth: bool = False, **sections: Any) -> Flask:
         config: dict[str, Any] = {
             "apps": {"active": ALL_APPS if apps is None else apps},
+            "middlewares": {"active": [AUTH_MIDDLEWARE] if auth else []},
             "database": {"uri": f"sqlite:///{tmp_path / 'openapi.sqlite'}"},
             "openapi": {"enabled": "true", **(openapi or {})},
         }

@@ -176,3 +176,18 @@ def test_each_apps_error_codes_are_documented(document):
     # one app's codes do not leak into another app's operations
     assert "409" not in operations[("POST", "/users")]["responses"]
     assert "401" not in operations[("GET", "/hello-world")]["responses"]
+
+
+def test_a_middleware_describes_its_security_and_errors(make_app):
+    document = make_app(auth=True).test_client().get("/openapi.json").get_json()
+    validate(document)
+    assert document["components"]["securitySchemes"] == {"bearerAuth": {
+        "type": "http", "scheme": "bearer", "description": "A token from POST /login"}}
+    operations = _operations(document)
+    for key in [("GET", "/users"), ("DELETE", "/users/{id}"), ("POST", "/items")]:
+        assert operations[key]["security"] == [{"bearerAuth": []}], key
+        assert {"1102", "1103"} <= set(
+            operations[key]["responses"]["401"]["content"]["application/json"]["examples"])
+    for key in [("GET", "/hello-world"), ("POST", "/users"), ("POST", "/login")]:
+        assert "security" not in operations[key], key  # the middleware's public routes
+    assert "401" not in operations[("GET", "/hello-world")]["responses"]
