@@ -17,16 +17,6 @@ AUTH_MIDDLEWARE = "blueprints.accounts.middleware.AuthMiddleware"
 ALL_APPS = SAMPLE_APPS + ["tests.openapi.sample_api"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The accounts app's models warn about their metadata (the database branch's to fix);
-    that warning is not what these tests are about."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for item in items:
-        if str(item.fspath).startswith(here):
-            item.add_marker(pytest.mark.filterwarnings(
-                "ignore:When using SQLAlchemy 2.x style of declarative classes"))
-
-
 @pytest.fixture
 def make_app(tmp_path: Any) -> Callable[..., Flask]:
     """``make_app(apps=[...], openapi={...}, auth=False, **sections)``: a project on a fresh
