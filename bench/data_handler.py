@@ -64,6 +64,11 @@ def create_user(request):
     return request.get_cleaned_data()
 
 
+@routes.post("/users-unvalidated")
+def create_user_unvalidated(request):  # in-process only: the core's cost without validation
+    return request.body.json
+
+
 app = App(routes=[routes])
 '''
 
@@ -284,47 +289,69 @@ def main() -> None:
               f"ratio to APIFlask: median {median(ratios[name]):.2f}x")
     print(f"  => framework / APIFlask under gunicorn: {median(ratios[fw_name]):.2f}x "
           f"(target >= 1.10x; ceiling, plain Flask without validation: {median(ratios[flask_name]):.2f}x)")
-    fw_us, api_us, flask_us = in_process
-    print(f"\nin-process WSGI calls (app code only, median of alternating runs): framework {fw_us:.0f} us, "
-          f"APIFlask {api_us:.0f} us, plain Flask {flask_us:.0f} us per request")
-    print(f"  => framework / APIFlask in-process: {api_us / fw_us:.2f}x; validation cost over plain Flask: "
-          f"framework {fw_us - flask_us:.0f} us, APIFlask {api_us - flask_us:.0f} us")
+    t = in_process
+    print(f"\nin-process (app code only, no server; medians of alternating runs), us per request:")
+    print(f"  plain Flask {t['plain']:.0f}, framework route without data handler {t['fw_core']:.0f}, "
+          f"framework with data handler {t['fw']:.0f}, APIFlask {t['api']:.0f}")
+    print(f"  => framework / APIFlask in-process: {t['api'] / t['fw']:.2f}x")
+    print(f"  validation step alone (JSON parse included): Data.clean {t['clean']:.1f} us, "
+          f"APIFlask's schema load {t['load']:.1f} us => {t['load'] / t['clean']:.2f}x")
 
 
-def time_in_process(base: Path, rounds: int = 30, calls: int = 300) -> tuple[float, float, float]:
-    """Median microseconds per WSGI call of each app, run in a child process."""
+def time_in_process(base: Path, rounds: int = 30, calls: int = 300) -> dict[str, float]:
+    """Median microseconds per call, in a child process: WSGI calls of each app (and of a
+    framework route without a data handler), and the validation step alone (``Data.clean``
+    vs APIFlask's schema ``load``, both parsing the JSON)."""
     code = textwrap.dedent('''
         import io, json, statistics, sys, time
+        from flask import request
         from werkzeug.test import EnvironBuilder
         from fw_wsgi import app as fw
-        from apiflask_wsgi import app as api
+        from apiflask_wsgi import app as api, UserIn
         from flask_wsgi import app as plain
+        from bench_dh_app.main import UserCreationData
         body = json.dumps(BODY).encode()
-        env = EnvironBuilder(path="/users", method="POST", data=body,
-                             content_type="application/json").get_environ()
+        def environ(path):
+            return EnvironBuilder(path=path, method="POST", data=body,
+                                  content_type="application/json").get_environ()
         def start_response(status, headers, exc_info=None):
             assert status.startswith("200"), status
-        def timed(app):
+        def wsgi(app, path):
+            env = environ(path)
+            def run():
+                e = dict(env)
+                e["wsgi.input"] = io.BytesIO(body)
+                b"".join(app(e, start_response))
+            return run
+        schema = UserIn()
+        ctx = fw.test_request_context("/users", method="POST", data=body, content_type="application/json")
+        ctx.push()
+        req = request._get_current_object()
+        def clean():
+            req.__dict__.pop("_fw_body", None)  # parse the JSON again each time
+            UserCreationData.clean(req)
+        def load():
+            schema.load(json.loads(req.get_data()))
+        cases = {"fw": wsgi(fw, "/users"), "fw_core": wsgi(fw, "/users-unvalidated"),
+                 "api": wsgi(api, "/users"), "plain": wsgi(plain, "/users"),
+                 "clean": clean, "load": load}
+        def timed(fn):
             started = time.process_time()
             for _ in range(CALLS):
-                environ = dict(env)
-                environ["wsgi.input"] = io.BytesIO(body)
-                b"".join(app(environ, start_response))
+                fn()
             return (time.process_time() - started) / CALLS * 1e6
-        apps = (fw, api, plain)
-        for app in apps:
-            timed(app)
-        results = [[], [], []]
+        for fn in cases.values():
+            timed(fn)
+        results = {name: [] for name in cases}
         for _ in range(ROUNDS):
-            for i, app in enumerate(apps):
-                results[i].append(timed(app))
-        print(json.dumps([statistics.median(r) for r in results]))
+            for name, fn in cases.items():
+                results[name].append(timed(fn))
+        print(json.dumps({name: statistics.median(r) for name, r in results.items()}))
     ''').replace("BODY", repr(BODY)).replace("CALLS", str(calls)).replace("ROUNDS", str(rounds))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(base)])}
     out = subprocess.run([sys.executable, "-c", code], cwd=base, env=env, capture_output=True,
                          text=True, check=True).stdout
-    fw_us, api_us, flask_us = json.loads(out.strip().splitlines()[-1])
-    return fw_us, api_us, flask_us
+    return json.loads(out.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

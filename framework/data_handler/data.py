@@ -112,6 +112,7 @@ class Data(Schema, metaclass=DataMeta):
 
     auto_blank_to_null: ClassVar[bool] = True
     _plan: ClassVar[_Plan]
+    _instance: ClassVar[Data]
 
     class Meta:
         unknown = EXCLUDE

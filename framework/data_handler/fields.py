@@ -72,7 +72,7 @@ class Field(ma_fields.Field):
             kwargs.setdefault("load_default", default)
         kwargs.setdefault("allow_none", True)
         super().__init__(data_key=name, required=required, **kwargs)
-        self.default = default
+        self._default = default
         self.processors = list(processors) if processors else []
         self.field_type = field_type
         #: The attribute name in its Data class, set when the class is compiled.
@@ -80,6 +80,11 @@ class Field(ma_fields.Field):
         self.steps: tuple[Step, ...] = compile_steps((*self.type_processors, *self.processors))
         #: True when a processor is ``async def``: the chain then runs as a generator.
         self.is_async = has_async(self.steps)
+
+    @property
+    def default(self) -> Any:  # type: ignore[override]
+        """The value for an absent (or None, or blank) field; None for no default."""
+        return self._default
 
     @property
     def data_name(self) -> str | None:

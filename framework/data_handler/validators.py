@@ -483,9 +483,11 @@ def _human_size(size: float) -> str:
 
 def _upload(meta: Mapping[str, Any]) -> Any:
     """The ``FileStorage`` behind a file field's value, if there is one."""
+    from .fields import TYPE_FILE  # fields imports this module
+
     field = meta.get("field")
     request = meta.get("request")
-    if request is None or field is None or getattr(field, "field_type", None) != 5:  # TYPE_FILE
+    if request is None or field is None or getattr(field, "field_type", None) != TYPE_FILE:
         return None
     upload = request.body.files.get(meta.get("key"))
     if isinstance(upload, list):
