@@ -29,6 +29,7 @@ from .dispatch import MiddlewareChains, make_view
 from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
 from .exception import ExceptionResponse
 from .logging import get_logger, set_level
+from .openapi import init_openapi
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
 
@@ -157,6 +158,7 @@ class Framework:
         if self.owns_app:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
+        init_openapi(self, app)
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
