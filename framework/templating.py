@@ -15,6 +15,10 @@ import jinja2
 from flask import current_app, has_request_context, request
 
 from . import _async
+from .error import Error
+from .logging import get_logger
+
+LOGGER = get_logger(__name__)
 
 __all__ = ["Template"]
 
@@ -37,7 +41,12 @@ class Template:
 
     def render_sync(self, context: dict[str, Any] | None = None) -> str:
         """Render with ``context`` and return the text."""
-        template = self._environment().get_template(self.name)
+        try:
+            template = self._environment().get_template(self.name)
+        except jinja2.TemplateNotFound:
+            # a missing name (or one escaping the template folders) is a 404, not a crash
+            LOGGER.warning("template %r not found", self.name)
+            raise Error(1001) from None
         return template.render(context or {})
 
     def render(self, context: dict[str, Any] | None = None) -> Any:
