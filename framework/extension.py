@@ -78,11 +78,16 @@ class HookReceiver:
 def _receiver_failed(event: str, func: Any) -> None:
     """Log the exception being handled, naming the event and the hook; re-raise it for
     ``startup`` (a worker whose start-up failed must not serve)."""
-    if event == "startup":
-        raise  # noqa: PLE0704 - called from an ``except`` block
     name = getattr(func, "__qualname__", None) or repr(func)
     module = getattr(func, "__module__", None)
-    LOGGER.exception("hook %s for event %r failed", f"{module}.{name}" if module else name, event)
+    if module:
+        name = f"{module}.{name}"
+    if event == "startup":
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            exc.add_note(f"raised by the startup hook {name}")
+        raise  # noqa: PLE0704 - called from an ``except`` block
+    LOGGER.exception("hook %s for event %r failed", name, event)
 
 
 class Framework:
