@@ -289,7 +289,7 @@ class Framework:
         scaffold.register_error_handler(Exception, _server_error)
 
     def _before_request(self) -> Any:
-        if self._started_pid != os.getpid():
+        if self._started_pid != _process.pid:
             self.startup()
         req = _cv_request.get().request
         allowed = self._allowed_hosts
@@ -413,6 +413,19 @@ class Framework:
             self._templates[blueprint] = env
         return env
 
+
+class _Process:
+    """This process's id, kept current across forks without a system call per request."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+_process = _Process
+os.register_at_fork(after_in_child=_Process.forked)
 
 #: Code flags of a function whose body may ``await`` (``async def``, async generators).
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
