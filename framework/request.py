@@ -27,6 +27,8 @@ def _listify(pairs: MultiDict) -> dict[str, Any]:
     any other key its first value."""
     result: dict[str, Any] = {}
     for key in pairs.keys():
+        if not isinstance(key, str):
+            continue  # a multipart part whose name could not be parsed
         if key.endswith("[]"):
             result[key[:-2]] = pairs.getlist(key)
         else:
