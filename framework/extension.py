@@ -30,7 +30,7 @@ from werkzeug.wsgi import ClosingIterator
 from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
-from .dispatch import MiddlewareChains, make_view
+from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
 from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
 from .exception import ExceptionResponse
 from .logging import get_logger, set_level
@@ -121,6 +121,8 @@ class Framework:
         self.middlewares: list[Any] = []
         self.chains = MiddlewareChains([])
         self.media_path = ""
+        #: Endpoints whose view runs as a coroutine (request_start fires inside it).
+        self._async_endpoints: set[str] = set()
         self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self._lifecycle_lock = threading.Lock()
@@ -251,8 +253,11 @@ class Framework:
             while endpoint in endpoints:
                 endpoint, n = f"{base}_{n}", n + 1
             endpoints.add(endpoint)
+            view = make_view(self, route)
+            if view.runs_async:  # type: ignore[attr-defined]
+                self._async_endpoints.add(f"{name}.{endpoint}")
             blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
-                                   view_func=make_view(self, route), methods=list(route.methods))
+                                   view_func=view, methods=list(route.methods))
         installed = InstalledApp(package, app, blueprint, path, dirs)
         if not self.owns_app:
             self._install_request_lifecycle(blueprint)
@@ -298,13 +303,20 @@ class Framework:
             if host not in allowed and host.rpartition(":")[0] not in allowed:
                 return Error(1003)
         if signals.request_start.receivers:
-            self._send(signals.request_start, {})
+            if req.endpoint in self._async_endpoints:
+                # fired first thing in the view's coroutine: one start of the loop
+                req.__dict__[START_PENDING] = True
+            else:
+                self._send(signals.request_start, {})
         return None
 
     def _after_request(self, response: Any) -> Any:
         chains = self.chains
-        if chains.response:
-            response = chains.apply_response(_cv_request.get().request, response)
+        req = _cv_request.get().request
+        if req.__dict__.pop(START_PENDING, False):  # the view never ran
+            self._send(signals.request_start, {})
+        if chains.response and not response.__dict__.get(RESPONSE_DONE):
+            response = chains.apply_response(req, response)
         if signals.request_end.receivers:
             # Runs when the server closes the body, after Flask has popped the request
             # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
