@@ -345,13 +345,14 @@ class Framework:
 
         Called from an ``async def`` function it returns a coroutine to await (Backendpy's
         ``await request.app.execute_event(...)``); called from plain code, a sync helper
-        of an async handler included, the hooks run before it returns.
+        of an async handler included, the hooks run before it returns, and what it
+        returns may still be awaited (it completes at once).
         """
         kwargs = dict(args or {})
         if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
             return self._aexecute(name, kwargs)
         self._send(signals.event(name), kwargs)
-        return None
+        return _FIRED
 
     async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
         for receiver in signals.event(name).receivers_for(self):
@@ -438,6 +439,21 @@ class _Process:
 
 _process = _Process
 os.register_at_fork(after_in_child=_Process.forked)
+
+class _Fired:
+    """What ``execute_event`` returns to plain code: the hooks have run; awaiting it
+    (from an async caller that went through a sync helper) completes at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "<event fired>"
+
+
+_FIRED = _Fired()
 
 #: Code flags of a function whose body may ``await`` (``async def``, async generators).
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
