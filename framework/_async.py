@@ -108,7 +108,10 @@ def _run_here(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     ready = getattr(loop, "_ready", None)
     if type(awaitable) is not types.CoroutineType or ready is None or loop.is_running():
         return loop.run_until_complete(awaitable)
-    task = loop.create_task(awaitable)
+    if getattr(loop, "_task_factory", True) is None:
+        task = asyncio.Task(awaitable, loop=loop)  # what create_task does, minus its checks
+    else:
+        task = loop.create_task(awaitable)
     asyncio._set_running_loop(loop)
     try:
         for _ in range(_FAST_ROUNDS):

@@ -64,7 +64,10 @@ class HookReceiver:
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
         try:
-            _async.call(self.func, **kwargs)
+            if self.is_async:
+                _async.run(self.func(**kwargs))
+            else:
+                _async.call(self.func, **kwargs)
         except Exception:
             _receiver_failed(self.event, self.func)
 
