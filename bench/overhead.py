@@ -38,6 +38,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = ("flask", "def", "async", "full")
+EXTRA_VARIANTS = ("hooks", "middleware")  # --split: the halves of "full"
 PATH = "/hello-world"
 
 
@@ -159,11 +160,12 @@ def drive_python(url: str, seconds: float, connections: int) -> tuple[float, flo
 Sample = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, worker CPU us per request
 
 
-def measure(rounds: int, seconds: float, connections: int) -> dict[str, list[Sample]]:
+def measure(rounds: int, seconds: float, connections: int,
+            variants: tuple[str, ...] = VARIANTS) -> dict[str, list[Sample]]:
     drive = drive_wrk if shutil.which("wrk") else drive_python
-    ports = {variant: free_port() for variant in VARIANTS}
+    ports = {variant: free_port() for variant in variants}
     procs = {variant: start(variant, port) for variant, port in ports.items()}
-    results: dict[str, list[Sample]] = {v: [] for v in VARIANTS}
+    results: dict[str, list[Sample]] = {v: [] for v in variants}
     try:
         urls = {v: f"http://127.0.0.1:{p}{PATH}" for v, p in ports.items()}
         for variant, url in urls.items():
@@ -174,14 +176,14 @@ def measure(rounds: int, seconds: float, connections: int) -> dict[str, list[Sam
         for variant, url in urls.items():  # warm-up
             drive(url, 1, connections)
         for number in range(rounds):
-            order = VARIANTS[number % len(VARIANTS):] + VARIANTS[:number % len(VARIANTS)]
+            order = variants[number % len(variants):] + variants[:number % len(variants)]
             for variant in order:
                 before = cpu_seconds(workers[variant])
                 rate, p50, p99, count = drive(urls[variant], seconds, connections)
                 cpu = (cpu_seconds(workers[variant]) - before) / count * 1e6
                 results[variant].append((rate, p50, p99, cpu))
             print(f"round {number + 1}: " + "  ".join(
-                f"{v} {results[v][-1][0]:.0f}" for v in VARIANTS), file=sys.stderr)
+                f"{v} {results[v][-1][0]:.0f}" for v in variants), file=sys.stderr)
     finally:
         for proc in procs.values():
             stop(proc)
@@ -193,13 +195,15 @@ def report(results: dict[str, list[Sample]]) -> None:
     least CPU time: the samples least disturbed by other load on the machine)."""
     labels = {"flask": "plain Flask hello", "def": "framework hello, def",
               "async": "framework hello, async def",
-              "full": "async def + hooks on every event + no-op middleware on every layer"}
+              "full": "async def + hooks on every event + no-op middleware on every layer",
+              "hooks": "async def + hooks on every event",
+              "middleware": "async def + no-op middleware on every layer"}
     med = {v: [statistics.median(r[i] for r in runs) for i in range(4)] for v, runs in results.items()}
     best = {v: [max(r[0] for r in runs), min(r[1] for r in runs), min(r[2] for r in runs),
                 min(r[3] for r in runs)] for v, runs in results.items()}
     print(f"{'variant':<68} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10}"
           f" {'best req/s':>10} {'best CPU us':>11}")
-    for variant in VARIANTS:
+    for variant in results:
         rate, p50, p99, cpu = med[variant]
         print(f"{labels[variant]:<68} {rate:7.0f} {p50:7.2f} {p99:7.2f} {cpu:10.0f}"
               f" {best[variant][0]:10.0f} {best[variant][3]:11.0f}")
@@ -253,13 +257,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--profile", choices=VARIANTS, help="profile one variant in-process")
+    parser.add_argument("--profile", choices=VARIANTS + EXTRA_VARIANTS,
+                        help="profile one variant in-process")
+    parser.add_argument("--split", action="store_true",
+                        help="also measure the two halves of the full variant")
     parser.add_argument("--requests", type=int, default=20000)
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, args.requests)
         return
-    report(measure(args.rounds, args.seconds, args.connections))
+    variants = VARIANTS + EXTRA_VARIANTS if args.split else VARIANTS
+    report(measure(args.rounds, args.seconds, args.connections, variants))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ VARIANTS = {
     "async": {"apps": {"active": ["bench.apps.hello_async"]}},
     "full": {"apps": {"active": ["bench.apps.hello_full"]},
              "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+    # the two halves of "full", for finding where its time goes
+    "hooks": {"apps": {"active": ["bench.apps.hello_full"]}},
+    "middleware": {"apps": {"active": ["bench.apps.hello_async"]},
+                   "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
 }
 
 
