@@ -66,6 +66,13 @@ def _forget_loops_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_loops_in_child)
 
 
+def close_thread_loop() -> None:
+    """Close this thread's loop, if it has one (for borrowed threads, e.g. a server's pool)."""
+    loop = getattr(_local, "loop", None)
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        loop.close()
+
+
 def in_async_context() -> bool:
     """True when called from code running inside an event loop in this thread."""
     return asyncio._get_running_loop() is not None

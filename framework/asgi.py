@@ -83,7 +83,7 @@ class AsgiAdapter:
             raise ValueError(f"to_asgi needs at least one thread, not {size!r}")
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
-        self.pool = self.pool_class(self.threads, on_exit=_close_thread_loop)
+        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop)
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
@@ -228,15 +228,7 @@ class AsgiAdapter:
             if method is not None:
                 method()
         finally:
-            _close_thread_loop()  # this thread is borrowed: leave no async-shim loop behind
-
-
-def _close_thread_loop() -> None:
-    """Close the async shim's event loop of the current thread, if it made one."""
-    local = getattr(_async, "_local", None)
-    loop = getattr(local, "loop", None)
-    if loop is not None and not loop.is_closed():
-        loop.close()
+            _async.close_thread_loop()  # this thread is borrowed: leave no shim loop behind
 
 
 class _WsgiCall:

@@ -124,19 +124,27 @@ def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = Non
     """A scoped session factory bound to ``engine``; ``scope_func`` keys the scope.
 
     Call it for the session of the current scope and ``.remove()`` it when done.
-    ``asyncio.current_task`` (as in Backendpy) works: called where no event loop runs, the
-    scope falls back to the current thread.
+    ``asyncio.current_task`` and ``fw.get_current_request`` (as in Backendpy) work: where
+    ``scope_func`` finds no scope (no running loop, no request), the thread's last scope is
+    used, else the thread itself, so ``remove()`` in a ``request_end`` hook (which runs after
+    the request is popped) removes that request's session.
     """
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     if scope_func is None:
         return scoped_session(factory)
+    last = threading.local()
 
     def scope() -> Any:
         try:
             key = scope_func()
         except RuntimeError:  # asyncio.current_task() outside a running loop
             key = None
-        return key if key is not None else ("thread", threading.get_ident())
+        if key is None:
+            # Between scopes (a request_end hook runs after the request has been popped):
+            # this thread's last scope, so ``remove()`` there removes the request's session.
+            return getattr(last, "key", None) or ("thread", threading.get_ident())
+        last.key = key
+        return key
 
     return scoped_session(factory, scopefunc=scope)
 
@@ -207,7 +215,12 @@ def _create_tables(fw: Framework) -> None:
     if app is None:
         return
     with app.app_context():
-        app.extensions["sqlalchemy"].create_all()
+        ext = app.extensions["sqlalchemy"]
+        try:
+            ext.create_all()
+        except sa_exc.DatabaseError:
+            # another worker created a table between our check and our CREATE: check again
+            ext.create_all()
 
 
 def set_database_hooks(bp: Any) -> None:

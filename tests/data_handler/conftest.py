@@ -16,8 +16,9 @@ def client_for():
     """``client_for(DataClass, path='/x', methods=('POST',), asynchronous=False)`` -> test client."""
 
     def make(data_class: type, path: str = "/x", methods: tuple[str, ...] = ("POST",),
-             asynchronous: bool = False, setup: Callable[[Flask], Any] | None = None):
-        return build_app(echo_routes(data_class, path, methods, asynchronous), setup).test_client()
+             asynchronous: bool = False, setup: Callable[[Flask], Any] | None = None,
+             config: dict[str, dict[str, Any]] | None = None):
+        return build_app(echo_routes(data_class, path, methods, asynchronous), setup, config).test_client()
 
     return make
 

@@ -19,8 +19,10 @@ from framework.router import Routes
 _counter = itertools.count()
 
 
-def build_app(routes: Routes, setup: Callable[[Flask], Any] | None = None) -> Flask:
-    """A Flask app serving ``routes`` as one framework app."""
+def build_app(routes: Routes, setup: Callable[[Flask], Any] | None = None,
+              config: dict[str, dict[str, Any]] | None = None) -> Flask:
+    """A Flask app serving ``routes`` as one framework app; ``setup(flask_app)`` runs
+    first, ``config`` adds sections (the database is an in-memory SQLite by default)."""
     name = f"dh_test_app_{next(_counter)}"
     package = types.ModuleType(name)
     package.__file__ = __file__
@@ -32,7 +34,8 @@ def build_app(routes: Routes, setup: Callable[[Flask], Any] | None = None) -> Fl
     flask_app = Flask(name)
     if setup is not None:
         setup(flask_app)
-    Framework(flask_app, config={"apps": {"active": [name]}})
+    Framework(flask_app, config={"database": {"uri": "sqlite://"}, **(config or {}),
+                                 "apps": {"active": [name]}})
     return flask_app
 
 

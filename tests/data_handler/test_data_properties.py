@@ -130,11 +130,8 @@ def test_random_url_encoded_forms_never_500(form, query, header):
                                    headers={"X-Int": header}))
 
 
-multipart_keys = form_keys
-
-
 @SETTINGS
-@given(form=st.lists(st.tuples(multipart_keys, form_text), max_size=8),
+@given(form=st.lists(st.tuples(form_keys, form_text), max_size=8),
        upload=st.binary(max_size=300), filename=st.text(max_size=12))
 def test_random_multipart_forms_never_500(form, upload, filename):
     import io

@@ -88,3 +88,27 @@ def test_exists(client):
     assert c.post("/x", json={"user": 2}).status_code == 200
     assert c.post("/x", json={"user": 9}).json["data"] == {"user": ["Value does not exist"]}
     assert c.post("/x", json={"user": None}).status_code == 200
+
+
+def test_unique_and_exists_through_the_framework_database(client_for):
+    """With the project's own database layer (``framework.db``): no session set up by hand."""
+    from framework.db import Base as FrameworkBase
+    from framework.db import db as framework_db
+
+    class Account(FrameworkBase):
+        __tablename__ = "dh_accounts"
+        id: Mapped[int] = mapped_column(SAInteger, primary_key=True)
+        login: Mapped[str] = mapped_column(SAString(50))
+
+    class Signup(Data):
+        login = String("login", processors=[v.Unique(model=Account)])
+        referrer = String("referrer", processors=[v.Exists(model=Account, model_field_name="id")])
+
+    client = client_for(Signup)
+    with client.application.app_context():
+        framework_db.create_all()
+        framework_db.session.add(Account(id=1, login="ann"))
+        framework_db.session.commit()
+    assert client.post("/x", json={"login": "bob", "referrer": 1}).status_code == 200
+    response = client.post("/x", json={"login": "ann", "referrer": 2})
+    assert response.json["data"] == {"login": ["Unique value error"], "referrer": ["Value does not exist"]}

@@ -117,9 +117,45 @@ def test_current_task_scope_works_inside_and_outside_a_loop(tmp_path):
         return await asyncio.gather(grab(), grab())
 
     (a1, a2), (b1, b2) = asyncio.run(two_tasks())
-    assert a1 is a2 and b1 is b2 and a1 is not b1 and outside is session()
+    assert a1 is a2 and b1 is b2 and a1 is not b1
+    assert outside is not a1 and outside is not b1
     session.remove()
     engine.dispose()
+
+
+def test_request_end_removes_the_request_session_after_the_request_is_popped(tmp_path):
+    """Backendpy's listing 28: a session scoped by get_current_request, removed in request_end."""
+    from framework import Backendpy
+
+    (tmp_path / "config.ini").write_text("[apps]\nactive =\n")
+    bp = Backendpy(str(tmp_path), config={"database": {"uri": f"sqlite:///{tmp_path}/r.db"}})
+    engine = get_db_engine(bp.config["database"])
+    session = get_db_session(engine, scope_func=bp.get_current_request)
+    seen = []
+
+    @bp.flask_app.get("/plain")
+    def plain():
+        seen.append(session())
+        session().execute(sa.text("SELECT 1"))
+        return "ok"
+
+    @bp.event("request_end")
+    def on_request_end():
+        session.remove()
+
+    client = bp.flask_app.test_client()
+    for _ in range(20):  # more than the pool holds: a leaked session would block
+        response = client.get("/plain")
+        assert response.status_code == 200
+        response.close()
+    assert len(seen) == 20
+    from flask import Request
+
+    assert not any(isinstance(key, Request) for key in session.registry.registry)
+    assert engine.pool.checkedout() == 0
+    engine.dispose()
+    with bp.flask_app.app_context():
+        db.engine.dispose()
 
 
 def test_the_resolved_uri_reaches_init_functions_and_scripts(tmp_path):
