@@ -9,9 +9,13 @@ reachable as ``app.extensions["framework"]`` and ``request.app``.
 from __future__ import annotations
 
 import atexit
+import contextvars
+import functools
 import importlib
+import inspect
 import os
 import signal as _signal
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,11 +25,12 @@ import jinja2
 from flask import Blueprint, Flask, current_app, has_request_context, request
 from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import ClosingIterator
 
 from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
-from .dispatch import MiddlewareChains, make_view
+from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
 from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
 from .exception import ExceptionResponse
 from .logging import get_logger, set_level
@@ -60,21 +65,33 @@ class HookReceiver:
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
         try:
-            _async.call(self.func, **kwargs)
+            if self.is_async:
+                _async.run(self.func(**kwargs))
+            else:
+                _async.call(self.func, **kwargs)
         except Exception:
-            self._failed()
+            _receiver_failed(self.event, self.func)
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
         try:
             await _async.acall(self.func, **kwargs)
         except Exception:
-            self._failed()
+            _receiver_failed(self.event, self.func)
 
-    def _failed(self) -> None:
-        name = getattr(self.func, "__qualname__", repr(self.func))
-        if self.event == "startup":
-            raise
-        LOGGER.exception("hook %s for event %r failed", name, self.event)
+
+def _receiver_failed(event: str, func: Any) -> None:
+    """Log the exception being handled, naming the event and the hook; re-raise it for
+    ``startup`` (a worker whose start-up failed must not serve)."""
+    name = getattr(func, "__qualname__", None) or repr(func)
+    module = getattr(func, "__module__", None)
+    if module:
+        name = f"{module}.{name}"
+    if event == "startup":
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            exc.add_note(f"raised by the startup hook {name}")
+        raise  # noqa: PLE0704 - called from an ``except`` block
+    LOGGER.exception("hook %s for event %r failed", name, event)
 
 
 class Framework:
@@ -108,6 +125,8 @@ class Framework:
         self.middlewares: list[Any] = []
         self.chains = MiddlewareChains([])
         self.media_path = ""
+        #: Endpoints whose view runs as a coroutine (request_start fires inside it).
+        self._async_endpoints: set[str] = set()
         self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self._lifecycle_lock = threading.Lock()
@@ -159,6 +178,7 @@ class Framework:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
         init_openapi(self, app)
+        _exit_on_sigterm()
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
@@ -193,10 +213,14 @@ class Framework:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
         try:
-            return cls() if isinstance(cls, type) else cls
+            middleware = cls() if isinstance(cls, type) else cls
         except TypeError as exc:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
+        setup = getattr(middleware, "setup", None)
+        if callable(setup):
+            setup(self)  # optional hook: the middleware reads the project's config here
+        return middleware
 
     def _install_app(self, flask_app: Flask, package: str) -> None:
         try:
@@ -239,8 +263,11 @@ class Framework:
             while endpoint in endpoints:
                 endpoint, n = f"{base}_{n}", n + 1
             endpoints.add(endpoint)
+            view = make_view(self, route)
+            if view.runs_async:  # type: ignore[attr-defined]
+                self._async_endpoints.add(f"{name}.{endpoint}")
             blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
-                                   view_func=make_view(self, route), methods=list(route.methods))
+                                   view_func=view, methods=list(route.methods))
         installed = InstalledApp(package, app, blueprint, path, dirs)
         if not self.owns_app:
             self._install_request_lifecycle(blueprint)
@@ -280,7 +307,7 @@ class Framework:
         install_error_handlers(scaffold)
 
     def _before_request(self) -> Any:
-        if self._started_pid != os.getpid():
+        if self._started_pid != _process.pid:
             self.startup()
         req = _cv_request.get().request
         allowed = self._allowed_hosts
@@ -289,19 +316,28 @@ class Framework:
             if host not in allowed and host.rpartition(":")[0] not in allowed:
                 return Error(1003)
         if signals.request_start.receivers:
-            signals.request_start.send(self)
+            if req.endpoint in self._async_endpoints:
+                # fired first thing in the view's coroutine: one start of the loop
+                req.__dict__[START_PENDING] = True
+            else:
+                self._send(signals.request_start, {})
         return None
 
     def _after_request(self, response: Any) -> Any:
         chains = self.chains
-        if chains.response:
-            response = chains.apply_response(_cv_request.get().request, response)
+        req = _cv_request.get().request
+        if req.__dict__.pop(START_PENDING, False):  # the view never ran
+            self._send(signals.request_start, {})
+        if chains.response and not response.__dict__.get(RESPONSE_DONE):
+            response = chains.apply_response(req, response)
         if signals.request_end.receivers:
-            response.call_on_close(self._request_ended)
+            # Runs when the server closes the body, after Flask has popped the request
+            # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
+            _on_close(response, contextvars.copy_context().run, self._request_ended)
         return response
 
     def _request_ended(self) -> None:
-        signals.request_end.send(self)
+        self._send(signals.request_end, {})
 
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
@@ -318,19 +354,40 @@ class Framework:
         return register
 
     def execute_event(self, name: str, args: Mapping[str, Any] | None = None) -> Any:
-        """Fire ``name`` with ``args`` as keyword arguments; await it in async code."""
+        """Fire ``name`` with ``args`` as keyword arguments.
+
+        Called from an ``async def`` function it returns a coroutine to await (Backendpy's
+        ``await request.app.execute_event(...)``); called from plain code, a sync helper
+        of an async handler included, the hooks run before it returns, and what it
+        returns may still be awaited (it completes at once).
+        """
         kwargs = dict(args or {})
-        if _async.in_async_context():
+        if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
             return self._aexecute(name, kwargs)
-        signals.event(name).send(self, **kwargs)
-        return None
+        self._send(signals.event(name), kwargs)
+        return _FIRED
 
     async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
         for receiver in signals.event(name).receivers_for(self):
-            if isinstance(receiver, HookReceiver):
+            if type(receiver) is HookReceiver:
                 await receiver.acall(kwargs)
             else:
-                await _async.acall(receiver, self, **kwargs)
+                try:
+                    await _async.acall(receiver, self, **kwargs)
+                except Exception:
+                    _receiver_failed(name, receiver)
+
+    def _send(self, signal: Any, kwargs: dict[str, Any]) -> None:
+        """Call ``signal``'s receivers for this project in order; one failing receiver
+        is logged and the others still run (``startup`` raises instead)."""
+        for receiver in signal.receivers_for(self):
+            if type(receiver) is HookReceiver:
+                receiver(self, **kwargs)
+            else:
+                try:
+                    _async.call(receiver, self, **kwargs)
+                except Exception:
+                    _receiver_failed(signal.name, receiver)
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""
@@ -341,7 +398,7 @@ class Framework:
             if self._started_pid == pid:
                 return
             self._stopped = False
-            signals.startup.send(self)
+            self._send(signals.startup, {})
             self._started_pid = pid
         atexit.register(self.shutdown)
         _exit_on_sigterm()
@@ -352,7 +409,7 @@ class Framework:
             if self._started_pid != os.getpid() or self._stopped:
                 return
             self._stopped = True
-        signals.shutdown.send(self)
+        self._send(signals.shutdown, {})
 
     @staticmethod
     def get_current_request() -> Any:
@@ -381,6 +438,65 @@ class Framework:
             env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
             self._templates[blueprint] = env
         return env
+
+
+class _Process:
+    """This process's id, kept current across forks without a system call per request."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+_process = _Process
+os.register_at_fork(after_in_child=_Process.forked)
+
+class _Fired:
+    """What ``execute_event`` returns to plain code: the hooks have run; awaiting it
+    (from an async caller that went through a sync helper) completes at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "<event fired>"
+
+
+_FIRED = _Fired()
+
+#: Code flags of a function whose body may ``await`` (``async def``, async generators).
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _on_close(response: Any, *callback: Any) -> None:
+    """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
+
+    A pass-through body (a file sent with the server's ``wsgi.file_wrapper``) is handed to
+    the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
+    instead (keeping the server's sendfile path).
+    """
+    call = functools.partial(*callback)
+    if not response.direct_passthrough:
+        response.call_on_close(call)
+        return
+    body = response.response
+    close = getattr(body, "close", None)
+
+    def closing() -> None:
+        try:
+            if close is not None:
+                close()
+        finally:
+            call()
+
+    try:
+        body.close = closing
+    except AttributeError:
+        response.response = ClosingIterator(body, call)  # closes ``body`` first itself
 
 
 _sigterm_installed = False
