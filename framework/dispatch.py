@@ -48,7 +48,9 @@ class MiddlewareChains:
 
     async def aapply_response(self, request: Any, response: Any) -> Any:
         for process in self.response:
-            response = await _async.acall(process, request, response)
+            response = process(request, response)
+            if _async.is_awaitable(response):
+                response = await response
         return response
 
 
@@ -83,23 +85,30 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
         # One coroutine, one start of the loop, for everything async on the request's
         # way: the request_start hooks (deferred here by Framework._before_request), the
         # middlewares, the handler, and, when they are async, the response middlewares.
+        # Each step's result is awaited inline (no ``acall`` coroutine per step).
         if request.__dict__.pop(START_PENDING, False):
             await fw._aexecute("request_start", {})
-        response = await _handle(request)
+        response = None
+        for process in request_chain:
+            result = process(request)
+            if _async.is_awaitable(result):
+                result = await result
+            request, response = result
+            if response is not None:
+                break
+        else:
+            current = handler
+            for process in handler_chain:
+                current = process(request, current)
+                if _async.is_awaitable(current):
+                    current = await current
+            response = current(request)
+            if _async.is_awaitable(response):
+                response = await response
         if response_in_view and isinstance(response, _WerkzeugResponse):
             response = await chains.aapply_response(request, response)
             response.__dict__[RESPONSE_DONE] = True  # Framework._after_request skips it
         return response
-
-    async def _handle(request: Any) -> Any:
-        for process in request_chain:
-            request, response = await _async.acall(process, request)
-            if response is not None:
-                return response
-        current = handler
-        for process in handler_chain:
-            current = await _async.acall(process, request, current)
-        return await _async.acall(current, request)
 
     def view(**_url_vars: str) -> Any:
         request = _cv_request.get().request

@@ -74,7 +74,9 @@ class HookReceiver:
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
         try:
-            await _async.acall(self.func, **kwargs)
+            result = self.func(**kwargs)
+            if _async.is_awaitable(result):
+                await result
         except Exception:
             _receiver_failed(self.event, self.func)
 
