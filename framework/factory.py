@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .extension import Framework
+from .flask_app import FrameworkFlask
 
 __all__ = ["create_app"]
 
@@ -21,7 +22,7 @@ def create_app(root_path: str | os.PathLike[str] | None = None, *, env: str | No
     ``config`` (``{section: {key: value}}``) is applied last.
     """
     root = os.path.abspath(os.fspath(root_path) if root_path is not None else os.getcwd())
-    app = Flask(os.path.basename(root) or "project", root_path=root,
+    app = FrameworkFlask(os.path.basename(root) or "project", root_path=root,
                 instance_path=os.path.join(root, "instance"), static_folder=None)
     Framework(app, root_path=root, env=env, config=config, owns_app=True)
     return app

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from .extension import Framework
+from .flask_app import FrameworkFlask
 
 __all__ = ["Backendpy"]
 
@@ -28,7 +29,7 @@ class Backendpy(Framework):
             caller = sys._getframe(1).f_globals.get("__file__")
             root_path = os.path.dirname(os.path.abspath(caller)) if caller else os.getcwd()
         root = os.path.abspath(root_path)
-        flask_app = Flask(os.path.basename(root) or "project", root_path=root,
+        flask_app = FrameworkFlask(os.path.basename(root) or "project", root_path=root,
                           instance_path=os.path.join(root, "instance"), static_folder=None)
         super().__init__(flask_app, root_path=root, env=env, config=config, owns_app=True)
 

@@ -53,7 +53,9 @@ def build_test_app(root: str | None, config: Mapping[str, Mapping[str, Any]] | N
     if root is not None and os.path.isfile(os.path.join(root, "config.ini")):
         app = create_app(root, config=overrides)
     else:
-        app = Flask("framework_test", instance_path=os.path.join(database_folder, "instance"),
+        from ..flask_app import FrameworkFlask
+
+        app = FrameworkFlask("framework_test", instance_path=os.path.join(database_folder, "instance"),
                     static_folder=None)
         Framework(app, config=overrides, owns_app=True)
     app.config["TESTING"] = True
