@@ -8,9 +8,11 @@ app's hooks run in the order they were written.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from blinker import Namespace, NamedSignal
+from blinker import ANY, Namespace, NamedSignal
 
 __all__ = ["namespace", "startup", "shutdown", "request_start", "request_end", "event"]
 
@@ -34,9 +36,45 @@ class _OrderedIds(dict):  # type: ignore[type-arg]
 
 
 class OrderedSignal(NamedSignal):
-    """A named signal whose receivers run in connection order."""
+    """A named signal whose receivers run in connection order.
+
+    ``receivers_for(sender)`` is computed once per sender and reused until a receiver
+    connects or disconnects: the request events ask for it on every request. A list is
+    reused only while every receiver is held strongly (the framework's hooks are); with a
+    weakly connected receiver it is computed each time, as blinker does, so a receiver
+    that has been garbage collected is never called.
+    """
 
     set_class = _OrderedIds  # type: ignore[assignment]
+
+    def __init__(self, name: str, doc: str | None = None) -> None:
+        super().__init__(name, doc)
+        #: sender id -> (weak reference to the sender, receivers in order)
+        self._receivers_cache: dict[int, tuple[weakref.ref[Any], tuple[Callable[..., Any], ...]]] = {}
+
+    def connect(self, receiver: Callable[..., Any], sender: Any = ANY, weak: bool = True) -> Any:
+        try:
+            return super().connect(receiver, sender, weak)
+        finally:
+            self._receivers_cache.clear()
+
+    def disconnect(self, receiver: Callable[..., Any], sender: Any = ANY) -> None:
+        try:
+            super().disconnect(receiver, sender)
+        finally:
+            self._receivers_cache.clear()
+
+    def receivers_for(self, sender: Any) -> Iterable[Callable[..., Any]]:  # type: ignore[override]
+        cached = self._receivers_cache.get(id(sender))
+        if cached is not None and cached[0]() is sender:
+            return cached[1]
+        receivers = tuple(super().receivers_for(sender))
+        if not any(isinstance(entry, weakref.ref) for entry in self.receivers.values()):
+            try:
+                self._receivers_cache[id(sender)] = (weakref.ref(sender), receivers)
+            except TypeError:  # a sender that cannot be weakly referenced: not cached
+                pass
+        return receivers
 
 
 class _OrderedNamespace(Namespace):

@@ -248,3 +248,35 @@ def test_hooks_collects_in_order():
 
     assert list(hooks) == [("a", first), ("b", second)]
     assert len(hooks) == 2
+
+
+def test_receivers_connected_or_dropped_between_requests_are_heard_or_not(events_app):
+    """The request events reuse their receiver list between requests: a receiver connected
+    after the first request is heard from the next one on, a disconnected one no longer, and
+    a weakly connected one that was garbage collected is never called."""
+    import gc
+
+    client = events_app.app.test_client()
+    heard: list[str] = []
+    client.get("/sync").close()
+
+    def strong(sender, **kwargs):
+        heard.append("strong")
+
+    signals.request_end.connect(strong, sender=events_app.fw, weak=False)
+    client.get("/sync").close()
+    assert heard == ["strong"]
+
+    def weak(sender, **kwargs):
+        heard.append("weak")
+
+    signals.request_end.connect(weak)
+    client.get("/sync").close()
+    assert heard == ["strong", "weak", "strong"]  # receivers for any sender come first
+    del weak
+    gc.collect()
+    client.get("/sync").close()
+    assert heard == ["strong", "weak", "strong", "strong"]
+    signals.request_end.disconnect(strong)
+    client.get("/sync").close()
+    assert heard == ["strong", "weak", "strong", "strong"]
