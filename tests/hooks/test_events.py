@@ -280,3 +280,25 @@ def test_receivers_connected_or_dropped_between_requests_are_heard_or_not(events
     signals.request_end.disconnect(strong)
     client.get("/sync").close()
     assert heard == ["strong", "weak", "strong", "strong"]
+
+
+def test_worker_init_fires_startup_then_freezes_the_loaded_heap(events_app):
+    """gunicorn's post_worker_init: startup fires, then the worker's objects are frozen
+    out of the cyclic collector (a plain Flask app is left alone)."""
+    import gc
+    from types import SimpleNamespace
+
+    import flask
+
+    from framework.serving import on_worker_init
+
+    gc.unfreeze()
+    try:
+        on_worker_init(SimpleNamespace(wsgi=flask.Flask("plain"), log=logging.getLogger("test")))
+        assert gc.get_freeze_count() == 0
+        on_worker_init(SimpleNamespace(wsgi=events_app.app, log=logging.getLogger("test")))
+        assert events_app.events.count("startup") == 1
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    events_app.fw.shutdown()
