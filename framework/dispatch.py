@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask.globals import _cv_request
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
-from . import _async
+from . import _async, signals
 from .error import Error
 from .router import Route
 
@@ -87,7 +87,7 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
         # middlewares, the handler, and, when they are async, the response middlewares.
         # Each step's result is awaited inline (no ``acall`` coroutine per step).
         if request.__dict__.pop(START_PENDING, False):
-            await fw._aexecute("request_start", {})
+            await fw._asend(signals.request_start, {})
         response = None
         for process in request_chain:
             result = process(request)

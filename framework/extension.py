@@ -365,19 +365,20 @@ class Framework:
         """
         kwargs = dict(args or {})
         if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
-            return self._aexecute(name, kwargs)
+            return self._asend(signals.event(name), kwargs)
         self._send(signals.event(name), kwargs)
         return _FIRED
 
-    async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
-        for receiver in signals.event(name).receivers_for(self):
+    async def _asend(self, signal: Any, kwargs: dict[str, Any]) -> None:
+        """``_send`` for async code: async receivers are awaited on the running loop."""
+        for receiver in signal.receivers_for(self):
             if type(receiver) is HookReceiver:
                 await receiver.acall(kwargs)
             else:
                 try:
                     await _async.acall(receiver, self, **kwargs)
                 except Exception:
-                    _receiver_failed(name, receiver)
+                    _receiver_failed(signal.name, receiver)
 
     def _send(self, signal: Any, kwargs: dict[str, Any]) -> None:
         """Call ``signal``'s receivers for this project in order; one failing receiver
