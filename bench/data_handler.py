@@ -1,7 +1,9 @@
 """Benchmark: a POST validated by a framework data handler vs APIFlask's ``@app.input``.
 
 Both apps validate the same JSON body with equivalent rules and answer the cleaned data
-as JSON. Each is served by gunicorn with one sync worker on a free 127.0.0.1 port and
+as JSON. Each is served by gunicorn with one sync worker on a free 127.0.0.1 port, with
+the project's ``gunicorn.conf.py`` (as the project is deployed: its worker hooks fire the
+framework's startup and freeze the worker's heap, and leave the other apps alone), and
 driven by wrk (or, without wrk, a small multi-process Python client).
 
 Short rounds alternate between the servers, so each group of rounds sees the same
@@ -148,8 +150,9 @@ def start(base: Path, target: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(base)])}
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     proc = subprocess.Popen(
-        [gunicorn, "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}", "--chdir", str(base),
-         "--log-level", "warning", target], env=env)
+        [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-w", "1", "-k", "sync",
+         "-b", f"127.0.0.1:{port}", "--chdir", str(base), "--log-level", "warning", target],
+        env=env)
     url = f"http://127.0.0.1:{port}/users"
     for _ in range(100):
         try:
