@@ -49,29 +49,38 @@ class OrderedSignal(NamedSignal):
 
     def __init__(self, name: str, doc: str | None = None) -> None:
         super().__init__(name, doc)
-        #: sender id -> (weak reference to the sender, receivers in order)
-        self._receivers_cache: dict[int, tuple[weakref.ref[Any], tuple[Callable[..., Any], ...]]] = {}
+        #: Bumped by every connect and disconnect; a cached list of an older version is
+        #: never used (so a list computed while another thread connects is not kept).
+        self._version = 0
+        #: sender id -> (weak reference to the sender, version, receivers in order)
+        self._receivers_cache: dict[int, tuple[weakref.ref[Any], int, tuple[Callable[..., Any], ...]]] = {}
 
     def connect(self, receiver: Callable[..., Any], sender: Any = ANY, weak: bool = True) -> Any:
         try:
             return super().connect(receiver, sender, weak)
         finally:
-            self._receivers_cache.clear()
+            self._changed()
 
     def disconnect(self, receiver: Callable[..., Any], sender: Any = ANY) -> None:
         try:
             super().disconnect(receiver, sender)
         finally:
-            self._receivers_cache.clear()
+            self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._receivers_cache.clear()
 
     def receivers_for(self, sender: Any) -> Iterable[Callable[..., Any]]:  # type: ignore[override]
+        version = self._version
         cached = self._receivers_cache.get(id(sender))
-        if cached is not None and cached[0]() is sender:
-            return cached[1]
+        if cached is not None and cached[1] == version and cached[0]() is sender:
+            return cached[2]
         receivers = tuple(super().receivers_for(sender))
-        if not any(isinstance(entry, weakref.ref) for entry in self.receivers.values()):
+        entries = list(self.receivers.values())  # one C call: safe while another thread connects
+        if not any(isinstance(entry, weakref.ref) for entry in entries):
             try:
-                self._receivers_cache[id(sender)] = (weakref.ref(sender), receivers)
+                self._receivers_cache[id(sender)] = (weakref.ref(sender), version, receivers)
             except TypeError:  # a sender that cannot be weakly referenced: not cached
                 pass
         return receivers
