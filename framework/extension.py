@@ -278,6 +278,10 @@ class Framework:
             host = req.host.lower()
             if host not in allowed and host.rpartition(":")[0] not in allowed:
                 return Error(1003)
+        limit = req.max_content_length
+        if limit is not None and (req.content_length or 0) > limit:
+            # refuse before anything reads the body, on every route (not only those that read it)
+            return Error(1005)
         if signals.request_start.receivers:
             signals.request_start.send(self)
         return None

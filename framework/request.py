@@ -27,11 +27,18 @@ def _listify(pairs: MultiDict) -> dict[str, Any]:
     any other key its first value."""
     result: dict[str, Any] = {}
     for key in pairs.keys():
+        if not isinstance(key, str):  # a multipart part without a name
+            continue
         if key.endswith("[]"):
             result[key[:-2]] = pairs.getlist(key)
         else:
             result[key] = pairs.get(key)
     return result
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259); Python's parser would accept them."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class Body:
@@ -73,7 +80,7 @@ class Body:
                 raw = self._request.get_data(cache=True)
                 if raw:
                     try:
-                        self._json = json.loads(raw)
+                        self._json = json.loads(raw, parse_constant=_reject_constant)
                     except (ValueError, RecursionError):
                         from .error import Error
 

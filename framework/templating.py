@@ -19,6 +19,13 @@ from . import _async
 __all__ = ["Template"]
 
 
+def _escapes(name: str) -> bool:
+    """True for a template name that points outside the template folders."""
+    if not isinstance(name, str) or not name or "\0" in name or "\\" in name:
+        return True
+    return name.startswith("/") or ".." in name.split("/")
+
+
 class Template:
     """A named template of the current project."""
 
@@ -36,7 +43,16 @@ class Template:
         return fw.template_environment(app_name)
 
     def render_sync(self, context: dict[str, Any] | None = None) -> str:
-        """Render with ``context`` and return the text."""
+        """Render with ``context`` and return the text.
+
+        A name that tries to leave the template folders (``..``, an absolute path, a
+        backslash, a NUL byte) can only come from input, so it answers 404 (code 1001)
+        instead of reaching the loader; a missing ordinary name stays a server error.
+        """
+        if _escapes(self.name):
+            from .error import Error
+
+            raise Error(1001)
         template = self._environment().get_template(self.name)
         return template.render(context or {})
 
