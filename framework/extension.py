@@ -107,6 +107,7 @@ class Framework:
         self.middlewares: list[Any] = []
         self.chains = MiddlewareChains([])
         self.media_path = ""
+        self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self._lifecycle_lock = threading.Lock()
         self._started_pid: int | None = None
@@ -144,9 +145,12 @@ class Framework:
         self.middlewares = [self._load_middleware(path)
                             for path in as_list(self.config["middlewares"].get("active"))]
         self.chains = MiddlewareChains(self.middlewares)
+        allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
+        self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
             self._install_app(app, package)
-        self._install_request_lifecycle(app)
+        if self.owns_app:
+            self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
@@ -232,7 +236,7 @@ class Framework:
                                    view_func=make_view(self, route), methods=list(route.methods))
         installed = InstalledApp(package, app, blueprint, path, dirs)
         if not self.owns_app:
-            self._install_blueprint_handlers(blueprint)
+            self._install_request_lifecycle(blueprint)
         flask_app.register_blueprint(blueprint)
         self.apps[package] = installed
         self.apps_by_blueprint[name] = installed
@@ -253,16 +257,12 @@ class Framework:
         self.error_codes[error.code] = error
 
     # --------------------------------------------------------- request lifecycle
-    def _install_request_lifecycle(self, app: Flask) -> None:
-        target: Any = app if self.owns_app else None
-        if target is not None:
-            self._install_blueprint_handlers(app)
-        allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
-        self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
-        scaffolds = [app] if self.owns_app else [i.blueprint for i in self.apps.values()]
-        for scaffold in scaffolds:
-            scaffold.before_request(self._before_request)
-            scaffold.after_request(self._after_request)
+    def _install_request_lifecycle(self, scaffold: Any) -> None:
+        """Error envelope and per-request hooks: app-wide when the framework owns the app,
+        else on each of its blueprints only (the host's routes keep their own)."""
+        self._install_blueprint_handlers(scaffold)
+        scaffold.before_request(self._before_request)
+        scaffold.after_request(self._after_request)
 
     def _install_blueprint_handlers(self, scaffold: Any) -> None:
         scaffold.register_error_handler(ExceptionResponse, _exception_response)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging as _logging
 import sys
+from typing import Any
 from logging import *  # noqa: F401,F403  (Backendpy exposes the stdlib names here too)
 
 __all__ = ["get_logger", "set_level", "ColorFormatter"]
@@ -32,15 +33,14 @@ class ColorFormatter(_logging.Formatter):
         return text
 
 
-def _handler() -> _logging.Handler:
-    stream = sys.stderr
+def _handler_for(stream: Any) -> _logging.Handler:
     handler = _logging.StreamHandler(stream)
     is_tty = getattr(stream, "isatty", lambda: False)()
     handler.setFormatter(ColorFormatter(_FORMAT) if is_tty else _logging.Formatter(_FORMAT))
     return handler
 
 
-_root_handler = _handler()
+_root_handler = _handler_for(sys.stderr)
 
 
 def get_logger(name: str) -> _logging.Logger:

@@ -196,6 +196,8 @@ class File(Response):
         self.set_etag(entity_tag or f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
         self.make_conditional(environ, accept_ranges=partial,
                               complete_length=stat.st_size if partial else None)
+        if self.status_code in (304, 412, 416):
+            handle.close()  # the body was dropped: nothing will close the file later
 
 
 def resolve_media_path(path: str | os.PathLike[str]) -> str:

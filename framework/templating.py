@@ -15,15 +15,12 @@ import jinja2
 from flask import current_app, has_request_context, request
 
 from . import _async
+from .error import Error
+from .logging import get_logger
+
+LOGGER = get_logger(__name__)
 
 __all__ = ["Template"]
-
-
-def _escapes(name: str) -> bool:
-    """True for a template name that points outside the template folders."""
-    if not isinstance(name, str) or not name or "\0" in name or "\\" in name:
-        return True
-    return name.startswith("/") or ".." in name.split("/")
 
 
 class Template:
@@ -43,17 +40,13 @@ class Template:
         return fw.template_environment(app_name)
 
     def render_sync(self, context: dict[str, Any] | None = None) -> str:
-        """Render with ``context`` and return the text.
-
-        A name that tries to leave the template folders (``..``, an absolute path, a
-        backslash, a NUL byte) can only come from input, so it answers 404 (code 1001)
-        instead of reaching the loader; a missing ordinary name stays a server error.
-        """
-        if _escapes(self.name):
-            from .error import Error
-
-            raise Error(1001)
-        template = self._environment().get_template(self.name)
+        """Render with ``context`` and return the text."""
+        try:
+            template = self._environment().get_template(self.name)
+        except jinja2.TemplateNotFound:
+            # a missing name (or one escaping the template folders) is a 404, not a crash
+            LOGGER.warning("template %r not found", self.name)
+            raise Error(1001) from None
         return template.render(context or {})
 
     def render(self, context: dict[str, Any] | None = None) -> Any:

@@ -1,0 +1,111 @@
+"""Shared fixtures: build throw-away projects on disk and the Flask apps made from them."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+
+class ProjectFactory:
+    """Writes a project folder (config.ini + app packages) and builds its app.
+
+    Each factory uses a unique top-level package name so that apps written by different
+    tests never share modules in ``sys.modules``.
+    """
+
+    def __init__(self, base: Path) -> None:
+        self.package = f"proj_{uuid.uuid4().hex[:10]}"
+        self.root = base / "project"
+        self.pkg_dir = base / self.package
+        self.pkg_dir.mkdir(parents=True)
+        (self.pkg_dir / "__init__.py").write_text("")
+        self.root.mkdir()
+        self.base = base
+
+    def app_module(self, name: str, files: dict[str, str]) -> str:
+        """Write app package ``<package>.<name>`` with ``files``; returns its dotted name."""
+        folder = self.pkg_dir / name
+        for rel, text in files.items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        folder.mkdir(parents=True, exist_ok=True)
+        parents = [p for p in folder.relative_to(self.pkg_dir).parents if str(p) != "."]
+        dirs = [self.pkg_dir / p for p in parents] + [folder] + [p for p in folder.rglob("*") if p.is_dir()]
+        for parent in dirs:
+            init = parent / "__init__.py"
+            if not init.exists() and not parent.name.startswith("templates"):
+                init.write_text("")
+        return f"{self.package}.{name.replace('/', '.')}"
+
+    def module(self, rel: str, text: str) -> str:
+        """Write a module under the package; returns its dotted name."""
+        path = self.pkg_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return f"{self.package}.{rel[:-3].replace('/', '.')}"
+
+    def config(self, text: str, name: str = "config.ini") -> Path:
+        path = self.root / name
+        path.write_text(textwrap.dedent(text).replace("{pkg}", self.package))
+        os.chmod(path, 0o600)
+        return path
+
+    def create_app(self, **kwargs):
+        from framework import create_app
+
+        app = create_app(self.root, **kwargs)
+        app.testing = True
+        return app
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[ProjectFactory]:
+    sys.path.insert(0, str(tmp_path))
+    factory = ProjectFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == factory.package or m.startswith(factory.package + ".")]:
+            del sys.modules[name]
+
+
+@pytest.fixture
+def hello_app():
+    """The repository's own project (wsgi.py's app, blueprints/hello)."""
+    from framework import create_app
+
+    app = create_app(ROOT)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def hello_client(hello_app):
+    return hello_app.test_client()
+
+
+@pytest.fixture
+def make_route_app(project: ProjectFactory) -> Callable[..., object]:
+    """Build an app from a handlers module body (``routes = Routes()`` expected)."""
+
+    def build(handlers: str, main_extra: str = "", config_extra: str = "", **app_kwargs):
+        name = project.app_module("web", {
+            "handlers.py": handlers,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+                       + main_extra + "\napp = App(routes=[routes]"
+                       + "".join(f", {k}={v}" for k, v in app_kwargs.items()) + ")\n",
+        })
+        project.config(f"[apps]\nactive = {name}\n" + textwrap.dedent(config_extra))
+        return project.create_app()
+
+    return build

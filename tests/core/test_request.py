@@ -1,0 +1,117 @@
+"""The Request object handed to handlers."""
+
+from __future__ import annotations
+
+import io
+
+import flask
+import pytest
+
+HANDLERS = """
+    import flask
+    from framework.router import Routes
+    from framework.response import JSON
+    from framework.request import Request
+    routes = Routes()
+
+    @routes.route('/inspect/<item>', ('GET', 'POST'))
+    async def inspect(request):
+        request.context['seen'] = True
+        body = request.body
+        return JSON({
+            'is_framework_request': isinstance(request, Request),
+            'is_flask_request': isinstance(request, flask.Request),
+            'same_as_flask_request': request is flask.request._get_current_object(),
+            'app_is_fw': request.app is flask.current_app.extensions['framework'],
+            'context': request.context,
+            'method': request.method,
+            'path': request.path,
+            'root_path': request.root_path,
+            'scheme': request.scheme,
+            'server': list(request.server) if request.server else None,
+            'client': list(request.client),
+            'header': request.headers.get('x-custom'),
+            'url_vars': request.url_vars,
+            'params': request.params,
+            'json': body.json,
+            'form': body.form,
+            'files': {k: v.filename for k, v in body.files.items()},
+            'content_length': len(body.content),
+        })
+
+    @routes.get('/cleaned')
+    def cleaned(request):
+        return JSON(request.get_cleaned_data())
+"""
+
+
+@pytest.fixture
+def client(make_route_app):
+    return make_route_app(HANDLERS).test_client()
+
+
+def test_request_attributes(client):
+    body = client.get("/inspect/thing?a=1&a=2&tag[]=x&tag[]=y", headers={"X-Custom": "yes"}).json
+    assert body["is_framework_request"] and body["is_flask_request"] and body["same_as_flask_request"]
+    assert body["app_is_fw"] is True
+    assert body["context"] == {"seen": True}
+    assert body["method"] == "GET"
+    assert body["path"] == "/inspect/thing"
+    assert body["scheme"] == "http"
+    assert body["root_path"] == ""
+    assert body["server"] == ["localhost", 80]
+    assert body["client"][0] == "127.0.0.1"
+    assert body["header"] == "yes"
+    assert body["url_vars"] == {"item": "thing"}
+    assert body["params"] == {"a": "1", "tag": ["x", "y"]}
+    assert body["json"] is None
+
+
+def test_json_body(client):
+    body = client.post("/inspect/x", json={"k": [1, 2]}).json
+    assert body["json"] == {"k": [1, 2]}
+    assert body["content_length"] == len(b'{"k": [1, 2]}')
+
+
+def test_form_and_files(client):
+    body = client.post("/inspect/x", data={"name": "n", "many[]": ["a", "b"],
+                                           "doc": (io.BytesIO(b"abc"), "a.txt")}).json
+    assert body["form"] == {"name": "n", "many": ["a", "b"]}
+    assert body["files"] == {"doc": "a.txt"}
+
+
+def test_malformed_json_is_a_1002(client):
+    response = client.post("/inspect/x", data=b"{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["code"] == 1002
+    assert "Traceback" not in response.text
+
+
+def test_multipart_without_boundary_is_a_1002(client):
+    response = client.post("/inspect/x", data=b"--x\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json["code"] == 1002
+
+
+def test_cleaned_data_without_data_handler_is_empty(client):
+    assert client.get("/cleaned").json == {}
+
+
+def test_context_does_not_leak_between_requests(client):
+    first = client.get("/inspect/a").json["context"]
+    second = client.get("/inspect/b").json["context"]
+    assert first == second == {"seen": True}
+
+
+def test_host_request_class_is_extended_in_extension_mode():
+    from framework import Framework
+    from framework.request import RequestMixin
+
+    class HostRequest(flask.Request):
+        marker = "host"
+
+    host = flask.Flask(__name__)
+    host.request_class = HostRequest
+    Framework(host, config={})
+    assert issubclass(host.request_class, HostRequest)
+    assert issubclass(host.request_class, RequestMixin)
