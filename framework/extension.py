@@ -149,6 +149,11 @@ class Framework:
         self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
             self._install_app(app, package)
+        from .cli import register_commands
+        from .db import init_database
+
+        init_database(self, app)
+        register_commands(app)
         if self.owns_app:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
@@ -268,6 +273,9 @@ class Framework:
         scaffold.register_error_handler(ExceptionResponse, _exception_response)
         scaffold.register_error_handler(HTTPException, _http_error)
         scaffold.register_error_handler(Exception, _server_error)
+        from .db import install_error_handlers
+
+        install_error_handlers(scaffold)
 
     def _before_request(self) -> Any:
         if self._started_pid != os.getpid():

@@ -1,0 +1,1 @@
+"""Accounts: users with hashed passwords, bearer-token login and an auth middleware."""

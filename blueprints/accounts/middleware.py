@@ -1,0 +1,59 @@
+"""``AuthMiddleware``: bearer-token authentication for the framework's routes.
+
+Activate it in ``[middlewares] active = blueprints.accounts.middleware.AuthMiddleware`` (the
+accounts app must be active too). A protected route needs ``Authorization: Bearer <token>``
+from ``POST /login``; the user is put in ``request.context['auth']`` as
+``{'user_id': ..., 'user_roles': [...]}``. Anything else answers 401 in the error envelope.
+Public routes: ``PUBLIC`` below plus ``[accounts] public_paths``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framework.config import as_list
+from framework.error import Error
+from framework.middleware import Middleware
+
+from . import errors as e
+from .models import User
+from .tokens import TokenError, read_token, token_max_age
+
+__all__ = ["AuthMiddleware"]
+
+
+class AuthMiddleware(Middleware):
+    """Checks the bearer token of every request to a protected framework route."""
+
+    #: (method, path) pairs open to anyone; method ``*`` matches any method.
+    PUBLIC: frozenset[tuple[str, str]] = frozenset({
+        ("*", "/hello-world"), ("*", "/home"), ("POST", "/users"), ("*", "/login"),
+        ("*", "/docs"), ("*", "/openapi.json"),
+    })
+
+    def is_public(self, request: Any) -> bool:
+        if request.method == "OPTIONS":
+            return True
+        path = request.path
+        if ("*", path) in self.PUBLIC or (request.method, path) in self.PUBLIC:
+            return True
+        extra = as_list((request.app.config.get("accounts") or {}).get("public_paths"))
+        return path in extra
+
+    def process_request(self, request: Any) -> tuple[Any, Any]:
+        if self.is_public(request):
+            return request, None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Error(e.AUTH_REQUIRED, headers=challenge)
+        try:
+            user_id = read_token(token.strip(), token_max_age(request.app.config))
+        except TokenError:
+            raise Error(e.INVALID_TOKEN, headers=challenge) from None
+        user = request.app.context["db_session"]().get(User, user_id)
+        if user is None:  # deleted since the token was issued
+            raise Error(e.INVALID_TOKEN, headers=challenge)
+        request.context["auth"] = {"user_id": user.id, "user_roles": user.role_list}
+        return request, None

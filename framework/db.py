@@ -1,0 +1,251 @@
+"""The database layer: Flask-SQLAlchemy with Backendpy's helpers.
+
+``db`` is one ``flask_sqlalchemy.SQLAlchemy`` shared by every app of a project; ``Base``
+is its model class (``db.Model``), so models of different apps share one metadata and may
+relate to each other. ``[database]`` chooses the engine:
+
+- ``uri = postgresql+psycopg://user:pw@host/name`` (any SQLAlchemy URL), or
+- ``host``, ``port``, ``name``, ``username``, ``password`` (+ ``driver``, default
+  ``psycopg``) for PostgreSQL, or
+- nothing: a SQLite file in the app's instance folder (``name`` names the file).
+
+Each request gets one session (Flask-SQLAlchemy's scoped session, keyed by the request's
+app context): whatever it has not committed is rolled back when the request ends, with or
+without an error, and the session is removed at teardown. ``request.app.context['db_session']()``
+returns it, as in Backendpy. ``get_db_engine`` and ``get_db_session`` build the same
+objects outside a request, for scripts, init functions and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+
+from . import signals
+from .config import ImproperlyConfigured, as_bool
+from .error import Error
+from .logging import get_logger
+
+if TYPE_CHECKING:
+    from .extension import Framework
+
+__all__ = ["db", "Base", "database_url", "get_db_engine", "get_db_session", "init_database",
+           "set_database_hooks", "install_error_handlers", "is_connection_error",
+           "DEFAULT_SQLITE_NAME", "DEFAULT_DRIVER"]
+
+LOGGER = get_logger("framework.db")
+
+#: The SQLite file (in the instance folder) used when ``[database]`` names no server.
+DEFAULT_SQLITE_NAME = "framework"
+#: The PostgreSQL driver used when ``[database] driver`` is not set.
+DEFAULT_DRIVER = "psycopg"
+
+#: Constraint names Alembic can find again when it alters or drops them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class _ModelBase(DeclarativeBase):
+    """SQLAlchemy 2 declarative base that Flask-SQLAlchemy turns into ``db.Model``."""
+
+
+db = SQLAlchemy(model_class=_ModelBase, metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+#: The model base of every app (``class User(Base): __tablename__ = 'users'``).
+Base = db.Model
+
+_SERVER_KEYS = ("host", "port", "username", "password")
+
+
+def database_url(section: Mapping[str, Any] | None, instance_path: str | None = None) -> str:
+    """The SQLAlchemy URL that a ``[database]`` section describes.
+
+    ``uri`` wins; otherwise a ``host`` (or other server key) means PostgreSQL; otherwise a
+    SQLite file ``<name or 'framework'>.sqlite3`` in ``instance_path`` (created when missing).
+    """
+    section = section or {}
+    uri = str(section.get("uri") or "").strip()
+    if uri:
+        try:
+            sa.engine.make_url(uri)
+        except sa_exc.ArgumentError:
+            raise ImproperlyConfigured(f"[database] uri is not a database URL: {uri!r}") from None
+        return uri
+    name = str(section.get("name") or "").strip()
+    if any(str(section.get(key) or "").strip() for key in _SERVER_KEYS):
+        if not name:
+            raise ImproperlyConfigured("[database] name is required with host/port/username")
+        port_raw = str(section.get("port") or "").strip()
+        try:
+            port = int(port_raw) if port_raw else None
+        except ValueError:
+            raise ImproperlyConfigured(f"[database] port must be a number, got {port_raw!r}") from None
+        driver = str(section.get("driver") or DEFAULT_DRIVER).strip()
+        url = sa.engine.URL.create(
+            f"postgresql+{driver}" if "+" not in driver and driver != "postgresql" else driver,
+            username=str(section.get("username") or "") or None,
+            password=str(section.get("password") or "") or None,
+            host=str(section.get("host") or "") or None, port=port, database=name)
+        return url.render_as_string(hide_password=False)
+    folder = os.path.abspath(instance_path or "instance")
+    os.makedirs(folder, exist_ok=True)
+    return sa.engine.URL.create(
+        "sqlite", database=os.path.join(folder, f"{name or DEFAULT_SQLITE_NAME}.sqlite3")
+    ).render_as_string()
+
+
+def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
+    """A SQLAlchemy engine for a ``[database]`` section (scripts, init functions, tests).
+
+    After start-up ``fw.config['database']['uri']`` holds the URL the app uses, so
+    ``get_db_engine(config['database'])`` reaches the app's own database.
+    """
+    url = database_url(config)
+    options: dict[str, Any] = {"echo": echo}
+    if url.startswith("postgresql"):
+        options["pool_pre_ping"] = True
+    return sa.create_engine(url, **options)
+
+
+def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = None) -> scoped_session:
+    """A scoped session factory bound to ``engine``; ``scope_func`` keys the scope.
+
+    Call it for the session of the current scope and ``.remove()`` it when done.
+    ``asyncio.current_task`` (as in Backendpy) works: called where no event loop runs, the
+    scope falls back to the current thread.
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    if scope_func is None:
+        return scoped_session(factory)
+
+    def scope() -> Any:
+        try:
+            key = scope_func()
+        except RuntimeError:  # asyncio.current_task() outside a running loop
+            key = None
+        return key if key is not None else ("thread", threading.get_ident())
+
+    return scoped_session(factory, scopefunc=scope)
+
+
+def _request_session() -> Any:
+    """The session of the current request (``fw.context['db_session']()``)."""
+    return current_app.extensions["sqlalchemy"].session()
+
+
+def init_database(fw: Framework, app: Flask) -> None:
+    """Install ``db`` on ``app`` from ``fw.config['database']`` (called by ``init_app``).
+
+    A host app that already configured ``SQLALCHEMY_DATABASE_URI`` keeps it when
+    ``[database]`` is empty; a host that registered its own Flask-SQLAlchemy instance keeps
+    it and the framework's ``db_session`` returns that instance's session.
+    """
+    section = fw.config.setdefault("database", {})
+    existing = app.extensions.get("sqlalchemy")
+    if existing is None:
+        explicit = any(str(section.get(k) or "").strip() for k in ("uri", "name", *_SERVER_KEYS))
+        if explicit or not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = database_url(section, app.instance_path)
+        uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        if uri.startswith("postgresql"):
+            options.setdefault("pool_pre_ping", True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        try:
+            app.config.setdefault("SQLALCHEMY_ECHO", as_bool(section.get("echo", False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"[database] echo: {exc}") from None
+        db.init_app(app)
+        _install_migrate(fw, app)
+    else:
+        uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    section["uri"] = uri
+    fw.context["db_session"] = _request_session
+    app.teardown_request(_rollback_on_error)
+    try:
+        auto = as_bool(section.get("auto_create", uri.startswith("sqlite")))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"[database] auto_create: {exc}") from None
+    if auto:
+        signals.startup.connect(_create_tables, sender=fw, weak=False)
+
+
+def _install_migrate(fw: Framework, app: Flask) -> None:
+    """Flask-Migrate on the project's ``migrations/`` folder (``flask db ...``)."""
+    try:
+        from flask_migrate import Migrate
+    except ImportError:  # pragma: no cover - flask-migrate is a dependency
+        return
+    directory = os.path.join(fw.root_path or app.root_path, "migrations")
+    Migrate(app, db, directory=directory, render_as_batch=True, compare_type=True)
+
+
+def _rollback_on_error(exc: BaseException | None) -> None:
+    """Roll the request's session back when the request ended in an unhandled error."""
+    if exc is not None:
+        ext = current_app.extensions.get("sqlalchemy")
+        if ext is not None:
+            ext.session.rollback()
+
+
+def _create_tables(fw: Framework) -> None:
+    """``startup``: create missing tables (SQLite by default; ``[database] auto_create``)."""
+    app = fw.app
+    if app is None:
+        return
+    with app.app_context():
+        app.extensions["sqlalchemy"].create_all()
+
+
+def set_database_hooks(bp: Any) -> None:
+    """Backendpy's ``set_database_hooks(bp)``: make sure the database is installed.
+
+    The framework installs it in ``init_app`` already, so this only repairs a project object
+    whose database is missing; calling it twice is harmless.
+    """
+    fw = bp
+    app = getattr(bp, "app", None)
+    if isinstance(bp, Flask):
+        app, fw = bp, bp.extensions.get("framework")
+    if fw is None or app is None:
+        raise TypeError("set_database_hooks() needs the project object (Backendpy or Framework)")
+    if "db_session" not in fw.context:
+        init_database(fw, app)
+
+
+# ----------------------------------------------------------------- errors
+def is_connection_error(exc: BaseException) -> bool:
+    """True for a failure to reach the database (not for a bad statement)."""
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    return exc.statement is None or bool(getattr(exc, "connection_invalidated", False))
+
+
+def _database_error(exc: sa_exc.DBAPIError) -> Any:
+    from flask import request
+
+    if is_connection_error(exc):
+        LOGGER.error("database unreachable during %s %s: %s", request.method, request.path,
+                     str(exc.orig).strip() or type(exc.orig).__name__)
+        return Error(1009)
+    LOGGER.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path,
+                 exc_info=exc)
+    return Error(1000)
+
+
+def install_error_handlers(scaffold: Any) -> None:
+    """Answer database connection failures with 503 (code 1009) on ``scaffold``'s routes."""
+    scaffold.register_error_handler(sa_exc.OperationalError, _database_error)
+    scaffold.register_error_handler(sa_exc.InterfaceError, _database_error)
