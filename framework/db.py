@@ -61,8 +61,10 @@ NAMING_CONVENTION = {
 class _ModelBase(DeclarativeBase):
     """SQLAlchemy 2 declarative base that Flask-SQLAlchemy turns into ``db.Model``."""
 
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-db = SQLAlchemy(model_class=_ModelBase, metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+
+db = SQLAlchemy(model_class=_ModelBase)
 #: The model base of every app (``class User(Base): __tablename__ = 'users'``).
 Base = db.Model
 
