@@ -46,6 +46,8 @@ from framework.response import HTML, JSON, File, Redirect, Text
 from framework.router import Routes
 from framework.templating import Template
 
+from .data import FormData, ItemData
+
 routes = Routes()
 
 
@@ -105,6 +107,21 @@ def ignore(request):
     return JSON({"ignored": True})
 
 
+@routes.post("/items/<id:int>", data_handler=ItemData)
+def item(request):
+    return JSON(request.get_cleaned_data())
+
+
+@routes.post("/aitems/<id:int>", data_handler=ItemData)
+async def aitem(request):
+    return JSON(await request.get_cleaned_data())
+
+
+@routes.post("/forms", data_handler=FormData)
+def form_data(request):
+    return JSON(request.get_cleaned_data())
+
+
 @routes.get("/host")
 def host(request):
     return Text(request.host)
@@ -118,6 +135,42 @@ def query(request):
 @routes.get("/header")
 def header(request):
     return JSON({"value": request.headers.get("X-Probe")})
+'''
+
+DATA = '''\
+from framework.data_handler import filters as f
+from framework.data_handler import validators as v
+from framework.data_handler.data import Data
+from framework.data_handler.fields import (TYPE_FORM_FIELD, TYPE_HEADER, TYPE_PARAM, TYPE_URL_VAR,
+                                           Boolean, Dict, Float, Integer, List, String)
+
+
+class ItemData(Data):
+    """Every location and a spread of validators and filters."""
+
+    id = Integer(field_type=TYPE_URL_VAR, required=True, processors=[v.Limit(min=1, max=10**6)])
+    name = String(required=True, processors=[f.ToStringObject(), v.Length(min=1, max=20), f.Escape()])
+    count = Integer(default=0, processors=[v.Limit(min=0, max=100)])
+    ratio = Float(processors=[v.Limit(min=0, max=1)])
+    active = Boolean()
+    email = String(processors=[f.ToStringObject(), v.EmailAddress()])
+    website = String(processors=[f.ToStringObject(), v.Url()])
+    uid = String(processors=[f.ToStringObject(), v.UUID()])
+    color = String(processors=[v.In(["red", "green", "blue"])])
+    when = String(processors=[f.ToStringObject(), v.DateTime(), f.ParseDateTime()])
+    day = String(processors=[f.ToStringObject(), v.Date()])
+    code = String(processors=[f.ToStringObject(), v.MatchRegex(r"^[A-Z]{3}-\\d{2}$")])
+    blob = String(processors=[f.ToStringObject(), f.DecodeBase64()])
+    price = String(processors=[f.ToDecimalObject(places=2)])
+    tags = List(processors=[[f.ToStringObject(), v.Length(max=10)]])
+    meta = Dict(processors=[v.DictInnerTypes({"k": str})])
+    page = Integer(field_type=TYPE_PARAM, default=1, processors=[v.Limit(min=1, max=1000)])
+    token = String(name="X-Token", field_type=TYPE_HEADER, processors=[v.Length(max=32)])
+
+
+class FormData(Data):
+    title = String(field_type=TYPE_FORM_FIELD, required=True, processors=[v.Length(max=50)])
+    amount = Integer(field_type=TYPE_FORM_FIELD, processors=[v.Limit(min=0)])
 '''
 
 MAIN = '''\
@@ -147,6 +200,7 @@ def build_project(root: Path) -> Path:
     (package / "__init__.py").write_text("")
     (package / "main.py").write_text(MAIN)
     (package / "handlers.py").write_text(HANDLERS)
+    (package / "data.py").write_text(DATA)
     (package / "templates" / "page.html").write_text("<p>Hello {{ who }}</p>")
     (package / "templates" / "pages" / "inner.html").write_text("<p>inner</p>")
     (root / "secret.txt").write_text("TOP SECRET outside media")
