@@ -31,6 +31,7 @@ from .exception import ExceptionResponse
 from .logging import get_logger, set_level
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
+from .security import apply_secure_defaults, check_secret_key
 
 __all__ = ["Framework", "InstalledApp"]
 
@@ -131,6 +132,8 @@ class Framework:
                                   require_file=self.root_path is not None)
         app.extensions["framework"] = self
         app.config.update(flask_settings(self.config.get("flask", {})))
+        if self.owns_app:
+            apply_secure_defaults(app, self.config.get("flask", {}))
         try:
             set_level(self.config["logging"].get("level", "INFO"))
         except ValueError as exc:
@@ -343,6 +346,8 @@ class Framework:
             if self._started_pid == pid:
                 return
             self._stopped = False
+            if self.owns_app and self.app is not None:
+                check_secret_key(self.app)
             signals.startup.send(self)
             self._started_pid = pid
         atexit.register(self.shutdown)

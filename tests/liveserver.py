@@ -37,11 +37,12 @@ class LiveServer:
     """
 
     def __init__(self, cwd: str, app: str = "wsgi:app", *, kind: str = "gunicorn",
-                 workers: int = 1, threads: int = 1, env: Mapping[str, str] | None = None,
+                 workers: int = 1, threads: int = 1, env: Mapping[str, str | None] | None = None,
                  extra_args: Sequence[str] = (), timeout: int = 30) -> None:
         self.cwd, self.app, self.kind = cwd, app, kind
         self.workers, self.threads, self.timeout = workers, threads, timeout
-        self.env, self.extra_args = dict(env or {}), list(extra_args)
+        self.env: dict[str, Any] = dict(env or {})
+        self.extra_args = list(extra_args)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)
@@ -74,6 +75,8 @@ class LiveServer:
         env.setdefault("FRAMEWORK__FLASK__SECRET_KEY", "test-secret-key-not-for-production")
         env.pop("GUNICORN_CMD_ARGS", None)
         env.update(self.env)
+        for name in [k for k, v in env.items() if v is None]:  # None in ``env`` removes a variable
+            del env[name]
         self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + wait
@@ -115,6 +118,11 @@ class LiveServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+        self.close()
+
+    def close(self) -> None:
+        """Drop the log file (after ``stop``)."""
+        self._log.close()
         try:
             os.unlink(self._log.name)
         except OSError:

@@ -122,6 +122,39 @@ def form_data(request):
     return JSON(request.get_cleaned_data())
 
 
+@routes.get("/session")
+def session_cookie(request):
+    from flask import session
+
+    session["seen"] = True
+    return JSON({"ok": True})
+
+
+@routes.get("/db-param")
+def db_param(request):
+    import sqlalchemy as sa
+
+    from framework.db import db
+
+    token = request.params.get("token", "")
+    db.session.execute(sa.text("SELECT * FROM no_such_table WHERE token = :token"), {"token": token})
+    return JSON({"ok": True})
+
+
+@routes.get("/db-ping")
+def db_ping(request):
+    import sqlalchemy as sa
+
+    from framework.db import db
+
+    return JSON({"one": db.session.execute(sa.text("SELECT 1")).scalar()})
+
+
+@routes.get("/crash")
+def crash(request):
+    raise RuntimeError("internal detail that must not reach the client")
+
+
 @routes.get("/host")
 def host(request):
     return Text(request.host)
