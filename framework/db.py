@@ -74,7 +74,8 @@ _SERVER_KEYS = ("host", "port", "username", "password")
 def database_url(section: Mapping[str, Any] | None, instance_path: str | None = None) -> str:
     """The SQLAlchemy URL that a ``[database]`` section describes.
 
-    ``uri`` wins; otherwise a ``host`` (or other server key) means PostgreSQL; otherwise a
+    ``uri`` wins; otherwise a ``host`` (or other server key) means PostgreSQL (without a
+    ``name``, libpq's default database: the user's name); otherwise a
     SQLite file ``<name or 'framework'>.sqlite3`` in ``instance_path`` (created when missing).
     """
     section = section or {}
@@ -87,8 +88,6 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
         return uri
     name = str(section.get("name") or "").strip()
     if any(str(section.get(key) or "").strip() for key in _SERVER_KEYS):
-        if not name:
-            raise ImproperlyConfigured("[database] name is required with host/port/username")
         port_raw = str(section.get("port") or "").strip()
         try:
             port = int(port_raw) if port_raw else None
@@ -99,7 +98,7 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
             f"postgresql+{driver}" if "+" not in driver and driver != "postgresql" else driver,
             username=str(section.get("username") or "") or None,
             password=str(section.get("password") or "") or None,
-            host=str(section.get("host") or "") or None, port=port, database=name)
+            host=str(section.get("host") or "") or None, port=port, database=name or None)
         return url.render_as_string(hide_password=False)
     folder = os.path.abspath(instance_path or "instance")
     os.makedirs(folder, exist_ok=True)
@@ -125,19 +124,27 @@ def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = Non
     """A scoped session factory bound to ``engine``; ``scope_func`` keys the scope.
 
     Call it for the session of the current scope and ``.remove()`` it when done.
-    ``asyncio.current_task`` (as in Backendpy) works: called where no event loop runs, the
-    scope falls back to the current thread.
+    ``asyncio.current_task`` and ``fw.get_current_request`` (as in Backendpy) work: where
+    ``scope_func`` finds no scope (no running loop, no request), the thread's last scope is
+    used, else the thread itself, so ``remove()`` in a ``request_end`` hook (which runs after
+    the request is popped) removes that request's session.
     """
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     if scope_func is None:
         return scoped_session(factory)
+    last = threading.local()
 
     def scope() -> Any:
         try:
             key = scope_func()
         except RuntimeError:  # asyncio.current_task() outside a running loop
             key = None
-        return key if key is not None else ("thread", threading.get_ident())
+        if key is None:
+            # Between scopes (a request_end hook runs after the request has been popped):
+            # this thread's last scope, so ``remove()`` there removes the request's session.
+            return getattr(last, "key", None) or ("thread", threading.get_ident())
+        last.key = key
+        return key
 
     return scoped_session(factory, scopefunc=scope)
 

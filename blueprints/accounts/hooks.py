@@ -13,7 +13,7 @@ hooks = Hooks()
 
 
 @hooks.event("user_created")
-async def log_user_created(username):
+def log_user_created(username):
     LOGGER.info("user %s created", username)
 
 

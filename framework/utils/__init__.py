@@ -1,0 +1,1 @@
+"""Small helpers with Backendpy's module names (``framework.utils.http``)."""

@@ -1,0 +1,3 @@
+from framework.app import App
+
+app = App(models=["tests.db.dbapps.authors.models"])
