@@ -31,14 +31,29 @@ _nested_pool: ThreadPoolExecutor | None = None
 _nested_lock = threading.Lock()
 
 
+class _ThreadLoop:
+    """Holds a thread's loop; closes it when the thread ends (its ``threading.local`` is
+    dropped) or when a forked child replaces the copy it inherited, so no loop and no
+    file descriptor outlives its thread."""
+
+    __slots__ = ("loop", "pid")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        loop = self.loop
+        if not loop.is_closed() and not loop.is_running():
+            loop.close()
+
+
 def get_loop() -> asyncio.AbstractEventLoop:
     """Return this thread's long-lived event loop, creating it on first use."""
-    loop = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed() or _local.pid != os.getpid():
-        loop = asyncio.new_event_loop()
-        _local.loop = loop
-        _local.pid = os.getpid()
-    return loop
+    holder = getattr(_local, "holder", None)
+    if holder is None or holder.pid != os.getpid() or holder.loop.is_closed():
+        holder = _local.holder = _ThreadLoop()
+    return holder.loop
 
 
 def in_async_context() -> bool:

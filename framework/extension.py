@@ -9,9 +9,13 @@ reachable as ``app.extensions["framework"]`` and ``request.app``.
 from __future__ import annotations
 
 import atexit
+import contextvars
+import functools
 import importlib
+import inspect
 import os
 import signal as _signal
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ import jinja2
 from flask import Blueprint, Flask, current_app, has_request_context, request
 from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import ClosingIterator
 
 from . import _async, signals
 from .app import App
@@ -62,19 +67,28 @@ class HookReceiver:
         try:
             _async.call(self.func, **kwargs)
         except Exception:
-            self._failed()
+            _receiver_failed(self.event, self.func)
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
         try:
             await _async.acall(self.func, **kwargs)
         except Exception:
-            self._failed()
+            _receiver_failed(self.event, self.func)
 
-    def _failed(self) -> None:
-        name = getattr(self.func, "__qualname__", repr(self.func))
-        if self.event == "startup":
-            raise
-        LOGGER.exception("hook %s for event %r failed", name, self.event)
+
+def _receiver_failed(event: str, func: Any) -> None:
+    """Log the exception being handled, naming the event and the hook; re-raise it for
+    ``startup`` (a worker whose start-up failed must not serve)."""
+    name = getattr(func, "__qualname__", None) or repr(func)
+    module = getattr(func, "__module__", None)
+    if module:
+        name = f"{module}.{name}"
+    if event == "startup":
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            exc.add_note(f"raised by the startup hook {name}")
+        raise  # noqa: PLE0704 - called from an ``except`` block
+    LOGGER.exception("hook %s for event %r failed", name, event)
 
 
 class Framework:
@@ -160,6 +174,7 @@ class Framework:
         if self.owns_app:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
+        _exit_on_sigterm()
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
@@ -194,10 +209,14 @@ class Framework:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
         try:
-            return cls() if isinstance(cls, type) else cls
+            middleware = cls() if isinstance(cls, type) else cls
         except TypeError as exc:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
+        setup = getattr(middleware, "setup", None)
+        if callable(setup):
+            setup(self)  # optional hook: the middleware reads the project's config here
+        return middleware
 
     def _install_app(self, flask_app: Flask, package: str) -> None:
         try:
@@ -294,7 +313,7 @@ class Framework:
             # refuse before anything reads the body, on every route (not only those that read it)
             return Error(1005)
         if signals.request_start.receivers:
-            signals.request_start.send(self)
+            self._send(signals.request_start, {})
         return None
 
     def _after_request(self, response: Any) -> Any:
@@ -302,11 +321,13 @@ class Framework:
         if chains.response:
             response = chains.apply_response(_cv_request.get().request, response)
         if signals.request_end.receivers:
-            response.call_on_close(self._request_ended)
+            # Runs when the server closes the body, after Flask has popped the request
+            # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
+            _on_close(response, contextvars.copy_context().run, self._request_ended)
         return response
 
     def _request_ended(self) -> None:
-        signals.request_end.send(self)
+        self._send(signals.request_end, {})
 
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
@@ -323,19 +344,39 @@ class Framework:
         return register
 
     def execute_event(self, name: str, args: Mapping[str, Any] | None = None) -> Any:
-        """Fire ``name`` with ``args`` as keyword arguments; await it in async code."""
+        """Fire ``name`` with ``args`` as keyword arguments.
+
+        Called from an ``async def`` function it returns a coroutine to await (Backendpy's
+        ``await request.app.execute_event(...)``); called from plain code, a sync helper
+        of an async handler included, the hooks run before it returns.
+        """
         kwargs = dict(args or {})
-        if _async.in_async_context():
+        if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
             return self._aexecute(name, kwargs)
-        signals.event(name).send(self, **kwargs)
+        self._send(signals.event(name), kwargs)
         return None
 
     async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
         for receiver in signals.event(name).receivers_for(self):
-            if isinstance(receiver, HookReceiver):
+            if type(receiver) is HookReceiver:
                 await receiver.acall(kwargs)
             else:
-                await _async.acall(receiver, self, **kwargs)
+                try:
+                    await _async.acall(receiver, self, **kwargs)
+                except Exception:
+                    _receiver_failed(name, receiver)
+
+    def _send(self, signal: Any, kwargs: dict[str, Any]) -> None:
+        """Call ``signal``'s receivers for this project in order; one failing receiver
+        is logged and the others still run (``startup`` raises instead)."""
+        for receiver in signal.receivers_for(self):
+            if type(receiver) is HookReceiver:
+                receiver(self, **kwargs)
+            else:
+                try:
+                    _async.call(receiver, self, **kwargs)
+                except Exception:
+                    _receiver_failed(signal.name, receiver)
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""
@@ -348,7 +389,7 @@ class Framework:
             self._stopped = False
             if self.owns_app and self.app is not None:
                 check_secret_key(self.app)
-            signals.startup.send(self)
+            self._send(signals.startup, {})
             self._started_pid = pid
         atexit.register(self.shutdown)
         _exit_on_sigterm()
@@ -359,7 +400,7 @@ class Framework:
             if self._started_pid != os.getpid() or self._stopped:
                 return
             self._stopped = True
-        signals.shutdown.send(self)
+        self._send(signals.shutdown, {})
 
     @staticmethod
     def get_current_request() -> Any:
@@ -388,6 +429,37 @@ class Framework:
             env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
             self._templates[blueprint] = env
         return env
+
+
+#: Code flags of a function whose body may ``await`` (``async def``, async generators).
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _on_close(response: Any, *callback: Any) -> None:
+    """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
+
+    A pass-through body (a file sent with the server's ``wsgi.file_wrapper``) is handed to
+    the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
+    instead (keeping the server's sendfile path).
+    """
+    call = functools.partial(*callback)
+    if not response.direct_passthrough:
+        response.call_on_close(call)
+        return
+    body = response.response
+    close = getattr(body, "close", None)
+
+    def closing() -> None:
+        try:
+            if close is not None:
+                close()
+        finally:
+            call()
+
+    try:
+        body.close = closing
+    except AttributeError:
+        response.response = ClosingIterator(body, call)  # closes ``body`` first itself
 
 
 _sigterm_installed = False

@@ -21,6 +21,10 @@ class Middleware:
       handler; a response in the second item answers at once.
     - ``process_handler(request, handler) -> handler``: may replace the handler.
     - ``process_response(request, response) -> response``: may change or replace it.
+
+    An optional ``setup(fw)`` is called once with the ``Framework`` object when the
+    middleware is loaded from ``[middlewares] active``, before any layer runs: the place
+    to read the project's configuration (``fw.config``).
     """
 
     #: Layer method names, in the order a request meets them.

@@ -1,0 +1,1 @@
+"""Middlewares that ship with the framework; activate them in ``[middlewares] active``."""
