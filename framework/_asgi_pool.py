@@ -1,0 +1,89 @@
+"""The bounded thread pool the ASGI adapter runs WSGI calls on.
+
+Smaller than ``concurrent.futures.ThreadPoolExecutor`` on purpose: a job is a plain
+callable that reports its own result back to the event loop, so no ``Future`` is made per
+call and a hand-off costs one ``SimpleQueue.put``. Threads start lazily, up to ``size``,
+only when no started thread is idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from queue import SimpleQueue
+
+__all__ = ["WorkerPool"]
+
+log = logging.getLogger("framework.asgi")
+
+
+class WorkerPool:
+    """At most ``size`` daemon threads taking jobs from one queue, in order."""
+
+    def __init__(self, size: int, name: str = "framework-asgi") -> None:
+        if size < 1:
+            raise ValueError(f"a worker pool needs at least one thread, not {size}")
+        self.size = size
+        self.name = name
+        self._jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> int:
+        """How many threads are running now."""
+        return len(self._threads)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job()`` on a pool thread; it must not raise (failures are only logged)."""
+        self._jobs.put(job)
+        if not self._idle.acquire(blocking=False) and len(self._threads) < self.size:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            if len(self._threads) >= self.size:
+                return
+            thread = threading.Thread(target=self._work, daemon=True,
+                                      name=f"{self.name}-{len(self._threads)}")
+            self._threads.append(thread)
+        thread.start()
+
+    def _work(self) -> None:
+        get, idle = self._jobs.get, self._idle
+        while True:
+            job = get()
+            if job is None:
+                break
+            try:
+                job()
+            except BaseException:  # a job reports its own errors; this is a last resort
+                log.exception("uncaught error in an ASGI worker thread")
+            idle.release()
+        with self._lock:
+            if threading.current_thread() in self._threads:
+                self._threads.remove(threading.current_thread())
+
+    def shutdown(self, timeout: float | None = 5.0) -> None:
+        """Stop the threads once their queued jobs are done; a later ``submit`` starts new ones.
+
+        Waits up to ``timeout`` seconds in all for them to finish (threads held by a job that
+        never ends are left behind: they are daemons and do not keep the process alive).
+        """
+        with self._lock:
+            threads = list(self._threads)
+            self._threads = []
+            self._idle = threading.Semaphore(0)
+        for _ in threads:
+            self._jobs.put(None)
+        if timeout is None:
+            for thread in threads:
+                thread.join()
+            return
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,515 @@
+"""Serving the WSGI application through ASGI, so ``uvicorn wsgi:asgi_app`` runs the project.
+
+``to_asgi(app)`` wraps the framework's Flask application (or any WSGI callable) in an ASGI 3
+application:
+
+- every WSGI call runs on a bounded pool of threads that belongs to the adapter, never on the
+  event loop, so a blocking handler cannot stall the server;
+- a response whose length is known and at most ``buffer_limit`` bytes comes back from its
+  thread in one hop; any other response is streamed chunk by chunk through a bounded queue,
+  so a slow client holds its producing thread back instead of filling memory;
+- a request body over ``MAX_CONTENT_LENGTH`` is answered 413 without being read further;
+- the lifespan protocol fires the framework's ``startup`` and ``shutdown`` events;
+- a client that goes away mid-response stops the stream and the WSGI iterable is closed, so
+  its ``close()`` (and the framework's ``request_end``) still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from types import TracebackType
+from typing import IO, Any
+
+from asgiref.sync import sync_to_async
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+
+from ._asgi_pool import WorkerPool
+from .error import BASE_ERRORS
+
+__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS"]
+
+log = logging.getLogger("framework.asgi")
+
+#: Threads per adapter when neither ``threads=`` nor ``app.config['ASGI_THREADS']`` says.
+DEFAULT_THREADS = 8
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+#: Put on a stream's queue when the client has gone.
+_GONE = object()
+
+
+def to_asgi(app: WSGIApp, *, threads: int | None = None) -> AsgiAdapter:
+    """An ASGI 3 application serving the WSGI ``app`` on ``threads`` threads of its own.
+
+    ``threads`` defaults to ``app.config['ASGI_THREADS']`` (``[flask] asgi_threads`` in the
+    project's configuration), else ``DEFAULT_THREADS``.
+    """
+    return AsgiAdapter(app, threads=threads)
+
+
+class AsgiAdapter:
+    """The ASGI application ``to_asgi`` returns; settings are read once, here."""
+
+    #: Responses of known length up to this many bytes are collected in the WSGI thread and
+    #: handed over whole; longer or unsized ones are streamed.
+    buffer_limit = 64 * 1024
+    #: Chunks a streamed response may have in flight between its thread and the loop.
+    queue_size = 8
+    #: A request body over this many bytes is kept in a temporary file rather than memory.
+    spool_limit = 1024 * 1024
+    pool_class = WorkerPool
+
+    def __init__(self, app: WSGIApp, *, threads: int | None = None) -> None:
+        self.app = app
+        config = getattr(app, "config", None) or {}
+        size = threads if threads is not None else config.get("ASGI_THREADS") or DEFAULT_THREADS
+        self.threads = int(size)
+        if self.threads < 1:
+            raise ValueError(f"to_asgi needs at least one thread, not {size!r}")
+        limit = config.get("MAX_CONTENT_LENGTH")
+        self.max_body: int | None = int(limit) if limit is not None else None
+        self.pool = self.pool_class(self.threads)
+
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
+                       send: ASGISendCallable) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            # Not served: refuse the handshake (the server answers 403).
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.close", "code": 1000, "reason": ""})
+        else:
+            raise ValueError(f"unsupported ASGI scope type {kind!r}")
+
+    # ------------------------------------------------------------------- HTTP
+    async def _http(self, scope: Any, receive: ASGIReceiveCallable,
+                    send: ASGISendCallable) -> None:
+        environ = build_environ(scope)
+        body = await self._read_body(environ, receive, send)
+        if body is None:
+            return
+        environ["wsgi.input"] = body
+        call = _WsgiCall(self.app, environ, asyncio.get_running_loop(), self.buffer_limit,
+                         self.queue_size)
+        self.pool.submit(call.run)
+        try:
+            await call.ready
+        except asyncio.CancelledError:
+            call.abandon()
+            raise
+        if call.error is not None:
+            log.error("error in the WSGI application", exc_info=call.error)
+            await _send_error(send, 1000)
+            return
+        start: Any = {"type": "http.response.start", "status": call.status,
+                      "headers": call.headers}
+        if call.streaming:
+            await self._stream(call, start, receive, send)
+            return
+        try:
+            await send(start)
+            await send({"type": "http.response.body", "body": call.body, "more_body": False})
+        except OSError:  # the client has gone (servers following ASGI 2.4 raise this)
+            pass
+
+    async def _read_body(self, environ: dict[str, Any], receive: ASGIReceiveCallable,
+                         send: ASGISendCallable) -> IO[bytes] | None:
+        """The whole request body as a file, or None once 413 is answered or the client left."""
+        limit = self.max_body
+        if limit is not None:
+            declared = environ.get("CONTENT_LENGTH")
+            if declared and declared.isdigit() and int(declared) > limit:
+                await _send_error(send, 1005, close=True)
+                return None
+        message: Any = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        if not message.get("more_body", False):
+            if limit is not None and len(chunk) > limit:
+                await _send_error(send, 1005, close=True)
+                return None
+            return io.BytesIO(chunk)
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=self.spool_limit)
+        size = 0
+        while True:
+            size += len(chunk)
+            if limit is not None and size > limit:
+                spool.close()
+                await _send_error(send, 1005, close=True)
+                return None
+            spool.write(chunk)
+            if not message.get("more_body", False):
+                break
+            message = await receive()
+            if message["type"] != "http.request":
+                spool.close()
+                return None
+            chunk = message.get("body", b"")
+        spool.seek(0)
+        return spool
+
+    async def _stream(self, call: _WsgiCall, start: Any, receive: ASGIReceiveCallable,
+                      send: ASGISendCallable) -> None:
+        watcher = asyncio.create_task(_watch_disconnect(call, receive))
+        queue = call.queue
+        assert queue is not None and call.slots is not None
+        try:
+            await send(start)
+            while True:
+                item = await queue.get()
+                if item is _GONE:
+                    return
+                if isinstance(item, BaseException):
+                    log.error("error in the WSGI application while streaming", exc_info=item)
+                    return  # the response stays incomplete: the server drops the connection
+                chunk, more = item
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                if not more:
+                    return
+                call.slots.release()
+        except OSError:
+            pass
+        finally:
+            call.abandon()
+            watcher.cancel()
+
+    # --------------------------------------------------------------- lifespan
+    async def _lifespan(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await sync_to_async(self._fire, thread_sensitive=False)("startup")
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed",
+                                "message": f"{type(exc).__name__}: {exc}"})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await sync_to_async(self._fire, thread_sensitive=False)("shutdown")
+                except Exception as exc:
+                    log.exception("shutdown failed")
+                    await send({"type": "lifespan.shutdown.failed",
+                                "message": f"{type(exc).__name__}: {exc}"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                finally:
+                    self.pool.shutdown(timeout=0)
+                return
+
+    def _fire(self, event: str) -> None:
+        """Call the framework extension's ``startup()`` or ``shutdown()``, if it is there."""
+        extensions = getattr(self.app, "extensions", None) or {}
+        framework = extensions.get("framework")
+        method = getattr(framework, event, None)
+        if method is not None:
+            method()
+
+
+class _WsgiCall:
+    """One request's WSGI call: runs in a pool thread, reports to the loop.
+
+    The loop awaits ``ready``: then ``status``/``headers`` are set and either ``body`` holds
+    the whole response, ``streaming`` says chunks follow on ``queue``, or ``error`` is set.
+    ``slots`` bounds the chunks in flight; ``gone`` (set by the loop) stops the producer.
+    """
+
+    __slots__ = ("app", "environ", "loop", "buffer_limit", "queue_size", "ready", "status",
+                 "headers", "length", "body", "error", "streaming", "gone", "queue", "slots")
+
+    def __init__(self, app: WSGIApp, environ: dict[str, Any], loop: asyncio.AbstractEventLoop,
+                 buffer_limit: int, queue_size: int) -> None:
+        self.app = app
+        self.environ = environ
+        self.loop = loop
+        self.buffer_limit = buffer_limit
+        self.queue_size = queue_size
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.status: int | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.length: int | None = None
+        self.body = b""
+        self.error: BaseException | None = None
+        self.streaming = False
+        self.gone = False
+        self.queue: asyncio.Queue[Any] | None = None
+        self.slots: threading.Semaphore | None = None
+
+    # ---------------------------------------------------------- in the thread
+    def run(self) -> None:
+        iterable: Iterable[bytes] | None = None
+        try:
+            iterable = self.app(self.environ, self.start_response)
+            self._respond(iter(iterable))
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("error closing the WSGI response")
+            self.environ["wsgi.input"].close()
+
+    def start_response(self, status: str, headers: list[tuple[str, str]],
+                       exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            try:
+                if self.streaming:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise RuntimeError("start_response called twice without exc_info")
+        length = None
+        encoded = []
+        for name, value in headers:
+            name = name.lower()
+            if name == "content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    pass
+            encoded.append((name.encode("latin-1"), value.encode("latin-1")))
+        self.status = int(status[:3])
+        self.headers = encoded
+        self.length = length
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The legacy ``write`` callable: turns the response into a stream."""
+        if self.status is None:
+            raise RuntimeError("write() called before start_response")
+        if not self.streaming:
+            self._begin_stream()
+        if data and not self._push((bytes(data), True)):
+            raise OSError("the client has disconnected")
+
+    def _respond(self, chunks: Iterator[bytes]) -> None:
+        first = b""
+        if self.status is None:  # start_response may wait for the first chunk
+            for first in chunks:
+                if first:
+                    break
+            if self.status is None:
+                raise RuntimeError("the WSGI application did not call start_response")
+        status = self.status
+        length = self.length
+        if (status < 200 or status in (204, 304)
+                or self.environ["REQUEST_METHOD"] == "HEAD"):
+            length = 0
+        if not self.streaming and length is not None and length <= self.buffer_limit:
+            parts = [first]
+            size = len(first)
+            while size < length:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                parts.append(chunk)
+                size += len(chunk)
+            body = b"".join(parts)
+            self.body = body[:length] if size > length else body
+            self._settle()
+            return
+        if not self.streaming:
+            self._begin_stream()
+        sent = 0
+        for chunk in chain((first,), chunks):
+            if not chunk:
+                continue
+            if length is not None and sent + len(chunk) >= length:
+                self._push((bytes(chunk[:length - sent]), False))
+                return
+            sent += len(chunk)
+            if not self._push((bytes(chunk), True)):
+                return
+        self._push((b"", False))
+
+    def _begin_stream(self) -> None:
+        self.queue = asyncio.Queue()
+        self.slots = threading.Semaphore(self.queue_size)
+        self.streaming = True
+        self._settle()
+
+    def _push(self, item: Any) -> bool:
+        """Queue ``item`` for the loop, waiting for a free slot; False once the client left."""
+        assert self.slots is not None and self.queue is not None
+        if self.gone:
+            return False
+        self.slots.acquire()
+        if self.gone:
+            return False
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the loop has closed
+            self.gone = True
+            return False
+        return True
+
+    def _settle(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.ready)
+        except RuntimeError:
+            self.gone = True
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.streaming:
+            self.error = exc
+            self._settle()
+        elif not self.gone and self.queue is not None:
+            try:
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, exc)
+            except RuntimeError:
+                pass
+
+    # ------------------------------------------------------------ on the loop
+    def abandon(self) -> None:
+        """The response is over (finished, failed, cancelled or the client left)."""
+        if self.gone:
+            return
+        self.gone = True
+        if self.queue is not None:
+            self.queue.put_nowait(_GONE)
+        if self.slots is not None:
+            self.slots.release(self.queue_size + 1)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _watch_disconnect(call: _WsgiCall, receive: ASGIReceiveCallable) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            call.abandon()
+            return
+
+
+def _error_body(code: int) -> tuple[int, bytes]:
+    for error in BASE_ERRORS:
+        if error.code == code:
+            body = {"status": "error", "code": code, "message": error.message}
+            return int(error.status), json.dumps(body, separators=(",", ":")).encode()
+    raise LookupError(code)
+
+
+_ERRORS = {code: _error_body(code) for code in (1000, 1005)}
+
+
+async def _send_error(send: ASGISendCallable, code: int, close: bool = False) -> None:
+    """Answer with the framework's JSON error envelope for ``code``."""
+    status, body = _ERRORS[code]
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------ environ
+#: Request header name -> environ key (None: dropped), filled as names are seen.
+_HEADER_KEYS: dict[bytes, str | None] = {}
+_HEADER_KEYS_MAX = 512
+
+
+def _header_key(raw: bytes) -> str | None:
+    key = _HEADER_KEYS.get(raw)
+    if key is None and raw not in _HEADER_KEYS:
+        name = raw.decode("latin-1")
+        if "_" in name:
+            # As gunicorn does: X_Forwarded_For must not pass for X-Forwarded-For.
+            key = None
+        else:
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+        if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
+            _HEADER_KEYS[raw] = key
+    return key
+
+
+def _wsgi_str(text: str) -> str:
+    """A path as WSGI carries it: its UTF-8 bytes read as latin-1."""
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def build_environ(scope: Any) -> dict[str, Any]:
+    """The WSGI environ for an ASGI HTTP ``scope``; ``wsgi.input`` is set by the caller.
+
+    ``SCRIPT_NAME`` is the scope's ``root_path``, and ``PATH_INFO`` the ``path`` with that
+    prefix taken off when present (servers differ on whether ``path`` includes it).
+    """
+    script_name = scope.get("root_path", "").rstrip("/")
+    path = scope["path"]
+    if script_name and (path == script_name or path.startswith(script_name + "/")):
+        path = path[len(script_name):]
+    scheme = scope.get("scheme") or "http"
+    query = scope.get("query_string", b"").decode("latin-1")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": _wsgi_str(script_name),
+        "PATH_INFO": _wsgi_str(path),
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "asgi.scope": scope,
+    }
+    raw_path = scope.get("raw_path")
+    if raw_path is not None:
+        uri = raw_path.decode("latin-1")
+        environ["REQUEST_URI"] = environ["RAW_URI"] = f"{uri}?{query}" if query else uri
+    for raw_name, raw_value in scope.get("headers", ()):
+        key = _header_key(raw_name)
+        if key is None:
+            continue
+        value = raw_value.decode("latin-1")
+        if key in environ:
+            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+        environ[key] = value
+    server = scope.get("server")
+    if server:
+        environ["SERVER_NAME"] = str(server[0])
+        environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else "0"
+    else:
+        host = environ.get("HTTP_HOST", "")
+        name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+        environ["SERVER_NAME"] = name or "localhost"
+        environ["SERVER_PORT"] = port or _DEFAULT_PORTS.get(scheme, "80")
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = str(client[0])
+        environ["REMOTE_PORT"] = str(client[1])
+    return environ

@@ -1,0 +1,533 @@
+"""The ASGI adapter driven in-process: environ, streaming, body limit, disconnects, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, Response, request, stream_with_context
+
+from framework import Framework
+from framework.asgi import AsgiAdapter, DEFAULT_THREADS, build_environ, to_asgi
+from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
+
+
+@pytest.fixture
+def adapters() -> Iterator[Callable[..., AsgiAdapter]]:
+    """``adapters(app, **kw)``: a ``to_asgi`` adapter whose threads stop after the test."""
+    made: list[AsgiAdapter] = []
+
+    def make(app: Any, **kwargs: Any) -> AsgiAdapter:
+        adapter = to_asgi(app, **kwargs)
+        made.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in made:
+        adapter.pool.shutdown(timeout=STEP)
+
+
+def environ_app(captured: dict[str, Any]) -> Callable[..., Any]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        captured.update(environ)
+        captured["body"] = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    return app
+
+
+def hello_app() -> Flask:
+    app = Flask("hello")
+
+    @app.get("/hello-world")
+    def hello() -> Any:
+        return {"message": "Hello World!"}
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return {"size": len(request.get_data())}
+
+    return app
+
+
+# ----------------------------------------------------------------- environ
+def test_environ_from_scope(adapters: Any) -> None:
+    captured: dict[str, Any] = {}
+    scope = http_scope(
+        "POST", "/api/caf\u00e9/items", root_path="/api", query_string=b"a=1&b=%C3%A9&c=\xe9",
+        raw_path=b"/api/caf%C3%A9/items", scheme="https", client=("10.0.0.7", 41000),
+        server=("example.org", 8443),
+        headers=[(b"host", b"example.org:8443"), (b"content-type", b"text/plain"),
+                 (b"content-length", b"5"), (b"x-custom", b"one"), (b"x-custom", b"two"),
+                 (b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"x_forwarded_for", b"6.6.6.6")])
+    conv = call(adapters(environ_app(captured)), scope, Conversation([b"he", b"llo"]))
+    assert conv.status == 200 and conv.body == b"ok"
+    assert captured["REQUEST_METHOD"] == "POST"
+    assert captured["SCRIPT_NAME"] == "/api"
+    assert captured["PATH_INFO"] == "/caf\u00c3\u00a9/items"  # UTF-8 bytes read as latin-1
+    assert captured["QUERY_STRING"] == "a=1&b=%C3%A9&c=\u00e9"
+    assert captured["REQUEST_URI"] == "/api/caf%C3%A9/items?a=1&b=%C3%A9&c=\u00e9"
+    assert captured["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert captured["SERVER_NAME"] == "example.org" and captured["SERVER_PORT"] == "8443"
+    assert captured["REMOTE_ADDR"] == "10.0.0.7" and captured["REMOTE_PORT"] == "41000"
+    assert captured["wsgi.url_scheme"] == "https"
+    assert captured["wsgi.version"] == (1, 0)
+    assert captured["wsgi.multithread"] is True and captured["wsgi.run_once"] is False
+    assert captured["CONTENT_TYPE"] == "text/plain" and captured["CONTENT_LENGTH"] == "5"
+    assert "HTTP_CONTENT_TYPE" not in captured and "HTTP_CONTENT_LENGTH" not in captured
+    assert captured["HTTP_HOST"] == "example.org:8443"
+    assert captured["HTTP_X_CUSTOM"] == "one,two"
+    assert captured["HTTP_COOKIE"] == "a=1; b=2"
+    assert "HTTP_X_FORWARDED_FOR" not in captured  # underscore names are dropped
+    assert captured["body"] == b"hello"
+
+
+def test_environ_path_when_server_leaves_root_path_out() -> None:
+    environ = build_environ(http_scope(path="/items", root_path="/api"))
+    assert environ["SCRIPT_NAME"] == "/api" and environ["PATH_INFO"] == "/items"
+    environ = build_environ(http_scope(path="/apiary", root_path="/api"))
+    assert environ["PATH_INFO"] == "/apiary"
+
+
+def test_environ_without_server_uses_host_header() -> None:
+    environ = build_environ(http_scope(headers=[(b"host", b"example.com:81")], server=None,
+                                       client=None))
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("example.com", "81")
+    assert "REMOTE_ADDR" not in environ
+    environ = build_environ(http_scope(server=None, scheme="https"))
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("localhost", "443")
+
+
+def test_flask_sees_the_request(adapters: Any) -> None:
+    app = Flask("see")
+
+    @app.route("/sub/<name>", methods=["POST"])
+    def sub(name: str) -> Any:
+        return {"name": name, "url": request.url, "script": request.script_root,
+                "args": request.args.to_dict(), "json": request.get_json(),
+                "remote": request.remote_addr}
+
+    scope = http_scope("POST", "/mount/sub/b\u00e9", root_path="/mount", query_string=b"q=%C3%A9",
+                       headers=[(b"host", b"h.test"), (b"content-type", b"application/json")])
+    conv = call(adapters(app), scope, Conversation([b'{"x":', b" 1}"]))
+    assert conv.status == 200
+    assert conv.json() == {"name": "b\u00e9", "url": "http://h.test/mount/sub/b\u00e9?q=\u00e9",
+                           "script": "/mount", "args": {"q": "\u00e9"}, "json": {"x": 1},
+                           "remote": "127.0.0.1"}
+
+
+def test_chunked_request_body_without_length_reaches_flask(adapters: Any) -> None:
+    scope = http_scope("POST", "/echo", headers=[(b"transfer-encoding", b"chunked")])
+    conv = call(adapters(hello_app()), scope, Conversation([b"a" * 10, b"b" * 10, b""]))
+    assert conv.json() == {"size": 20}
+
+
+# ------------------------------------------------------------------ responses
+def test_small_response_is_sent_in_one_body_message(adapters: Any) -> None:
+    conv = call(adapters(hello_app()), http_scope(path="/hello-world"))
+    assert conv.status == 200
+    assert conv.headers["content-type"] == "application/json"
+    assert conv.json() == {"message": "Hello World!"}
+    assert len(conv.body_messages) == 1 and conv.complete
+
+
+def test_head_sends_headers_and_no_body(adapters: Any) -> None:
+    conv = call(adapters(hello_app()), http_scope("HEAD", "/hello-world"))
+    assert conv.status == 200 and conv.body == b"" and conv.complete
+    assert int(conv.headers["content-length"]) > 0
+
+
+def test_streamed_chunks_arrive_one_by_one(adapters: Any) -> None:
+    may_continue = threading.Event()
+    closed = threading.Event()
+
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            try:
+                yield b"first"
+                assert may_continue.wait(STEP)
+                yield b"second"
+            finally:
+                closed.set()
+
+        return body()
+
+    adapter = adapters(app)
+
+    async def main() -> Conversation:
+        conv = Conversation()
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
+        # "first" reaches the client while the app cannot yet produce "second".
+        await conv.wait_for(lambda: conv.body == b"first")
+        assert not conv.complete
+        may_continue.set()
+        await asyncio.wait_for(task, STEP)
+        return conv
+
+    conv = run_async(main)
+    assert conv.status == 200 and conv.body == b"firstsecond" and conv.complete
+    assert [m["body"] for m in conv.body_messages if m["body"]] == [b"first", b"second"]
+    assert closed.wait(STEP)
+
+
+def test_flask_streamed_response(adapters: Any) -> None:
+    app = Flask("streaming")
+
+    @app.get("/stream")
+    def stream() -> Any:
+        def body() -> Iterator[str]:
+            for i in range(5):
+                yield f"line {i} of {request.path}\n"
+
+        return Response(stream_with_context(body()), mimetype="text/plain")
+
+    conv = call(adapters(app), http_scope(path="/stream"))
+    assert conv.body.decode().splitlines() == [f"line {i} of /stream" for i in range(5)]
+    assert len([m for m in conv.body_messages if m["body"]]) == 5
+
+
+def test_large_sized_response_is_streamed_not_buffered(adapters: Any) -> None:
+    size = AsgiAdapter.buffer_limit * 4
+
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Length", str(size))])
+        return (b"x" * 8192 for _ in range(size // 8192))
+
+    conv = call(adapters(app), http_scope())
+    assert len(conv.body) == size and conv.complete
+    assert len(conv.body_messages) == size // 8192  # the last chunk closes the body
+
+
+def test_start_response_called_lazily_and_write_callable(adapters: Any) -> None:
+    def lazy(environ: Any, start_response: Any) -> Any:
+        yield b""
+        start_response("201 Created", [("X-Lazy", "yes")])
+        yield b"made"
+
+    conv = call(adapters(lazy), http_scope())
+    assert conv.status == 201 and conv.headers["x-lazy"] == "yes" and conv.body == b"made"
+
+    def legacy(environ: Any, start_response: Any) -> Any:
+        write = start_response("200 OK", [])
+        write(b"written, ")
+        return [b"then returned"]
+
+    conv = call(adapters(legacy), http_scope())
+    assert conv.body == b"written, then returned" and conv.complete
+
+
+def test_app_error_answers_the_500_envelope(adapters: Any) -> None:
+    def broken(environ: Any, start_response: Any) -> Any:
+        raise RuntimeError("boom")
+
+    conv = call(adapters(broken), http_scope())
+    assert conv.status == 500
+    assert conv.json() == {"status": "error", "code": 1000, "message": "Server error"}
+
+
+# ----------------------------------------------------------------- body limit
+ENVELOPE_413 = {"status": "error", "code": 1005, "message": "Request body too large"}
+
+
+def test_declared_body_over_limit_is_refused_unread(adapters: Any) -> None:
+    called = []
+
+    def app(environ: Any, start_response: Any) -> Any:
+        called.append(1)
+        start_response("200 OK", [])
+        return [b""]
+
+    app_obj = Flask("limited")
+    app_obj.config["MAX_CONTENT_LENGTH"] = 10
+    app_obj.wsgi_app = app  # type: ignore[method-assign]
+    adapter = adapters(app_obj)
+    conv = Conversation([b"x" * 100])
+    call(adapter, http_scope("POST", headers=[(b"content-length", b"100")]), conv)
+    assert conv.status == 413 and conv.json() == ENVELOPE_413
+    assert conv.headers["connection"] == "close"
+    assert conv.receive_calls == 0 and not called
+
+
+def test_streamed_body_over_limit_stops_reading(adapters: Any) -> None:
+    app = hello_app()
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    conv = Conversation([b"x" * 6, b"x" * 6, b"x" * 6, b""])
+    call(adapters(app), http_scope("POST", "/echo"), conv)
+    assert conv.status == 413 and conv.json() == ENVELOPE_413
+    assert conv.receive_calls == 2
+
+    conv = call(adapters(app), http_scope("POST", "/echo"), Conversation([b"x" * 11]))
+    assert conv.status == 413
+
+
+def test_body_within_limit_is_read_whole(adapters: Any) -> None:
+    app = hello_app()
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    conv = Conversation([b"x" * 4, b"x" * 6])
+    call(adapters(app), http_scope("POST", "/echo", headers=[(b"content-length", b"10")]), conv)
+    assert conv.status == 200 and conv.json() == {"size": 10}
+
+
+def test_large_body_without_limit_is_spooled(adapters: Any) -> None:
+    app = hello_app()
+    adapter = adapters(app)
+    adapter.spool_limit = 1000
+    conv = call(adapter, http_scope("POST", "/echo"), Conversation([b"y" * 700] * 3))
+    assert conv.json() == {"size": 2100}
+
+
+# ---------------------------------------------------------------- disconnects
+def endless_app(closed: threading.Event, produced: list[int]) -> Callable[..., Any]:
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            try:
+                while True:
+                    produced.append(1)
+                    yield b"tick\n"
+                    time.sleep(0.005)
+            finally:
+                closed.set()
+
+        return body()
+
+    return app
+
+
+def test_disconnect_mid_stream_closes_the_iterable_and_frees_the_thread(adapters: Any) -> None:
+    closed = threading.Event()
+    produced: list[int] = []
+    endless = endless_app(closed, produced)
+
+    def app(environ: Any, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/endless":
+            return endless(environ, start_response)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    adapter = adapters(app, threads=1)
+
+    async def main() -> Conversation:
+        conv = Conversation()
+        task = asyncio.ensure_future(adapter(http_scope(path="/endless"), conv.receive, conv.send))
+        await conv.wait_for(lambda: conv.body.count(b"tick") >= 3)
+        conv.disconnect()
+        await asyncio.wait_for(task, STEP)  # returns, raises nothing
+        # The only thread is free again: the next request is served.
+        again = Conversation()
+        await asyncio.wait_for(adapter(http_scope(), again.receive, again.send), STEP)
+        return again
+
+    again = run_async(main)
+    assert again.body == b"ok"
+    assert closed.wait(STEP)
+
+
+def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
+    closed = threading.Event()
+    produced: list[int] = []
+    adapter = adapters(endless_app(closed, produced))
+
+    async def main() -> None:
+        conv = Conversation()
+        conv.hold_body = True  # the client reads nothing
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
+        await asyncio.sleep(0.3)
+        # Bounded: the queue's slots plus the chunk being sent and the one being pushed.
+        assert len(produced) <= adapter.queue_size + 2
+        conv.disconnect()
+        await asyncio.wait_for(task, STEP)
+
+    run_async(main)
+    assert closed.wait(STEP)
+
+
+def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> None:
+    closed = threading.Event()
+
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"late"
+
+        def close(self) -> None:
+            closed.set()
+
+    def slow(environ: Any, start_response: Any) -> Any:
+        time.sleep(0.2)
+        start_response("200 OK", [("Content-Length", "4")])
+        return Body()
+
+    adapter = adapters(slow)
+
+    async def main() -> Conversation:
+        conv = Conversation()
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
+        await asyncio.sleep(0.05)
+        conv.disconnect()
+        await asyncio.wait_for(task, STEP)
+        return conv
+
+    conv = run_async(main)
+    assert conv.sent == []
+    assert closed.wait(STEP)
+
+
+def test_cancelled_request_stops_the_stream(adapters: Any) -> None:
+    closed = threading.Event()
+    produced: list[int] = []
+    adapter = adapters(endless_app(closed, produced))
+
+    async def main() -> None:
+        conv = Conversation()
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
+        await conv.wait_for(lambda: b"tick" in conv.body)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run_async(main)
+    assert closed.wait(STEP)
+
+
+# ---------------------------------------------------------------- thread pool
+def test_the_pool_bounds_concurrent_wsgi_calls(adapters: Any) -> None:
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+
+    def app(environ: Any, start_response: Any) -> Any:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        start_response("200 OK", [("Content-Length", "0")])
+        return []
+
+    adapter = adapters(app, threads=3)
+
+    async def main() -> list[Conversation]:
+        convs = [Conversation() for _ in range(12)]
+        await asyncio.gather(*(adapter(http_scope(), c.receive, c.send) for c in convs))
+        return convs
+
+    convs = run_async(main)
+    assert all(c.status == 200 for c in convs)
+    assert peak[0] == 3 and adapter.pool.started <= 3
+
+
+def test_thread_count_from_argument_config_or_default(adapters: Any) -> None:
+    app = Flask("threads")
+    assert adapters(app).threads == DEFAULT_THREADS
+    app.config["ASGI_THREADS"] = "5"
+    assert adapters(app).threads == 5
+    assert adapters(app, threads=2).threads == 2
+    with pytest.raises(ValueError):
+        to_asgi(app, threads=0)
+
+
+# ------------------------------------------------------------------- lifespan
+class FakeFramework:
+    def __init__(self, fail: bool = False) -> None:
+        self.events: list[str] = []
+        self.fail = fail
+
+    def startup(self) -> None:
+        self.events.append("startup")
+        if self.fail:
+            raise RuntimeError("database unreachable")
+
+    def shutdown(self) -> None:
+        self.events.append("shutdown")
+
+
+def lifespan(adapter: AsgiAdapter, *messages: str) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        incoming = [{"type": m} for m in messages]
+
+        async def receive() -> dict[str, Any]:
+            return incoming.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await adapter({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+
+    run_async(main)
+    return sent
+
+
+def test_lifespan_fires_startup_and_shutdown(adapters: Any) -> None:
+    app = Flask("life")
+    fake = app.extensions["framework"] = FakeFramework()
+    sent = lifespan(adapters(app), "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert fake.events == ["startup", "shutdown"]
+
+
+def test_lifespan_startup_failure_is_reported(adapters: Any) -> None:
+    app = Flask("life")
+    app.extensions["framework"] = FakeFramework(fail=True)
+    sent = lifespan(adapters(app), "lifespan.startup", "lifespan.shutdown")
+    assert sent == [{"type": "lifespan.startup.failed",
+                     "message": "RuntimeError: database unreachable"}]
+
+
+def test_lifespan_without_the_extension_completes(adapters: Any) -> None:
+    sent = lifespan(adapters(hello_app()), "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_lifespan_fires_the_framework_hooks(adapters: Any) -> None:
+    app = Flask("hooked")
+    fw = Framework(app, config={})
+    fired: list[str] = []
+    fw.event("startup")(lambda **kwargs: fired.append("startup"))
+    fw.event("shutdown")(lambda **kwargs: fired.append("shutdown"))
+    adapter = adapters(app)
+    sent = lifespan(adapter, "lifespan.startup", "lifespan.shutdown")
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert fired == ["startup", "shutdown"]
+
+
+def test_requests_are_served_after_a_lifespan_cycle(adapters: Any) -> None:
+    adapter = adapters(hello_app())
+    lifespan(adapter, "lifespan.startup", "lifespan.shutdown")
+    assert call(adapter, http_scope(path="/hello-world")).status == 200
+
+
+# ------------------------------------------------------------------ websocket
+def test_websocket_is_refused_cleanly(adapters: Any) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "websocket", "path": "/ws", "headers": [], "query_string": b""}
+        await adapters(hello_app())(scope, receive, send)
+
+    run_async(main)
+    assert [m["type"] for m in sent] == ["websocket.close"]
+
+
+def test_wsgi_input_is_a_file(adapters: Any) -> None:
+    captured: dict[str, Any] = {}
+    call(adapters(environ_app(captured)), http_scope("PUT"), Conversation([b"abc"]))
+    stream = captured["wsgi.input"]
+    assert isinstance(stream, io.IOBase) and captured["body"] == b"abc"
