@@ -4,5 +4,7 @@
 import os
 
 from framework import create_app
+from framework.asgi import to_asgi
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
+asgi_app = to_asgi(app)

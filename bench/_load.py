@@ -78,18 +78,20 @@ class _Run:
                     if writer is None:
                         reader, writer = await asyncio.wait_for(
                             asyncio.open_connection(self.host, self.port), self.timeout)
-                    assert reader is not None
+                    assert reader is not None and writer is not None
                     writer.write(self.request)
                     status, close = await asyncio.wait_for(_read_response(reader), self.timeout)
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                         asyncio.TimeoutError, ValueError) as exc:
                     self.errors[type(exc).__name__] += 1
-                    writer = _close(writer)
+                    _close(writer)
+                    writer = None
                     continue
                 self.latencies.append(time.perf_counter() - started)
                 self.statuses[status] += 1
                 if close or not self.keep_alive:
-                    writer = _close(writer)
+                    _close(writer)
+                    writer = None
         finally:
             _close(writer)
 
@@ -128,7 +130,6 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 def _close(writer: asyncio.StreamWriter | None) -> None:
     if writer is not None:
         writer.close()
-    return None
 
 
 async def _load(url: str, connections: int, duration: float | None, requests: int | None,

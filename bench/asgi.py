@@ -61,7 +61,7 @@ def make_asgiref_app() -> Any:
     """The same app through asgiref's own ``WsgiToAsgi``, for comparison."""
     from asgiref.wsgi import WsgiToAsgi
 
-    return WsgiToAsgi(make_wsgi_app())
+    return WsgiToAsgi(make_wsgi_app())  # type: ignore[no-untyped-call]
 
 
 def make_project_asgi_app() -> Any:
@@ -230,11 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     stack = [name for name in ("uvloop", "httptools") if _importable(name)]
+    installed = ", ".join(stack) or "neither uvloop nor httptools"
+    options = f"; options: {' '.join(args.uvicorn_option)}" if args.uvicorn_option else ""
+    mode = "new connection per request" if args.close else "keep-alive"
     print(f"load: {load}, {args.connections} connections, {args.rounds} x {args.duration:g}s, "
-          f"{'new connection per request' if args.close else 'keep-alive'}; app: {args.app}; "
-          f"uvicorn {uvicorn.__version__} with {', '.join(stack) or 'asyncio + h11'}"
-          f"{' ' + ' '.join(args.uvicorn_option) if args.uvicorn_option else ''}; "
-          f"{os.cpu_count()} CPUs", flush=True)
+          f"{mode}; app: {args.app}; uvicorn {uvicorn.__version__} (installed: {installed}"
+          f"{options}); {os.cpu_count()} CPUs", flush=True)
 
     with tempfile.TemporaryDirectory() as scratch:
         servers = start_servers(args, scratch)

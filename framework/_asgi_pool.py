@@ -18,16 +18,24 @@ __all__ = ["WorkerPool"]
 
 log = logging.getLogger("framework.asgi")
 
+_Jobs = SimpleQueue[Callable[[], None] | None]
+
 
 class WorkerPool:
-    """At most ``size`` daemon threads taking jobs from one queue, in order."""
+    """At most ``size`` daemon threads taking jobs from one queue, in order.
 
-    def __init__(self, size: int, name: str = "framework-asgi") -> None:
+    ``submit`` is meant to be called from one thread (the event loop's).
+    """
+
+    def __init__(self, size: int, name: str = "framework-asgi",
+                 on_exit: Callable[[], None] | None = None) -> None:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one thread, not {size}")
         self.size = size
         self.name = name
-        self._jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        #: Called in each thread as it stops (to release what the thread held).
+        self.on_exit = on_exit
+        self._jobs: _Jobs = SimpleQueue()
         self._idle = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -48,13 +56,13 @@ class WorkerPool:
             self._threads = [t for t in self._threads if t.is_alive()]
             if len(self._threads) >= self.size:
                 return
-            thread = threading.Thread(target=self._work, daemon=True,
-                                      name=f"{self.name}-{len(self._threads)}")
+            thread = threading.Thread(target=self._work, args=(self._jobs, self._idle),
+                                      daemon=True, name=f"{self.name}-{len(self._threads)}")
             self._threads.append(thread)
         thread.start()
 
-    def _work(self) -> None:
-        get, idle = self._jobs.get, self._idle
+    def _work(self, jobs: _Jobs, idle: threading.Semaphore) -> None:
+        get = jobs.get
         while True:
             job = get()
             if job is None:
@@ -64,22 +72,29 @@ class WorkerPool:
             except BaseException:  # a job reports its own errors; this is a last resort
                 log.exception("uncaught error in an ASGI worker thread")
             idle.release()
+        if self.on_exit is not None:
+            try:
+                self.on_exit()
+            except Exception:
+                log.exception("error stopping an ASGI worker thread")
         with self._lock:
             if threading.current_thread() in self._threads:
                 self._threads.remove(threading.current_thread())
 
     def shutdown(self, timeout: float | None = 5.0) -> None:
-        """Stop the threads once their queued jobs are done; a later ``submit`` starts new ones.
+        """Stop the threads once the jobs already queued are done.
 
-        Waits up to ``timeout`` seconds in all for them to finish (threads held by a job that
-        never ends are left behind: they are daemons and do not keep the process alive).
+        The running threads keep their queue and get one stop mark each behind its jobs; a
+        later ``submit`` goes to a fresh queue and starts fresh threads. Waits up to
+        ``timeout`` seconds in all (threads held by a job that never ends are left behind:
+        they are daemons and do not keep the process alive).
         """
         with self._lock:
-            threads = list(self._threads)
-            self._threads = []
+            jobs, threads = self._jobs, self._threads
+            self._jobs, self._threads = SimpleQueue(), []
             self._idle = threading.Semaphore(0)
         for _ in threads:
-            self._jobs.put(None)
+            jobs.put(None)
         if timeout is None:
             for thread in threads:
                 thread.join()

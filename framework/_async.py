@@ -56,6 +56,13 @@ def get_loop() -> asyncio.AbstractEventLoop:
     return holder.loop
 
 
+def close_thread_loop() -> None:
+    """Close this thread's loop, if it has one (for borrowed threads, e.g. a server's pool)."""
+    loop = getattr(_local, "loop", None)
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        loop.close()
+
+
 def in_async_context() -> bool:
     """True when called from code running inside an event loop in this thread."""
     return asyncio._get_running_loop() is not None

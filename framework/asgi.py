@@ -30,11 +30,13 @@ from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from werkzeug.wsgi import FileWrapper
 
+from . import _async
 from ._asgi_pool import WorkerPool
 from .error import BASE_ERRORS
 
-__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS"]
+__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "FILE_BLOCK"]
 
 log = logging.getLogger("framework.asgi")
 
@@ -43,6 +45,9 @@ DEFAULT_THREADS = 8
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+#: The smallest block ``wsgi.file_wrapper`` reads a file in: one hop to the loop per block.
+FILE_BLOCK = 64 * 1024
 
 #: Put on a stream's queue when the client has gone.
 _GONE = object()
@@ -78,7 +83,7 @@ class AsgiAdapter:
             raise ValueError(f"to_asgi needs at least one thread, not {size!r}")
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
-        self.pool = self.pool_class(self.threads)
+        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop)
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
@@ -219,8 +224,11 @@ class AsgiAdapter:
         extensions = getattr(self.app, "extensions", None) or {}
         framework = extensions.get("framework")
         method = getattr(framework, event, None)
-        if method is not None:
-            method()
+        try:
+            if method is not None:
+                method()
+        finally:
+            _async.close_thread_loop()  # this thread is borrowed: leave no shim loop behind
 
 
 class _WsgiCall:
@@ -424,7 +432,8 @@ async def _send_error(send: ASGISendCallable, code: int, close: bool = False) ->
     if close:
         headers.append((b"connection", b"close"))
     try:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+        await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
     except OSError:
         pass
@@ -460,6 +469,11 @@ def _wsgi_str(text: str) -> str:
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
+def _file_wrapper(file: IO[bytes], block_size: int = 8192) -> FileWrapper:
+    """``wsgi.file_wrapper``: Werkzeug's own, reading blocks of at least ``FILE_BLOCK``."""
+    return FileWrapper(file, max(block_size, FILE_BLOCK))
+
+
 def build_environ(scope: Any) -> dict[str, Any]:
     """The WSGI environ for an ASGI HTTP ``scope``; ``wsgi.input`` is set by the caller.
 
@@ -485,6 +499,7 @@ def build_environ(scope: Any) -> dict[str, Any]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": _file_wrapper,
         "asgi.scope": scope,
     }
     raw_path = scope.get("raw_path")

@@ -61,14 +61,20 @@ def create_database(url: str | sa.engine.URL) -> bool:
 
 
 @click.command("create-db")
+@click.option("--no-tables", is_flag=True,
+              help="Only create the database (then 'flask db upgrade' creates the tables).")
 @with_appcontext
-def create_db_command() -> None:
+def create_db_command(no_tables: bool) -> None:
     """Create the database (PostgreSQL: when missing) and every model's table."""
     ext = current_app.extensions["sqlalchemy"]
     url = ext.engine.url
     try:
         if create_database(url):
             click.echo(f"Created database {url.database!r}")
+        else:
+            click.echo(f"Database {url.database!r} exists")
+        if no_tables:
+            return
         ext.create_all()
     except sa.exc.OperationalError as exc:
         raise click.ClickException(

@@ -215,7 +215,12 @@ def _create_tables(fw: Framework) -> None:
     if app is None:
         return
     with app.app_context():
-        app.extensions["sqlalchemy"].create_all()
+        ext = app.extensions["sqlalchemy"]
+        try:
+            ext.create_all()
+        except sa_exc.DatabaseError:
+            # another worker created a table between our check and our CREATE: check again
+            ext.create_all()
 
 
 def set_database_hooks(bp: Any) -> None:

@@ -11,6 +11,9 @@ import sys
 from typing import Any
 from logging import *  # noqa: F401,F403  (Backendpy exposes the stdlib names here too)
 
+#: The stdlib module itself: Backendpy's listing 41 does ``from backendpy.logging import logging``.
+logging = _logging
+
 __all__ = ["get_logger", "set_level", "ColorFormatter"]
 
 _COLORS = {"DEBUG": "\033[36m", "INFO": "\033[32m", "WARNING": "\033[33m",

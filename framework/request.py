@@ -30,8 +30,8 @@ def _listify(pairs: MultiDict) -> dict[str, Any]:
     any other key its first value."""
     result: dict[str, Any] = {}
     for key in pairs.keys():
-        if not isinstance(key, str):  # a multipart part without a name
-            continue
+        if not isinstance(key, str):
+            continue  # a multipart part whose name could not be parsed
         if key.endswith("[]"):
             result[key[:-2]] = pairs.getlist(key)
         else:
@@ -189,16 +189,25 @@ class RequestMixin:
         """The route's data handler output: the validated and filtered dict.
 
         Awaited in an ``async def`` handler, called plainly in a ``def`` handler. Invalid
-        input raises the 400 envelope with code 1002 and a per-field ``data`` map.
+        input raises the 400 envelope with code 1002 and a per-field ``data`` map. The
+        result is computed once per request: later calls return the same dict, so
+        validators that query the database or read uploads do not run twice.
         """
-        handler = self.data_handler
         if _async.in_async_context():
-            if handler is None:
-                return _async.acall(dict)
-            return handler.aclean(self)
-        if handler is None:
-            return {}
-        return handler.clean(self)
+            return self._aget_cleaned_data()
+        cached = self.__dict__.get("_fw_cleaned")
+        if cached is None:
+            handler = self.data_handler
+            cached = self.__dict__["_fw_cleaned"] = {} if handler is None else handler.clean(self)
+        return cached
+
+    async def _aget_cleaned_data(self) -> dict[str, Any]:
+        cached = self.__dict__.get("_fw_cleaned")
+        if cached is None:
+            handler = self.data_handler
+            cached = {} if handler is None else await handler.aclean(self)
+            self.__dict__["_fw_cleaned"] = cached
+        return cached
 
 
 class Request(RequestMixin, _FlaskRequest):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.config import as_list
+from framework import signals
+from framework.config import ImproperlyConfigured, as_list
 from framework.error import Error
 from framework.middleware import Middleware
 
@@ -20,6 +21,8 @@ from .models import User
 from .tokens import TokenError, read_token, token_max_age
 
 __all__ = ["AuthMiddleware"]
+
+APP_PACKAGE = __package__ or "blueprints.accounts"
 
 
 class AuthMiddleware(Middleware):
@@ -57,3 +60,16 @@ class AuthMiddleware(Middleware):
             raise Error(e.INVALID_TOKEN, headers=challenge)
         request.context["auth"] = {"user_id": user.id, "user_roles": user.role_list}
         return request, None
+
+
+def check_app_is_active(fw: Any) -> None:
+    """``startup``: the middleware answers with the accounts app's error codes and reads its
+    table, so the app must be active too."""
+    if any(isinstance(m, AuthMiddleware) for m in getattr(fw, "middlewares", ())) \
+            and APP_PACKAGE not in getattr(fw, "apps", {}):
+        raise ImproperlyConfigured(
+            f"[middlewares] active: {__name__}.AuthMiddleware needs the app {APP_PACKAGE!r} "
+            f"in [apps] active")
+
+
+signals.startup.connect(check_app_is_active, weak=False)

@@ -18,7 +18,8 @@ from .. import _async
 from .filters import Filter, FilterError
 from .validators import Validator
 
-__all__ = ["Step", "compile_steps", "run_chain", "drive_sync", "drive_async"]
+__all__ = ["Step", "compile_steps", "has_async", "run_chain", "run_chain_sync", "drive_sync",
+           "drive_async"]
 
 VALIDATOR, FILTER, CALLABLE, NESTED = range(4)
 
@@ -27,6 +28,13 @@ Step = tuple[int, Any, tuple]
 Chain = Generator[Awaitable[Any], Any, tuple[Any, bool]]
 
 _BLANK = (None, "", b"")
+
+#: Result types that cannot be awaitable: checked first, the general test is slow.
+_PLAIN_TYPES = frozenset({str, int, float, bool, bytes, list, dict, tuple, type(None)})
+
+
+def _awaitable(value: Any) -> bool:
+    return type(value) not in _PLAIN_TYPES and _async.is_awaitable(value)
 
 
 def compile_steps(processors: Iterable[Any] | None) -> tuple[Step, ...]:
@@ -50,6 +58,17 @@ def compile_steps(processors: Iterable[Any] | None) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def has_async(steps: tuple[Step, ...]) -> bool:
+    """True when a processor of ``steps`` (nested ones included) is ``async def``."""
+    for kind, processor, nested in steps:
+        if kind == NESTED:
+            if has_async(nested):
+                return True
+        elif _async.is_async_callable(processor):
+            return True
+    return False
+
+
 def _add_error(errors: list[Any], error: Any) -> None:
     if isinstance(error, (list, tuple)):
         errors.extend(error)
@@ -65,7 +84,7 @@ def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
     first error ends the chain. Filters skip None. A nested chain applies to each item of
     a list; a value that is neither a list nor blank is an error there.
     """
-    is_awaitable = _async.is_awaitable
+    is_awaitable = _awaitable
     for kind, processor, nested in steps:
         if kind == VALIDATOR:
             error = processor(value, meta)
@@ -105,6 +124,58 @@ def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
                 result = processor(value)
                 if is_awaitable(result):
                     result = yield result
+            except ValidationError as exc:
+                _add_error(errors, exc.messages)
+                return None, False
+            if result is False:
+                errors.append("Invalid value")
+                return None, False
+    return value, True
+
+
+def run_chain_sync(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
+                   errors: list[Any]) -> tuple[Any, bool]:
+    """``run_chain`` for chains without ``async def`` processors, as a plain loop: the same
+    semantics at a quarter of the cost. A stray awaitable (a sync processor returning
+    one) still runs, on the thread's loop."""
+    for kind, processor, nested in steps:
+        if kind == VALIDATOR:
+            error = processor(value, meta)
+            if error is not None:
+                if _awaitable(error):
+                    error = _async.run(error)
+                if error is not None:
+                    _add_error(errors, error)
+                    return None, False
+        elif kind == FILTER:
+            if value is None:
+                continue
+            try:
+                value = processor(value)
+                if _awaitable(value):
+                    value = _async.run(value)
+            except FilterError as exc:
+                errors.append(exc.message)
+                return None, False
+        elif kind == NESTED:
+            if isinstance(value, (list, tuple)):
+                items = []
+                for index, item in enumerate(value):
+                    item, ok = run_chain_sync(nested, item, {**meta, "index": index}, errors)
+                    if not ok:
+                        return None, False
+                    items.append(item)
+                value = items
+            elif value not in _BLANK:
+                errors.append("Required list data")
+                return None, False
+        else:
+            if value is None:
+                continue
+            try:
+                result = processor(value)
+                if _awaitable(result):
+                    result = _async.run(result)
             except ValidationError as exc:
                 _add_error(errors, exc.messages)
                 return None, False

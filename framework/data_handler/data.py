@@ -21,7 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, missing
 from marshmallow.schema import SchemaMeta
 
 from ..error import Error
-from ._processing import drive_async, drive_sync, run_chain
+from ._processing import drive_async, drive_sync, run_chain, run_chain_sync
 from .fields import (TYPE_CONTENT, TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER, TYPE_JSON_FIELD,
                      TYPE_PARAM, TYPE_URL_VAR, Field)
 
@@ -31,14 +31,18 @@ _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/for
 
 
 class _Entry(NamedTuple):
-    """One field as compiled for its Data class."""
+    """One field as compiled for its Data class (unpacked per request, hence a tuple)."""
 
     attr: str
-    key: str
+    key: str  # the request name, reported in errors
+    lookup: str  # the key in its source ('' for the whole body)
     location: int
     field: Any
     ours: bool  # a framework Field (processors) or a plain marshmallow field
     required: bool
+    steps: tuple  # the compiled processor chain (empty for a plain field)
+    is_async: bool  # the chain has an ``async def`` processor
+    has_default: bool
 
 
 class _Plan(NamedTuple):
@@ -60,8 +64,11 @@ def _compile(cls: type) -> _Plan:
             location = field.field_type
         else:
             location = (field.metadata or {}).get("field_type", TYPE_JSON_FIELD)
-        entries.append(_Entry(attr, field.data_key or attr, location, field, ours,
-                              bool(field.required)))
+        key = field.data_key or attr
+        entries.append(_Entry(
+            attr, key, "" if location == TYPE_CONTENT else key, location, field, ours,
+            bool(field.required), field.steps if ours else (), ours and field.is_async,
+            ours and field.default is not None))
     locations = frozenset(e.location for e in entries)
     body_kinds: set[str] = set()
     if TYPE_CONTENT not in locations:
@@ -105,6 +112,7 @@ class Data(Schema, metaclass=DataMeta):
 
     auto_blank_to_null: ClassVar[bool] = True
     _plan: ClassVar[_Plan]
+    _instance: ClassVar[Data]
 
     class Meta:
         unknown = EXCLUDE
@@ -137,10 +145,10 @@ class Data(Schema, metaclass=DataMeta):
     def _sources(cls, request: Any) -> dict[int, Any]:
         plan = cls._plan
         locations = plan.locations
-        if plan.body_kinds and request.content_length:
+        body_kinds = plan.body_kinds
+        if body_kinds and not ("json" in body_kinds and request.is_json) and request.content_length:
             mimetype = request.mimetype
-            if not (("json" in plan.body_kinds and request.is_json)
-                    or ("form" in plan.body_kinds and mimetype in _FORM_MIMETYPES)):
+            if not ("form" in body_kinds and mimetype in _FORM_MIMETYPES):
                 raise Error(1006, data={"body": [f"Unsupported content type {mimetype or 'none'!r}"]})
         sources: dict[int, Any] = {}
         if TYPE_JSON_FIELD in locations:
@@ -170,54 +178,56 @@ class Data(Schema, metaclass=DataMeta):
         if default is not None and not isinstance(default, Mapping):
             default = vars(default)
         received: dict[str, Any] = {}
-        for entry in plan.entries:
-            source = sources[entry.location]
-            key = "" if entry.location == TYPE_CONTENT else entry.key
-            if key in source:
-                value = source[key]
-                received[entry.attr] = _read_upload(value) if entry.location == TYPE_FILE else value
-            elif default and entry.attr in default:
-                received[entry.attr] = default[entry.attr]
+        for attr, _key, lookup, location, *_rest in plan.entries:
+            source = sources[location]
+            if lookup in source:
+                value = source[lookup]
+                received[attr] = _read_upload(value) if location == TYPE_FILE else value
+            elif default and attr in default:
+                received[attr] = default[attr]
 
         blank_to_null = cls.auto_blank_to_null
         cleaned: dict[str, Any] = {}
         errors: dict[str, Any] = {}
-        for entry in plan.entries:
-            field = entry.field
-            if entry.attr not in received:
-                if entry.ours:
-                    if entry.required:
-                        errors[entry.key] = ["Required"]
-                    elif field.default is not None:
-                        cleaned[entry.attr] = field.get_default()
+        # One meta dict per request, its per-field keys updated as the fields are processed.
+        meta: dict[str, Any] = {"received_data": received, "request": request, "cleaned_data": cleaned}
+        for attr, key, _lookup, _location, field, ours, required, steps, is_async, has_default \
+                in plan.entries:
+            if attr not in received:
+                if ours:
+                    if required:
+                        errors[key] = ["Required"]
+                    elif has_default:
+                        cleaned[attr] = field.get_default()
                     continue
                 value = missing
             else:
-                value = received[entry.attr]
+                value = received[attr]
                 if blank_to_null and (value == "" or value == b""):
                     value = None
-            if entry.ours:
-                if value is None and field.default is not None:
-                    cleaned[entry.attr] = field.get_default()
+            if ours:
+                if value is None and has_default:
+                    cleaned[attr] = field.get_default()
                     continue
-                if field.steps:
-                    meta = {"name": entry.attr, "key": entry.key, "received_data": received,
-                            "request": request, "field": field, "default": field.default,
-                            "cleaned_data": cleaned}
+                if steps:
+                    meta["name"], meta["key"], meta["field"], meta["default"] = attr, key, field, field.default
                     field_errors: list[Any] = []
-                    value, ok = yield from run_chain(field.steps, value, meta, field_errors)
+                    if is_async:
+                        value, ok = yield from run_chain(steps, value, meta, field_errors)
+                    else:
+                        value, ok = run_chain_sync(steps, value, meta, field_errors)
                     if not ok:
-                        errors[entry.key] = field_errors
+                        errors[key] = field_errors
                         continue
-                cleaned[entry.attr] = value
+                cleaned[attr] = value
             else:
                 try:
-                    value = cls._bound_field(entry.attr).deserialize(value, entry.attr, received)
+                    value = cls._bound_field(attr).deserialize(value, attr, received)
                 except ValidationError as exc:
-                    errors[entry.key] = exc.messages
+                    errors[key] = exc.messages
                     continue
                 if value is not missing:
-                    cleaned[entry.attr] = value
+                    cleaned[attr] = value
         if errors:
             raise Error(1002, data=errors)
         return cleaned

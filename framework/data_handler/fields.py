@@ -22,7 +22,7 @@ from marshmallow import fields as ma_fields
 
 from . import filters as f
 from . import validators as v
-from ._processing import Step, compile_steps, drive_sync, run_chain
+from ._processing import Step, compile_steps, has_async, run_chain_sync
 
 __all__ = ["Field", "String", "Integer", "Float", "Boolean", "List", "Dict",
            "TYPE_JSON_FIELD", "TYPE_FORM_FIELD", "TYPE_PARAM", "TYPE_URL_VAR", "TYPE_FILE",
@@ -72,12 +72,19 @@ class Field(ma_fields.Field):
             kwargs.setdefault("load_default", default)
         kwargs.setdefault("allow_none", True)
         super().__init__(data_key=name, required=required, **kwargs)
-        self.default = default
+        self._default = default
         self.processors = list(processors) if processors else []
         self.field_type = field_type
         #: The attribute name in its Data class, set when the class is compiled.
         self.attr_name: str | None = None
         self.steps: tuple[Step, ...] = compile_steps((*self.type_processors, *self.processors))
+        #: True when a processor is ``async def``: the chain then runs as a generator.
+        self.is_async = has_async(self.steps)
+
+    @property
+    def default(self) -> Any:  # type: ignore[override]
+        """The value for an absent (or None, or blank) field; None for no default."""
+        return self._default
 
     @property
     def data_name(self) -> str | None:
@@ -107,7 +114,7 @@ class Field(ma_fields.Field):
         meta = {"name": name, "key": self.data_key or name, "received_data": data or {},
                 "request": None, "field": self, "default": self.default, "cleaned_data": {}}
         errors: list[Any] = []
-        value, ok = drive_sync(run_chain(self.steps, value, meta, errors))
+        value, ok = run_chain_sync(self.steps, value, meta, errors)
         if not ok:
             raise ValidationError(errors)
         return value

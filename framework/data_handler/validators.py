@@ -310,8 +310,9 @@ class UrlPath(Validator):
 
 
 _EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN_LABEL_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_TLD_RE = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
+#: Labels of letters, digits and inner hyphens, then an alphabetic (or IDNA) top-level domain.
+_DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                        r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
 
 
 class EmailAddress(Validator):
@@ -329,16 +330,14 @@ class EmailAddress(Validator):
         local, domain = value.split("@")
         if len(local) > 64 or not _EMAIL_LOCAL_RE.fullmatch(local):
             return self.message
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except (UnicodeError, ValueError):
+        if not domain.isascii():
+            try:
+                domain = domain.encode("idna").decode("ascii")
+            except (UnicodeError, ValueError):
+                return self.message
+        if len(domain) > 253 or not _DOMAIN_RE.fullmatch(domain):
             return self.message
-        labels = domain.split(".")
-        if len(labels) < 2 or len(domain) > 253:
-            return self.message
-        if not all(_DOMAIN_LABEL_RE.fullmatch(label) for label in labels[:-1]):
-            return self.message
-        return None if _TLD_RE.fullmatch(labels[-1]) else self.message
+        return None
 
 
 _PHONE_RE = re.compile(r"\+?[0-9 ().-]{5,30}")
@@ -484,9 +483,11 @@ def _human_size(size: float) -> str:
 
 def _upload(meta: Mapping[str, Any]) -> Any:
     """The ``FileStorage`` behind a file field's value, if there is one."""
+    from .fields import TYPE_FILE  # fields imports this module
+
     field = meta.get("field")
     request = meta.get("request")
-    if request is None or field is None or getattr(field, "field_type", None) != 5:  # TYPE_FILE
+    if request is None or field is None or getattr(field, "field_type", None) != TYPE_FILE:
         return None
     upload = request.body.files.get(meta.get("key"))
     if isinstance(upload, list):

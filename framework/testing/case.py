@@ -25,7 +25,8 @@ __all__ = ["TestCase", "AsyncTestCase", "build_test_app", "find_project_root"]
 
 
 def find_project_root(start: str | None) -> str:
-    """The nearest folder at or above ``start`` holding ``config.ini`` (else the cwd)."""
+    """The nearest folder at or above ``start`` holding ``config.ini`` (else the cwd, where
+    a missing ``config.ini`` means the class's ``config`` alone describes the project)."""
     folder = os.path.abspath(start) if start else os.getcwd()
     while True:
         if os.path.isfile(os.path.join(folder, "config.ini")):
@@ -39,14 +40,22 @@ def find_project_root(start: str | None) -> str:
 def build_test_app(root: str | None, config: Mapping[str, Mapping[str, Any]] | None,
                    database_folder: str) -> Flask:
     """The project's app with ``config`` applied, a SQLite database in ``database_folder``
-    (unless ``config`` names a database) and every model's table created."""
-    from .. import create_app
+    (unless ``config`` names a database) and every model's table created.
+
+    Without a ``config.ini`` in ``root`` the app is built from ``config`` alone.
+    """
+    from .. import Framework, create_app
 
     overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (config or {}).items()}
     database = overrides.setdefault("database", {})
     if not any(database.get(k) for k in ("uri", "host")):
         database["uri"] = "sqlite:///" + os.path.join(database_folder, "test.sqlite3")
-    app = create_app(root, config=overrides)
+    if root is not None and os.path.isfile(os.path.join(root, "config.ini")):
+        app = create_app(root, config=overrides)
+    else:
+        app = Flask("framework_test", instance_path=os.path.join(database_folder, "instance"),
+                    static_folder=None)
+        Framework(app, config=overrides, owns_app=True)
     app.config["TESTING"] = True
     ext = app.extensions.get("sqlalchemy")
     if ext is not None:

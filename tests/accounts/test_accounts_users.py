@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 from werkzeug.security import check_password_hash
@@ -9,7 +11,7 @@ from werkzeug.security import check_password_hash
 from framework import signals
 from framework.db import db
 
-from .conftest import PASSWORD, login, signup
+from .conftest import PASSWORD, dispose, login, signup
 
 
 def stored_user(app, username):
@@ -169,3 +171,50 @@ def test_an_admin_may_delete_anyone(accounts_app, client):
     assert client.delete(f"/users/{victim}", headers=headers).status_code == 200
     assert stored_user(accounts_app, "oscar") is None
     assert client.get(f"/users/{victim}", headers=headers).status_code == 404
+
+
+def test_auth_middleware_without_the_accounts_app_stops_start_up(tmp_path):
+    import pytest
+
+    from framework import create_app
+    from framework.config import ImproperlyConfigured
+    from tests.db.conftest import ROOT
+
+    app = create_app(ROOT, config={"apps": {"active": ["blueprints.hello"]},
+                                   "database": {"uri": f"sqlite:///{tmp_path}/x.db"}})
+    with pytest.raises(ImproperlyConfigured, match="needs the app 'blueprints.accounts'"):
+        app.extensions["framework"].startup()
+
+
+def test_a_bad_token_max_age_stops_start_up(tmp_path):
+    import pytest
+
+    from framework import create_app
+    from framework.config import ImproperlyConfigured
+    from tests.db.conftest import ROOT
+
+    app = create_app(ROOT, config={"accounts": {"token_max_age": "soon"},
+                                   "database": {"uri": f"sqlite:///{tmp_path}/x.db"}})
+    with pytest.raises(ImproperlyConfigured, match=r"\[accounts\] token_max_age"):
+        app.extensions["framework"].startup()
+
+
+def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path):
+    import shutil
+
+    from framework import create_app
+    from tests.db.conftest import ROOT
+
+    project = tmp_path / "project"
+    shutil.copy(os.path.join(ROOT, "config.ini"), project.mkdir() or project / "config.ini")
+    first = create_app(project)
+    second = create_app(project)  # another worker of the same project
+    assert not first.config.get("SECRET_KEY")
+    client = first.test_client()
+    signup(client, "quinn")
+    headers = login(client, "quinn")
+    key_file = project / "instance" / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert second.test_client().get("/users", headers=headers).status_code == 200
+    dispose(first)
+    dispose(second)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from framework import Framework
 from framework.asgi import AsgiAdapter, to_asgi
@@ -30,6 +30,7 @@ def _gate(token: str) -> threading.Event:
 
 def create() -> AsgiAdapter:
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
     fw = Framework(app, config={})
     events_file = os.environ.get("ASGI_TEST_EVENTS")
 
@@ -44,6 +45,10 @@ def create() -> AsgiAdapter:
     @app.get("/hello-world")
     def hello() -> Any:
         return {"message": "Hello World!"}
+
+    @app.post("/upload")
+    def upload() -> Any:
+        return {"size": len(request.get_data())}
 
     @app.get("/stream/<token>")
     def stream(token: str) -> Any:

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, request, send_file, stream_with_context
 
 from framework import Framework
-from framework.asgi import AsgiAdapter, DEFAULT_THREADS, build_environ, to_asgi
+from framework.asgi import DEFAULT_THREADS, FILE_BLOCK, AsgiAdapter, build_environ, to_asgi
 from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
 
 
@@ -206,6 +206,25 @@ def test_large_sized_response_is_streamed_not_buffered(adapters: Any) -> None:
     assert len(conv.body_messages) == size // 8192  # the last chunk closes the body
 
 
+def test_files_are_sent_in_large_blocks(adapters: Any, tmp_path: Any) -> None:
+    data = bytes(range(256)) * 1200  # 300 KiB
+    (tmp_path / "blob.bin").write_bytes(data)
+    app = Flask("files")
+
+    @app.get("/blob")
+    def blob() -> Any:
+        return send_file(tmp_path / "blob.bin")
+
+    conv = call(adapters(app), http_scope(path="/blob"))
+    assert conv.status == 200 and conv.body == data
+    assert int(conv.headers["content-length"]) == len(data)
+    sizes = [len(m["body"]) for m in conv.body_messages]
+    assert sizes == [FILE_BLOCK] * 4 + [len(data) - 4 * FILE_BLOCK]
+
+    ranged = call(adapters(app), http_scope(path="/blob", headers=[(b"range", b"bytes=1000-1099")]))
+    assert ranged.status == 206 and ranged.body == data[1000:1100]
+
+
 def test_start_response_called_lazily_and_write_callable(adapters: Any) -> None:
     def lazy(environ: Any, start_response: Any) -> Any:
         yield b""
@@ -332,6 +351,45 @@ def test_disconnect_mid_stream_closes_the_iterable_and_frees_the_thread(adapters
     assert closed.wait(STEP)
 
 
+def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
+    closed: list[str] = []
+    lock = threading.Lock()
+
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [])
+
+        def body() -> Iterator[bytes]:
+            try:
+                while True:
+                    yield b"tick"
+                    time.sleep(0.005)
+            finally:
+                with lock:
+                    closed.append(environ["PATH_INFO"])
+
+        return body()
+
+    adapter = adapters(app, threads=2)
+
+    async def main() -> None:
+        convs = [Conversation() for _ in range(8)]
+        tasks = [asyncio.ensure_future(adapter(http_scope(path=f"/{i}"), c.receive, c.send))
+                 for i, c in enumerate(convs)]
+        # Two streams run; the other six wait for a thread.
+        while sum(b"tick" in c.body for c in convs) < 2:
+            await asyncio.sleep(0.01)
+        assert sum(b"tick" in c.body for c in convs) == 2
+        for conv in convs:
+            conv.disconnect()
+        await asyncio.wait_for(asyncio.gather(*tasks), STEP)
+
+    run_async(main)
+    deadline = time.monotonic() + STEP
+    while len(closed) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(closed) == sorted(f"/{i}" for i in range(8))
+
+
 def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
     closed = threading.Event()
     produced: list[int] = []
@@ -426,6 +484,27 @@ def test_the_pool_bounds_concurrent_wsgi_calls(adapters: Any) -> None:
     assert peak[0] == 3 and adapter.pool.started <= 3
 
 
+def test_stopping_the_pool_closes_the_async_shim_loops(adapters: Any) -> None:
+    from framework import _async
+
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def answer() -> bytes:
+        loops.append(asyncio.get_running_loop())
+        return b"async"
+
+    def app(environ: Any, start_response: Any) -> Any:
+        body = _async.run(answer())
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    adapter = adapters(app, threads=1)
+    assert call(adapter, http_scope()).body == b"async"
+    assert len(loops) == 1 and not loops[0].is_closed()
+    adapter.pool.shutdown(timeout=STEP)
+    assert loops[0].is_closed()
+
+
 def test_thread_count_from_argument_config_or_default(adapters: Any) -> None:
     app = Flask("threads")
     assert adapters(app).threads == DEFAULT_THREADS
@@ -451,7 +530,7 @@ class FakeFramework:
         self.events.append("shutdown")
 
 
-def lifespan(adapter: AsgiAdapter, *messages: str) -> list[dict[str, Any]]:
+def lifespan(adapter: Any, *messages: str) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
     async def main() -> None:
@@ -531,3 +610,51 @@ def test_wsgi_input_is_a_file(adapters: Any) -> None:
     call(adapters(environ_app(captured)), http_scope("PUT"), Conversation([b"abc"]))
     stream = captured["wsgi.input"]
     assert isinstance(stream, io.IOBase) and captured["body"] == b"abc"
+
+
+# ------------------------------------------------------------ the sample project
+def test_the_sample_project_through_the_adapter(adapters: Any) -> None:
+    from framework import create_app, signals
+    from tests.helpers import ROOT
+
+    app = create_app(str(ROOT))
+    fw = app.extensions["framework"]
+    fired: list[str] = []
+
+    def record(sender: Any, **kwargs: Any) -> None:
+        fired.append("event")
+
+    adapter = adapters(app)
+
+    async def main() -> tuple[list[dict[str, Any]], Conversation, Conversation]:
+        incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        life = asyncio.ensure_future(adapter({"type": "lifespan"}, incoming.get, send))
+        await incoming.put({"type": "lifespan.startup"})
+        while not sent:
+            await asyncio.sleep(0.01)
+        assert fired == ["event"]  # startup fired before any request
+        hello, missing = Conversation(), Conversation()
+        await adapter(http_scope(path="/hello-world"), hello.receive, hello.send)
+        await adapter(http_scope(path="/missing"), missing.receive, missing.send)
+        await incoming.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(life, STEP)
+        return sent, hello, missing
+
+    signals.startup.connect(record, sender=fw)
+    signals.shutdown.connect(record, sender=fw)
+    try:
+        sent, hello, missing = run_async(main)
+    finally:
+        signals.startup.disconnect(record, sender=fw)
+        signals.shutdown.disconnect(record, sender=fw)
+        fw.shutdown()
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert fired == ["event", "event"]
+    assert (hello.status, hello.body) == (200, b"Hello World!")
+    assert missing.status == 404
+    assert missing.json() == {"status": "error", "code": 1001, "message": "Not found"}

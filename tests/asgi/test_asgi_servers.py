@@ -172,6 +172,30 @@ def test_client_leaving_mid_stream_closes_the_iterable(server: Server) -> None:
     assert server.get("/hello-world")[0] == 200
 
 
+def post(port: int, body: bytes | list[bytes]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        if isinstance(body, list):  # sent chunked, with no Content-Length
+            conn.request("POST", "/upload", body=iter(body), encode_chunked=True,
+                         headers={"Transfer-Encoding": "chunked"})
+        else:
+            conn.request("POST", "/upload", body=body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_request_body_limit(server: Server) -> None:
+    envelope = {"status": "error", "code": 1005, "message": "Request body too large"}
+    assert post(server.port, b"x" * 1000) == (200, b'{"size":1000}\n')
+    status, body = post(server.port, b"x" * 5000)
+    assert status == 413 and json.loads(body) == envelope
+    status, body = post(server.port, [b"x" * 600, b"x" * 600])
+    assert status == 413 and json.loads(body) == envelope
+    assert post(server.port, [b"x" * 300, b"x" * 300]) == (200, b'{"size":600}\n')
+
+
 def test_shutdown_fires_on_stop(tmp_path: Path) -> None:
     srv = Server(tmp_path / "events.txt")
     try:

@@ -187,3 +187,15 @@ def test_accounts_init_before_the_tables_exist_says_what_to_run(tmp_path, monkey
     result = app.test_cli_runner().invoke(args=["init-project", "--no-input"])
     assert result.exit_code == 1 and "flask create-db" in result.output
     dispose(app)
+
+
+def test_create_db_no_tables_then_db_upgrade():
+    """The README's PostgreSQL set-up: database only, then the migrations make the tables."""
+    require_postgres()
+    with temporary_database(create=False) as uri:
+        first = flask_cli("create-db", "--no-tables", env={"FRAMEWORK__DATABASE__URI": uri})
+        assert first.returncode == 0, first.stderr
+        assert "Created database" in first.stdout and tables(uri) == set()
+        upgrade = flask_cli("db", "upgrade", env={"FRAMEWORK__DATABASE__URI": uri})
+        assert upgrade.returncode == 0, upgrade.stderr
+        assert {"accounts_users", "alembic_version"} <= tables(uri)

@@ -115,3 +115,37 @@ def test_host_request_class_is_extended_in_extension_mode():
     Framework(host, config={})
     assert issubclass(host.request_class, HostRequest)
     assert issubclass(host.request_class, RequestMixin)
+
+
+def test_cleaned_data_is_computed_once_per_request(make_route_app):
+    app = make_route_app("""
+        from framework.router import Routes
+        from framework.response import JSON
+        from framework.data_handler.data import Data
+        from framework.data_handler.fields import String, TYPE_PARAM
+        from framework.data_handler import validators as v
+        routes = Routes()
+        CALLS = []
+
+        class Counting(v.Validator):
+            async def __call__(self, value, meta):
+                CALLS.append(value)
+                return None
+
+        class Query(Data):
+            name = String('name', field_type=TYPE_PARAM, processors=[Counting()])
+
+        @routes.get('/twice', data_handler=Query)
+        async def twice(request):
+            first = await request.get_cleaned_data()
+            second = await request.get_cleaned_data()
+            return JSON({'same': first is second, 'calls': len(CALLS), 'data': first})
+
+        @routes.get('/twice-sync', data_handler=Query)
+        def twice_sync(request):
+            first = request.get_cleaned_data()
+            return JSON({'same': first is request.get_cleaned_data(), 'calls': len(CALLS)})
+    """)
+    client = app.test_client()
+    assert client.get("/twice?name=x").json == {"same": True, "calls": 1, "data": {"name": "x"}}
+    assert client.get("/twice-sync?name=y").json == {"same": True, "calls": 2}

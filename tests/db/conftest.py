@@ -19,6 +19,9 @@ from werkzeug.serving import make_server
 from framework import create_app
 from framework.testing.postgres import require_postgres, temporary_schema
 
+#: The docs' project is run by test_docs_listings_db.py in its own processes, not collected.
+collect_ignore_glob = ["docs_project/*"]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BOOK_APPS = ["tests.db.dbapps.authors", "tests.db.dbapps.books"]
@@ -44,6 +47,7 @@ def postgres_uri() -> Iterator[str]:
 def make_app(uri: str, apps: list[str] | None = None, **sections: dict[str, Any]) -> Any:
     """The repository's project with ``apps`` active on ``uri``, tables created."""
     config: dict[str, dict[str, Any]] = {"apps": {"active": apps or BOOK_APPS},
+                                         "middlewares": {"active": []},
                                          "database": {"uri": uri}, **sections}
     app = create_app(ROOT, config=config)
     with app.app_context():

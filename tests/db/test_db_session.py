@@ -102,7 +102,8 @@ def test_unreachable_database_answers_503_in_the_envelope(uri, caplog):
 def create_app_on(uri):
     from framework import create_app
 
-    return create_app(ROOT, config={"apps": {"active": BOOK_APPS}, "database": {"uri": uri}})
+    return create_app(ROOT, config={"apps": {"active": BOOK_APPS}, "middlewares": {"active": []},
+                                    "database": {"uri": uri}})
 
 
 def test_extension_mode_installs_the_database_on_the_host(database_uri):

@@ -1,0 +1,280 @@
+"""``flask create-project`` and ``flask create-app``: write a new project or app to start from.
+
+Both commands work without an application (Flask finds them through the ``flask.commands``
+entry point group), write into the current folder and never overwrite anything. A project
+starts with ``gunicorn wsgi:app`` and its generated tests pass under ``pytest``; ``--full``
+adds an app with a model, a data handler, hooks, error codes, a template and an init_func.
+
+The same work is available to Python code as ``write_project`` and ``write_app``.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import os
+import re
+import secrets
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from string import Template as _TextTemplate
+
+import click
+
+from . import _scaffold_templates as t
+
+__all__ = ["create_project", "create_app_command", "write_project", "write_app",
+           "ScaffoldError", "validate_name", "package_path"]
+
+#: The app every project starts with, and the one ``--full`` adds.
+HELLO_APP = "hello"
+FULL_PROJECT_APP = "blog"
+#: An app's first error code (the framework keeps the codes below it).
+FIRST_APP_CODE = 1100
+#: Files holding secrets are written readable by their owner only.
+PRIVATE_FILES = frozenset({"config.ini"})
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: Top-level modules an app package must not shadow when it sits on ``sys.path`` itself.
+_RESERVED_APP_NAMES = frozenset({"framework", "flask", "werkzeug", "jinja2", "click",
+                                 "sqlalchemy", "flask_sqlalchemy", "marshmallow", "gunicorn",
+                                 "pytest", "tests"})
+
+
+class ScaffoldError(click.ClickException):
+    """A name or a target folder that cannot be used; nothing has been written."""
+
+
+def validate_name(name: str, kind: str) -> str:
+    """Return ``name`` if it can name a project or an app (a plain Python identifier).
+
+    An app's name is imported as a package, so it must not be a keyword, a standard
+    library module or one of the framework's own dependencies.
+    """
+    if not _NAME.match(name):
+        raise ScaffoldError(
+            f"{kind} name {name!r} is not a Python identifier: use letters, digits and "
+            f"underscores, not starting with a digit (e.g. my_{kind})")
+    if keyword.iskeyword(name):
+        raise ScaffoldError(f"{kind} name {name!r} is a Python keyword")
+    if kind == "app" and (name in sys.stdlib_module_names or name in _RESERVED_APP_NAMES):
+        raise ScaffoldError(f"app name {name!r} would shadow the module {name!r}; choose another")
+    return name
+
+
+def _render(text: str, values: Mapping[str, str]) -> str:
+    return _TextTemplate(text).substitute(values)
+
+
+def _app_files(app: str, *, full: bool, prefix: str, codes: tuple[int, int] | None = None
+               ) -> dict[str, str]:
+    """The files of one app package, by path relative to the package folder."""
+    first, second = codes or (FIRST_APP_CODE, FIRST_APP_CODE + 1)
+    values = {"app": app, "prefix": prefix, "code": str(first), "code_exists": str(second)}
+    files = {
+        "__init__.py": "",
+        "main.py": t.FULL_APP_MAIN_PY if full else t.APP_MAIN_PY,
+        "handlers.py": t.APP_HANDLERS_PY,
+        "hooks.py": t.FULL_APP_HOOKS_PY if full else t.APP_HOOKS_PY,
+        "templates/home.html": t.HOME_HTML,
+        "tests/__init__.py": "",
+        f"tests/test_{app}.py": t.APP_TEST_PY,
+    }
+    if full:
+        files.update({
+            "models.py": t.MODELS_PY,
+            "data_handlers.py": t.DATA_HANDLERS_PY,
+            "errors.py": t.ERRORS_PY,
+            "posts.py": t.POSTS_PY,
+            "init.py": t.INIT_PY,
+            "templates/posts.html": t.POSTS_HTML,
+            "tests/test_posts.py": t.FULL_APP_TEST_PY,
+        })
+    return {path: _render(text, values) for path, text in files.items()}
+
+
+def _project_files(project: str, *, full: bool) -> dict[str, str]:
+    """The files of a project, by path relative to the project folder."""
+    apps = [f"apps.{HELLO_APP}"] + ([f"apps.{FULL_PROJECT_APP}"] if full else [])
+    values = {"project": project, "secret_key": secrets.token_hex(32),
+              "apps": "\n".join(f"    {a}" for a in apps)}
+    readme = t.PROJECT_README + (t.PROJECT_README_FULL if full else "")
+    files = {
+        "README.md": readme,
+        ".gitignore": t.GITIGNORE,
+        "config.ini": t.CONFIG_INI,
+        "wsgi.py": t.WSGI_PY,
+        "gunicorn.conf.py": t.GUNICORN_CONF_PY,
+        "pytest.ini": t.PYTEST_INI,
+        "apps/__init__.py": "",
+        "tests/conftest.py": t.PROJECT_CONFTEST_PY,
+        "tests/test_app.py": t.PROJECT_TEST_APP_PY,
+    }
+    if full:
+        files["tests/test_blog.py"] = t.PROJECT_TEST_BLOG_PY
+    result = {path: _render(text, values) for path, text in files.items()}
+    for path, text in _app_files(HELLO_APP, full=False, prefix="").items():
+        result[f"apps/{HELLO_APP}/{path}"] = text
+    if full:
+        for path, text in _app_files(FULL_PROJECT_APP, full=True,
+                                     prefix=f"/{FULL_PROJECT_APP}").items():
+            result[f"apps/{FULL_PROJECT_APP}/{path}"] = text
+    return result
+
+
+def _write_tree(target: Path, files: Mapping[str, str]) -> None:
+    """Create ``target`` (which must not exist) holding ``files``; all or nothing."""
+    try:
+        target.mkdir()
+    except FileExistsError:
+        raise ScaffoldError(
+            f"{target} already exists; nothing was written (choose another name "
+            f"or remove it)") from None
+    except OSError as exc:
+        raise ScaffoldError(f"cannot create {target}: {exc.strerror}") from None
+    path = target
+    try:
+        for relative, text in files.items():
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            mode = 0o600 if path.name in PRIVATE_FILES else 0o644
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}; "
+                            f"nothing was left behind") from None
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def write_project(parent: str | os.PathLike[str], name: str, *, full: bool = False) -> Path:
+    """Write the project ``name`` into the folder ``parent`` and return its path."""
+    validate_name(name, "project")
+    target = Path(parent).resolve() / name
+    _write_tree(target, _project_files(name, full=full))
+    return target
+
+
+def _declared_codes(source: str) -> set[int]:
+    """The numbers passed to ``ErrorCode(...)`` in ``source``, literal or via a module constant."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    constants: dict[str, int] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) \
+                and isinstance(statement.value.value, int):
+            value = statement.value.value
+            constants.update((t.id, value) for t in statement.targets if isinstance(t, ast.Name))
+    codes: set[int] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) != "ErrorCode":
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, int):
+            codes.add(first.value)
+        elif isinstance(first, ast.Name) and first.id in constants:
+            codes.add(constants[first.id])
+    return codes
+
+
+def _used_error_codes(folder: Path) -> set[int]:
+    """Error codes declared by the app packages beside a new one."""
+    codes: set[int] = set()
+    for package in folder.iterdir():
+        if not (package / "__init__.py").is_file():
+            continue
+        for source in package.rglob("*.py"):
+            try:
+                text = source.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "ErrorCode" in text:
+                codes |= _declared_codes(text)
+    return codes
+
+
+def _free_codes(folder: Path) -> tuple[int, int]:
+    """Two error codes for a new app: the first free block of 100 from 1100 up."""
+    used = _used_error_codes(folder)
+    base = FIRST_APP_CODE
+    if used:
+        base = max(base, (max(used) // 100 + 1) * 100)
+    return base, base + 1
+
+
+def package_path(folder: Path, name: str) -> str:
+    """The dotted import path of package ``name`` inside ``folder``: the names of the
+    enclosing packages (folders with ``__init__.py``) come first."""
+    parts = [name]
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
+def write_app(parent: str | os.PathLike[str], name: str, *, full: bool = False) -> Path:
+    """Write the app package ``name`` into the folder ``parent`` and return its path.
+
+    Its routes live under ``/<name>``; with ``full`` its error codes are the first block
+    of 100 not used by the apps beside it.
+    """
+    validate_name(name, "app")
+    folder = Path(parent).resolve()
+    codes = _free_codes(folder) if full else None
+    target = folder / name
+    _write_tree(target, _app_files(name, full=full, prefix=f"/{name}", codes=codes))
+    return target
+
+
+def _find_config(folder: Path) -> Path | None:
+    """The ``config.ini`` of the project holding ``folder``, looking up past packages."""
+    while (folder / "__init__.py").is_file():
+        folder = folder.parent
+    config = folder / "config.ini"
+    return config if config.is_file() else None
+
+
+@click.command("create-project")
+@click.option("--name", "-n", required=True, help="Project name: the folder to create.")
+@click.option("--full", "-f", is_flag=True,
+              help="Add an app with a model, data handler, hooks, errors, template and init_func.")
+def create_project(name: str, full: bool) -> None:
+    """Create a new project in the folder NAME under the current directory."""
+    target = write_project(os.getcwd(), name, full=full)
+    click.echo(f"Created project {name!r} in {target}")
+    click.echo("Next:")
+    click.echo(f"  cd {name}")
+    if full:
+        click.echo("  flask --app wsgi create-db       # the blog's table")
+        click.echo("  flask --app wsgi init-project    # the blog's welcome post")
+    click.echo("  pytest")
+    click.echo("  gunicorn wsgi:app                # http://127.0.0.1:8000/hello-world")
+
+
+@click.command("create-app")
+@click.option("--name", "-n", required=True, help="App name: the package to create.")
+@click.option("--full", "-f", is_flag=True,
+              help="Add a model, data handler, hooks, errors, template and init_func.")
+def create_app_command(name: str, full: bool) -> None:
+    """Create a new app package NAME in the current directory."""
+    target = write_app(os.getcwd(), name, full=full)
+    dotted = package_path(target.parent, name)
+    click.echo(f"Created app {name!r} in {target}")
+    config = _find_config(target.parent)
+    where = str(config) if config else "your project's config.ini"
+    click.echo(f"Switch it on in {where}:")
+    click.echo("  [apps]")
+    click.echo("  active =")
+    click.echo(f"      {dotted}")
+    if full:
+        click.echo("then create its table: flask --app wsgi create-db")

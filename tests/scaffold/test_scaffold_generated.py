@@ -1,0 +1,205 @@
+"""Generated projects for real: ``flask create-project`` in a subprocess, the project's own
+tests under pytest, and the project served by gunicorn.
+
+Flask finds ``create-project`` and ``create-app`` through the ``flask.commands`` entry point
+group. So that these tests need no installed package, each run puts a small ``*.dist-info``
+folder declaring those entry points on ``PYTHONPATH``: Flask then discovers the commands
+exactly as it does for an installed distribution. One test uses the installed entry point
+itself and runs only when the package is installed (as in CI).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import BIN, ROOT, free_port, running_server
+
+ENTRY_POINTS = """\
+[flask.commands]
+create-project = framework.scaffold:create_project
+create-app = framework.scaffold:create_app_command
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell where ``flask create-project`` is available."""
+    dist = tmp_path / "_entry_points" / "framework_scaffold_commands-0.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: framework-scaffold-commands\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text(ENTRY_POINTS)
+    result = {k: v for k, v in os.environ.items()
+              if not k.startswith(("FLASK_", "FRAMEWORK_", "GUNICORN_", "PYTEST_"))}
+    result["PYTHONPATH"] = os.pathsep.join([str(dist.parent), str(ROOT)])
+    return result
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def flask(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "flask", *args], cwd, env)
+
+
+def run_generated_tests(folder: Path, env: dict[str, str], *args: str) -> int:
+    """Run pytest in ``folder``; assert that everything passed and nothing was skipped."""
+    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args],
+                 folder, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "skipped" not in summary and "error" not in summary, summary
+    return int(re.search(r"(\d+) passed", summary).group(1))
+
+
+def gunicorn_args(port: int) -> list[str]:
+    from gunicorn.config import KNOWN_SETTINGS
+
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS):
+        args.append("--no-control-socket")  # no shared socket under $HOME
+    return args + ["wsgi:app"]
+
+
+def fetch(url: str, data: dict | None = None) -> tuple[int, str]:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def test_flask_lists_the_commands_without_an_app(work, env):
+    result = flask(["--help"], work, env)
+    assert result.returncode == 0, result.stderr
+    assert "create-project" in result.stdout and "create-app" in result.stdout
+
+
+def test_created_project_passes_its_tests_and_serves_with_gunicorn(work, env):
+    created = flask(["create-project", "--name", "demo"], work, env)
+    assert created.returncode == 0, created.stderr
+    project = work / "demo"
+    assert "Created project 'demo'" in created.stdout
+
+    assert run_generated_tests(project, env) == 7
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running_server(gunicorn_args(port), f"{base}/hello-world", cwd=project, env=env):
+        assert fetch(f"{base}/hello-world") == (200, "Hello World!")
+        status, page = fetch(f"{base}/home")
+        assert status == 200 and "<h1>Hello World!</h1>" in page
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn is not installed")
+def test_created_project_serves_with_uvicorn(work, env):
+    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+            "wsgi:asgi_app"]
+    with running_server(args, f"{base}/hello-world", cwd=work / "demo", env=env):
+        assert fetch(f"{base}/hello-world") == (200, "Hello World!")
+
+
+def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(work, env):
+    created = flask(["create-project", "--name", "demo", "--full"], work, env)
+    assert created.returncode == 0, created.stderr
+    project = work / "demo"
+
+    # hello (7), blog's hello part (3), blog's posts (9), project-level blog (2)
+    assert run_generated_tests(project, env) == 21
+
+    made = flask(["--app", "wsgi", "create-db"], project, env)
+    assert made.returncode == 0, made.stderr
+    assert "blog_posts" in made.stdout
+    init = flask(["--app", "wsgi", "init-project", "--no-input"], project, env)
+    assert init.returncode == 0, init.stderr
+    assert "Initialized 1 app(s)" in init.stdout
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running_server(gunicorn_args(port), f"{base}/hello-world", cwd=project, env=env):
+        assert fetch(f"{base}/hello-world") == (200, "Hello World!")
+        status, body = fetch(f"{base}/blog/posts", {"title": "Served", "body": "by gunicorn"})
+        assert status == 201
+        post = json.loads(body)["data"]
+        status, body = fetch(f"{base}/blog/posts")
+        assert [p["title"] for p in json.loads(body)["data"]] == ["Welcome", "Served"]
+        status, page = fetch(f"{base}/blog/posts/page")
+        assert status == 200 and "<strong>Served</strong>: by gunicorn" in page
+        assert fetch(f"{base}/blog/posts/{post['id']}")[1] == json.dumps(
+            {"status": "success", "data": post}, separators=(",", ":"))
+
+
+def test_created_app_joins_a_project_and_its_tests_pass(work, env):
+    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
+    project = work / "demo"
+    created = flask(["create-app", "--name", "shop", "--full"], project / "apps", env)
+    assert created.returncode == 0, created.stderr
+    assert "apps.shop" in created.stdout
+
+    config = project / "config.ini"
+    config.write_text(config.read_text().replace("    apps.hello\n", "    apps.hello\n    apps.shop\n"))
+    # hello (7) and shop: its hello part (3) and its posts (9)
+    assert run_generated_tests(project, env) == 19
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running_server(gunicorn_args(port), f"{base}/hello-world", cwd=project, env=env):
+        assert fetch(f"{base}/shop/hello-world") == (200, "Hello World!")
+        status, body = fetch(f"{base}/shop/posts", {"title": "Lamp"})
+        assert status == 201 and json.loads(body)["data"]["title"] == "Lamp"
+
+
+def test_created_app_outside_a_project_passes_its_tests(work, env):
+    created = flask(["create-app", "--name", "shop"], work, env)
+    assert created.returncode == 0, created.stderr
+    assert "your project's config.ini" in created.stdout
+    assert run_generated_tests(work, env, "shop") == 3
+
+
+def test_refusal_exits_1_with_a_message(work, env):
+    (work / "demo").mkdir()
+    result = flask(["create-project", "--name", "demo"], work, env)
+    assert result.returncode == 1
+    assert "already exists" in result.stderr
+    result = flask(["create-app", "--name", "no-dash"], work, env)
+    assert result.returncode == 1
+    assert "not a Python identifier" in result.stderr
+
+
+def _installed_commands() -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group="flask.commands")
+            if ep.value.startswith("framework.")}
+
+
+@pytest.mark.skipif(not _installed_commands(), reason="the framework package is not installed "
+                    "(its flask.commands entry points are absent)")
+def test_installed_entry_point_creates_a_project(work):
+    assert set(_installed_commands()) >= {"create-project", "create-app"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    result = run([str(BIN / "flask"), "create-project", "--name", "demo", "--full"], work, env)
+    assert result.returncode == 0, result.stderr
+    assert (work / "demo" / "apps" / "blog" / "models.py").is_file()
+    result = run([str(BIN / "flask"), "create-app", "--name", "shop"], work / "demo" / "apps", env)
+    assert result.returncode == 0, result.stderr
+    assert (work / "demo" / "apps" / "shop" / "main.py").is_file()
