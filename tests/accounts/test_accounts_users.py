@@ -199,16 +199,19 @@ def test_a_bad_token_max_age_stops_start_up(tmp_path):
         app.extensions["framework"].startup()
 
 
-def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path):
+def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path, monkeypatch):
     import shutil
 
     from framework import create_app
     from tests.db.conftest import ROOT
 
+    # serving without a key is refused outside debug/testing (framework.security)
+    monkeypatch.delenv("FRAMEWORK__FLASK__SECRET_KEY", raising=False)
+    testing = {"flask": {"testing": True}}
     project = tmp_path / "project"
     shutil.copy(os.path.join(ROOT, "config.ini"), project.mkdir() or project / "config.ini")
-    first = create_app(project)
-    second = create_app(project)  # another worker of the same project
+    first = create_app(project, config=testing)
+    second = create_app(project, config=testing)  # another worker of the same project
     assert not first.config.get("SECRET_KEY")
     client = first.test_client()
     signup(client, "quinn")
