@@ -8,11 +8,9 @@ import os
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 APP_PACKAGE = "fw_faults_app"
 
@@ -145,11 +143,6 @@ def create_tables(root: Path) -> None:
                 engine.dispose()
     finally:
         sys.path.remove(str(root))
-
-
-@pytest.fixture()
-def events_file(tmp_path: Path) -> Path:
-    return tmp_path / "events.log"
 
 
 def child_pids(pid: int) -> set[int]:
