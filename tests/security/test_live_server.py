@@ -64,6 +64,19 @@ def test_chunked_body_under_the_limit_is_read(server):
     assert status == 200 and json.loads(body) == {"length": 8}
 
 
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: -1\r\n",
+    b"Content-Length: abc\r\n",
+    b"Content-Length: 5\r\nContent-Length: 6\r\n",
+    b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+    b"Content-Length: 99999999999999999999999\r\n",
+])
+def test_malformed_body_framing_is_refused(server, framing):
+    status, _, body = send(server, b"POST /raw HTTP/1.1\r\nHost: localhost\r\n" + framing +
+                           b"Connection: close\r\n\r\nhello")
+    assert 400 <= status < 500 and b"Traceback" not in body
+
+
 # ------------------------------------------------------------------ oversized headers
 @pytest.mark.parametrize("extra", [
     b"X-Big: " + b"a" * 20000 + b"\r\n",
