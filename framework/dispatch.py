@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask.globals import _cv_request
+from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import _async
 from .error import Error
@@ -19,7 +20,12 @@ from .router import Route
 if TYPE_CHECKING:
     from .extension import Framework
 
-__all__ = ["MiddlewareChains", "make_view"]
+__all__ = ["MiddlewareChains", "make_view", "START_PENDING", "RESPONSE_DONE"]
+
+#: Request attribute: ``request_start`` is left to the async view's coroutine.
+START_PENDING = "_framework_start_pending"
+#: Response attribute: the response middlewares already ran inside the view.
+RESPONSE_DONE = "_framework_response_done"
 
 
 class MiddlewareChains:
@@ -31,10 +37,18 @@ class MiddlewareChains:
         self.response = [m.process_response for m in middlewares if _has(m, "process_response")]
         #: True when a request-path method is async: run the whole path as one coroutine.
         self.any_async = any(_async.is_async_callable(f) for f in self.request + self.handler)
+        #: True when a response middleware is async: an async view runs the response
+        #: layer inside its own coroutine rather than starting the loop once more.
+        self.async_response = any(_async.is_async_callable(f) for f in self.response)
 
     def apply_response(self, request: Any, response: Any) -> Any:
         for process in self.response:
             response = _async.call(process, request, response)
+        return response
+
+    async def aapply_response(self, request: Any, response: Any) -> Any:
+        for process in self.response:
+            response = await _async.acall(process, request, response)
         return response
 
 
@@ -50,6 +64,7 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
     run_async = chains.any_async or _async.is_async_callable(handler)
     only_ssl = route.only_ssl
     request_chain, handler_chain = chains.request, chains.handler
+    response_in_view = run_async and chains.async_response
 
     def sync_path(request: Any) -> Any:
         for process in request_chain:
@@ -65,6 +80,18 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
         return result
 
     async def async_path(request: Any) -> Any:
+        # One coroutine, one start of the loop, for everything async on the request's
+        # way: the request_start hooks (deferred here by Framework._before_request), the
+        # middlewares, the handler, and, when they are async, the response middlewares.
+        if request.__dict__.pop(START_PENDING, False):
+            await fw._aexecute("request_start", {})
+        response = await _handle(request)
+        if response_in_view and isinstance(response, _WerkzeugResponse):
+            response = await chains.aapply_response(request, response)
+            response.__dict__[RESPONSE_DONE] = True  # Framework._after_request skips it
+        return response
+
+    async def _handle(request: Any) -> Any:
         for process in request_chain:
             request, response = await _async.acall(process, request)
             if response is not None:
@@ -87,4 +114,5 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
     view.__doc__ = getattr(handler, "__doc__", None)
     view.__wrapped__ = handler  # type: ignore[attr-defined]
     view.route = route  # type: ignore[attr-defined]
+    view.runs_async = run_async  # type: ignore[attr-defined]
     return view

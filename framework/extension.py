@@ -30,10 +30,11 @@ from werkzeug.wsgi import ClosingIterator
 from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
-from .dispatch import MiddlewareChains, make_view
+from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
 from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
 from .exception import ExceptionResponse
 from .logging import get_logger, set_level
+from .openapi import init_openapi
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
 from .security import apply_secure_defaults, check_secret_key
@@ -65,7 +66,10 @@ class HookReceiver:
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
         try:
-            _async.call(self.func, **kwargs)
+            if self.is_async:
+                _async.run(self.func(**kwargs))
+            else:
+                _async.call(self.func, **kwargs)
         except Exception:
             _receiver_failed(self.event, self.func)
 
@@ -122,6 +126,8 @@ class Framework:
         self.middlewares: list[Any] = []
         self.chains = MiddlewareChains([])
         self.media_path = ""
+        #: Endpoints whose view runs as a coroutine (request_start fires inside it).
+        self._async_endpoints: set[str] = set()
         self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self._lifecycle_lock = threading.Lock()
@@ -174,6 +180,7 @@ class Framework:
         if self.owns_app:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
+        init_openapi(self, app)
         _exit_on_sigterm()
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
@@ -259,8 +266,11 @@ class Framework:
             while endpoint in endpoints:
                 endpoint, n = f"{base}_{n}", n + 1
             endpoints.add(endpoint)
+            view = make_view(self, route)
+            if view.runs_async:  # type: ignore[attr-defined]
+                self._async_endpoints.add(f"{name}.{endpoint}")
             blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
-                                   view_func=make_view(self, route), methods=list(route.methods))
+                                   view_func=view, methods=list(route.methods))
         installed = InstalledApp(package, app, blueprint, path, dirs)
         if not self.owns_app:
             self._install_request_lifecycle(blueprint)
@@ -300,7 +310,7 @@ class Framework:
         install_error_handlers(scaffold)
 
     def _before_request(self) -> Any:
-        if self._started_pid != os.getpid():
+        if self._started_pid != _process.pid:
             self.startup()
         req = _cv_request.get().request
         allowed = self._allowed_hosts
@@ -313,13 +323,20 @@ class Framework:
             # refuse before anything reads the body, on every route (not only those that read it)
             return Error(1005)
         if signals.request_start.receivers:
-            self._send(signals.request_start, {})
+            if req.endpoint in self._async_endpoints:
+                # fired first thing in the view's coroutine: one start of the loop
+                req.__dict__[START_PENDING] = True
+            else:
+                self._send(signals.request_start, {})
         return None
 
     def _after_request(self, response: Any) -> Any:
         chains = self.chains
-        if chains.response:
-            response = chains.apply_response(_cv_request.get().request, response)
+        req = _cv_request.get().request
+        if req.__dict__.pop(START_PENDING, False):  # the view never ran
+            self._send(signals.request_start, {})
+        if chains.response and not response.__dict__.get(RESPONSE_DONE):
+            response = chains.apply_response(req, response)
         if signals.request_end.receivers:
             # Runs when the server closes the body, after Flask has popped the request
             # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
@@ -348,13 +365,14 @@ class Framework:
 
         Called from an ``async def`` function it returns a coroutine to await (Backendpy's
         ``await request.app.execute_event(...)``); called from plain code, a sync helper
-        of an async handler included, the hooks run before it returns.
+        of an async handler included, the hooks run before it returns, and what it
+        returns may still be awaited (it completes at once).
         """
         kwargs = dict(args or {})
         if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
             return self._aexecute(name, kwargs)
         self._send(signals.event(name), kwargs)
-        return None
+        return _FIRED
 
     async def _aexecute(self, name: str, kwargs: dict[str, Any]) -> None:
         for receiver in signals.event(name).receivers_for(self):
@@ -430,6 +448,34 @@ class Framework:
             self._templates[blueprint] = env
         return env
 
+
+class _Process:
+    """This process's id, kept current across forks without a system call per request."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+_process = _Process
+os.register_at_fork(after_in_child=_Process.forked)
+
+class _Fired:
+    """What ``execute_event`` returns to plain code: the hooks have run; awaiting it
+    (from an async caller that went through a sync helper) completes at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "<event fired>"
+
+
+_FIRED = _Fired()
 
 #: Code flags of a function whose body may ``await`` (``async def``, async generators).
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR

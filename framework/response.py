@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import functools
 import json as _json
 import mimetypes
 import os
@@ -21,6 +22,7 @@ from typing import Any
 from flask import Response as _FlaskResponse
 from flask import current_app, has_app_context, request
 from werkzeug.urls import iri_to_uri
+from werkzeug.utils import get_content_type
 from werkzeug.wsgi import wrap_file
 
 __all__ = ["Response", "Text", "HTML", "JSON", "Binary", "File", "Redirect", "Success", "Status"]
@@ -65,6 +67,10 @@ class Response(_FlaskResponse):
         content_type: str | None = None,
         compress: bool = False,
     ) -> None:
+        if content_type is None and not headers:
+            # what Werkzeug would choose, without its "content-type" lookup in the empty
+            # headers (which raises and catches a KeyError on every response)
+            content_type = _default_content_type(type(self))
         super().__init__(self.encode_body(body), status=int(status), headers=headers,
                          content_type=content_type)
         self.compress = compress
@@ -89,6 +95,12 @@ class Response(_FlaskResponse):
             compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
             self.set_data(compressor.compress(self.get_data()) + compressor.flush())
         self.headers["Content-Encoding"] = "gzip"
+
+
+@functools.lru_cache(maxsize=None)
+def _default_content_type(cls: type[Response]) -> str | None:
+    """``cls.default_mimetype`` with its charset, as Werkzeug would build it."""
+    return get_content_type(cls.default_mimetype, "utf-8") if cls.default_mimetype else None
 
 
 def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:

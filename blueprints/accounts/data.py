@@ -15,9 +15,9 @@ PASSWORD_POLICY = v.PasswordPolicy(min_length=10, min_classes=2)
 
 class UserCreationData(Data):
     username = String(required=True, processors=[
-        f.ToStringObject(), v.UserNamePolicy(),
+        v.NotNull(), f.ToStringObject(), v.UserNamePolicy(),
         v.Unique(User, "username", message="Username already taken")])
-    password = String(required=True, processors=[f.ToStringObject(), PASSWORD_POLICY])
+    password = String(required=True, processors=[v.NotNull(), f.ToStringObject(), PASSWORD_POLICY])
     first_name = String(processors=[f.ToStringObject(), v.Length(max=50)])
     last_name = String(processors=[f.ToStringObject(), v.Length(max=50)])
 
@@ -42,5 +42,5 @@ class UserListData(Data):
 
 
 class LoginData(Data):
-    username = String(required=True, processors=[f.ToStringObject()])
-    password = String(required=True, processors=[f.ToStringObject()])
+    username = String(required=True, processors=[v.NotNull(), f.ToStringObject()])
+    password = String(required=True, processors=[v.NotNull(), f.ToStringObject()])

@@ -43,6 +43,17 @@ class AuthMiddleware(Middleware):
         extra = as_list((request.app.config.get("accounts") or {}).get("public_paths"))
         return path in extra
 
+    #: What the OpenAPI document says of the routes this middleware protects.
+    openapi_error_codes = (e.AUTH_REQUIRED, e.INVALID_TOKEN)
+    openapi_security_schemes = {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "A token from POST /login"}}
+
+    def openapi_applies_to(self, fw: Any, method: str, path: str) -> bool:
+        """False for the public routes (the document's view of ``is_public``)."""
+        extra = as_list((fw.config.get("accounts") or {}).get("public_paths"))
+        return not (method == "OPTIONS" or ("*", path) in self.PUBLIC
+                    or (method, path) in self.PUBLIC or path in extra)
+
     def process_request(self, request: Any) -> tuple[Any, Any]:
         if self.is_public(request):
             return request, None

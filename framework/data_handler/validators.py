@@ -112,40 +112,36 @@ class NotBlank(Validator):
         return None
 
 
-class In(Validator):
+class _Membership(Validator):
+    """Checks ``value in values`` against ``wanted``."""
+
+    default_message = "Value error"
+    wanted: bool
+
+    def __init__(self, values: Collection[Any], message: str | None = None) -> None:
+        super().__init__(message)
+        self.values = values
+
+    def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
+        if value in _BLANK:
+            return None
+        try:
+            found = value in self.values
+        except TypeError:  # an unhashable value against a set is in no set
+            found = False
+        return None if found is self.wanted else self.message
+
+
+class In(_Membership):
     """The value is one of ``values``."""
 
-    default_message = "Value error"
-
-    def __init__(self, values: Collection[Any], message: str | None = None) -> None:
-        super().__init__(message)
-        self.values = values
-
-    def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
-        if value in _BLANK:
-            return None
-        try:
-            return None if value in self.values else self.message
-        except TypeError:  # unhashable value against a set
-            return self.message
+    wanted = True
 
 
-class NotIn(Validator):
+class NotIn(_Membership):
     """The value is none of ``values``."""
 
-    default_message = "Value error"
-
-    def __init__(self, values: Collection[Any], message: str | None = None) -> None:
-        super().__init__(message)
-        self.values = values
-
-    def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
-        if value in _BLANK:
-            return None
-        try:
-            return self.message if value in self.values else None
-        except TypeError:
-            return None
+    wanted = False
 
 
 class Length(Validator):

@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import traceback
+import warnings
 
 import pytest
 
@@ -257,7 +258,9 @@ def test_one_loop_per_thread():
 def test_a_forked_worker_gets_its_own_loop():
     parent_loop = _async.get_loop()
     read, write = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking a threaded process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: report whether it made a fresh loop, then leave at once
         try:
             fresh = _async.get_loop() is not parent_loop and _async.run(asyncio.sleep(0, "ok")) == "ok"

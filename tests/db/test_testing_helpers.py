@@ -134,8 +134,12 @@ def test_pytest_plugin_fixtures_and_project_override(tmp_path):
             return "the project's own app"
     """))
     (own / "test_own.py").write_text("def test_own(app):\n    assert app == \"the project's own app\"\n")
+    from importlib.metadata import entry_points
+
+    installed = any(ep.value == "framework.testing.plugin" for ep in entry_points(group="pytest11"))
+    load = [] if installed else ["-p", "framework.testing.plugin"]  # the entry point loads it
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "framework.testing.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", *load, "-p", "no:cacheprovider",
          "-W", "error", str(tmp_path)],
         cwd=root, env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

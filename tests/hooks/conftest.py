@@ -80,6 +80,22 @@ HANDLERS = """
     async def create_user_helper(request):
         announce(request.app, request.body.json['username'])
         return Text('created')
+
+
+    def fire(app, username):
+        return app.execute_event('user_created', {'username': username})
+
+
+    @routes.post('/users-awaited-helper')
+    async def create_user_awaited_helper(request):
+        await fire(request.app, request.body.json['username'])
+        return Text('created')
+
+
+    @routes.get('/secure', only_ssl=True)
+    async def secure(request):
+        EVENTS.append('handler')
+        return Text('secret')
 """
 
 HOOKS = """

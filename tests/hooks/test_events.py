@@ -58,6 +58,14 @@ def test_request_start_runs_before_the_handler_and_end_after(events_app):
     assert events == [("request_start", "/plain"), "handler", ("request_end", "/plain")]
 
 
+def test_request_start_fires_once_when_an_async_view_refuses_early(events_app):
+    response = events_app.app.test_client().get("/secure")  # plain HTTP on an only_ssl route
+    assert response.status_code == 403
+    response.close()
+    events = [e for e in events_app.events if e != "startup"]
+    assert events == [("request_start", "/secure"), ("request_end", "/secure")]
+
+
 def test_request_end_fires_after_a_streamed_body_is_sent(events_app):
     started, body = run_wsgi(events_app.app, "/stream")
     assert started["status"] == "200 OK"
@@ -93,7 +101,7 @@ def test_request_events_fire_for_error_responses(events_app, path, status):
         assert ("request_start", path) in events_app.events
 
 
-@pytest.mark.parametrize("path", ["/users", "/users-sync", "/users-helper"])
+@pytest.mark.parametrize("path", ["/users", "/users-sync", "/users-helper", "/users-awaited-helper"])
 def test_custom_event_with_args_awaited_or_called_plainly(events_app, path):
     response = events_app.app.test_client().post(path, json={"username": "ann"})
     assert response.status_code == 200, response.data
@@ -105,7 +113,8 @@ def test_execute_event_outside_a_request_both_ways(events_app):
     import asyncio
 
     fw = events_app.fw
-    assert fw.execute_event("user_created", {"username": "plain"}) is None
+    fired = fw.execute_event("user_created", {"username": "plain"})
+    assert repr(fired) == "<event fired>"
 
     async def main():
         await fw.execute_event("user_created", {"username": "awaited"})

@@ -1,0 +1,34 @@
+"""WSGI entry points of the benchmark: ``gunicorn 'bench.apps.wsgi:make("def")'``."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+VARIANTS = {
+    "def": {"apps": {"active": ["bench.apps.hello_def"]}},
+    "async": {"apps": {"active": ["bench.apps.hello_async"]}},
+    "full": {"apps": {"active": ["bench.apps.hello_full"]},
+             "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+    # the two halves of "full", for finding where its time goes
+    "hooks": {"apps": {"active": ["bench.apps.hello_full"]}},
+    "middleware": {"apps": {"active": ["bench.apps.hello_async"]},
+                   "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+}
+
+
+def make(variant: str) -> Flask:
+    """The app for ``variant``: ``flask`` (plain Flask) or one of ``VARIANTS``."""
+    if variant == "flask":
+        app = Flask(__name__)
+
+        @app.get("/hello-world")
+        def hello_world():
+            return "Hello World!", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+        return app
+    from framework import create_app
+
+    return create_app(HERE, config=VARIANTS[variant])

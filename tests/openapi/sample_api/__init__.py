@@ -1,0 +1,1 @@
+"""A test app exercising every field location and every documented validator."""
