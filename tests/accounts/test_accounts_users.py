@@ -221,3 +221,14 @@ def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path, monke
     assert second.test_client().get("/users", headers=headers).status_code == 200
     dispose(first)
     dispose(second)
+
+
+def test_listing_with_a_huge_page_number_is_400_not_500(client):
+    # found by the schemathesis run: the OFFSET overflowed the database's integer (500)
+    signup(client, "paula")
+    headers = login(client, "paula")
+    for query in ("page=99999999999999999999", "page=9223372036854775807", "per_page=10&page=10000001"):
+        response = client.get(f"/users?{query}", headers=headers)
+        assert response.status_code == 400, (query, response.get_json())
+        assert response.get_json()["code"] == 1002 and "page" in response.get_json()["data"]
+    assert client.get("/users?page=1000000", headers=headers).status_code == 200
