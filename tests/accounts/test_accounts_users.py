@@ -232,3 +232,12 @@ def test_listing_with_a_huge_page_number_is_400_not_500(client):
         assert response.status_code == 400, (query, response.get_json())
         assert response.get_json()["code"] == 1002 and "page" in response.get_json()["data"]
     assert client.get("/users?page=1000000", headers=headers).status_code == 200
+
+
+def test_user_id_beyond_any_database_integer_is_404_not_500(client):
+    signup(client, "oscar")
+    headers = login(client, "oscar")
+    for user_id in ("99999999999999999999", "9223372036854775808", "-9223372036854775809"):
+        response = client.get(f"/users/{user_id}", headers=headers)
+        assert response.status_code in (400, 404), (user_id, response.get_json())
+        assert response.get_json()["status"] == "error"
