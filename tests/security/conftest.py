@@ -183,6 +183,7 @@ class ItemData(Data):
     id = Integer(field_type=TYPE_URL_VAR, required=True, processors=[v.Limit(min=1, max=10**6)])
     name = String(required=True, processors=[f.ToStringObject(), v.Length(min=1, max=20), f.Escape()])
     count = Integer(default=0, processors=[v.Limit(min=0, max=100)])
+    big = Integer()
     ratio = Float(processors=[v.Limit(min=0, max=1)])
     active = Boolean()
     email = String(processors=[f.ToStringObject(), v.EmailAddress()])

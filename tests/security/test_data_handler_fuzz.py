@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from .conftest import assert_envelope
 
-FIELDS = ["name", "count", "ratio", "active", "email", "website", "uid", "color", "when", "day",
+FIELDS = ["name", "count", "big", "ratio", "active", "email", "website", "uid", "color", "when", "day",
           "code", "blob", "price", "tags", "meta", "unknown"]
 
 json_scalars = (st.none() | st.booleans() | st.integers(min_value=-10**30, max_value=10**30)
@@ -31,6 +31,7 @@ def check(response) -> None:
         assert isinstance(cleaned["name"], str) and 1 <= len(cleaned["name"]) <= 20 * 6
         assert 0 <= cleaned["count"] <= 100
         assert cleaned.get("color") in (None, "red", "green", "blue")
+        assert cleaned.get("big") is None or -2**63 <= cleaned["big"] < 2**63
     else:
         payload = assert_envelope(response)
         if response.status_code == 400 and payload["code"] == 1002:
@@ -92,6 +93,12 @@ def test_deep_json_through_the_data_handler(client, body):
     finally:
         app.config["MAX_CONTENT_LENGTH"] = saved
     assert_envelope(response, 400, 1002)
+
+
+@pytest.mark.parametrize("big", [2**63, -2**63 - 1, 10**30, "99999999999999999999"])
+def test_integers_beyond_64_bits_are_400(client, big):
+    response = client.post("/items/1", json={"name": "x", "big": big})
+    assert assert_envelope(response, 400, 1002)["data"] == {"big": ["Out of range"]}
 
 
 def test_data_handler_body_over_the_limit_is_413(client):
