@@ -105,6 +105,17 @@ FILES = {
             return Success({"id": row.id, "pid": os.getpid()}, status=201)
 
 
+        @routes.get("/rows/cut")
+        def cut(request):
+            # open a transaction, then have the server drop this connection under it
+            pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+            with killer.connect() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            killer.dispose()
+            return JSON({"terminated": pid})
+
+
         @routes.get("/rows/count")
         def count(request):
             total = db.session.execute(sa.select(sa.func.count()).select_from(FaultRow)).scalar()
