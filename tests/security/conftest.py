@@ -218,8 +218,10 @@ WSGI = '''\
 import os
 
 from framework import create_app
+from framework.asgi import to_asgi
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
+asgi_app = to_asgi(app)
 '''
 
 
@@ -272,6 +274,13 @@ def client(app):
 def server(project: Path) -> Iterator[LiveServer]:
     """One gunicorn worker serving the project (the pid check proves it survives)."""
     with LiveServer(str(project), workers=1) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def asgi_server(project: Path) -> Iterator[LiveServer]:
+    """The same project through ``to_asgi`` under uvicorn."""
+    with LiveServer(str(project), "wsgi:asgi_app", kind="uvicorn") as live:
         yield live
 
 
