@@ -165,7 +165,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(ROOT, config={"database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+    app = create_app(ROOT, config={"database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"},
+                                   "flask": {"testing": True}})
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -317,7 +318,8 @@ def app(tmp_path):
     (tmp_path / "config.ini").touch(mode=0o600)
     app = create_app(tmp_path, config={
         "apps": {"active": [APP_PACKAGE]},
-        "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+        "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"},
+        "flask": {"testing": True}})
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -563,7 +565,8 @@ def app(tmp_path):
     (tmp_path / "config.ini").touch(mode=0o600)
     app = create_app(tmp_path, config={
         "apps": {"active": [APP_PACKAGE]},
-        "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"}})
+        "database": {"uri": f"sqlite:///{tmp_path / 'test.db'}"},
+        "flask": {"testing": True}})
     with app.app_context():
         db.create_all()
     yield app

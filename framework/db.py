@@ -177,6 +177,9 @@ def init_database(fw: Framework, app: Flask) -> None:
         except ValueError as exc:
             raise ImproperlyConfigured(f"[database] echo: {exc}") from None
         db.init_app(app)
+        # registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs
+        # teardowns in reverse order) and leaves nothing for that one to fail on
+        app.teardown_appcontext(_remove_session)
         _install_migrate(fw, app)
     else:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
@@ -207,6 +210,24 @@ def _rollback_on_error(exc: BaseException | None) -> None:
         ext = current_app.extensions.get("sqlalchemy")
         if ext is not None:
             ext.session.rollback()
+
+
+def _remove_session(exc: BaseException | None) -> None:
+    """Remove the request's session; a connection that died meanwhile (the database
+    restarted) must not turn the answer already made into a server error, nor leave a
+    broken session behind for the thread's next request."""
+    ext = current_app.extensions.get("sqlalchemy")
+    if ext is None:
+        return
+    try:
+        ext.session.remove()
+    except Exception as error:
+        if is_connection_error(error):
+            LOGGER.warning("database connection lost while closing the session: %s",
+                           str(getattr(error, "orig", error)).strip().splitlines()[0])
+        else:
+            LOGGER.error("closing the database session failed", exc_info=error)
+        ext.session.registry.clear()
 
 
 def _create_tables(fw: Framework) -> None:

@@ -37,6 +37,7 @@ from .logging import get_logger, set_level
 from .openapi import init_openapi
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
+from .security import apply_secure_defaults, check_secret_key
 
 __all__ = ["Framework", "InstalledApp"]
 
@@ -153,6 +154,8 @@ class Framework:
                                   require_file=self.root_path is not None)
         app.extensions["framework"] = self
         app.config.update(flask_settings(self.config.get("flask", {})))
+        if self.owns_app:
+            apply_secure_defaults(app, self.config.get("flask", {}))
         try:
             set_level(self.config["logging"].get("level", "INFO"))
         except ValueError as exc:
@@ -317,6 +320,10 @@ class Framework:
             host = req.host.lower()
             if host not in allowed and host.rpartition(":")[0] not in allowed:
                 return Error(1003)
+        limit = req.max_content_length
+        if limit is not None and (req.content_length or 0) > limit:
+            # refuse before anything reads the body, on every route (not only those that read it)
+            return Error(1005)
         if signals.request_start.receivers:
             if req.endpoint in self._async_endpoints:
                 # fired first thing in the view's coroutine: one start of the loop
@@ -401,6 +408,8 @@ class Framework:
             if self._started_pid == pid:
                 return
             self._stopped = False
+            if self.owns_app and self.app is not None:
+                check_secret_key(self.app)
             self._send(signals.startup, {})
             self._started_pid = pid
         atexit.register(self.shutdown)

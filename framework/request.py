@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Request as _FlaskRequest
 from flask import current_app
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from . import _async
 
@@ -34,6 +37,11 @@ def _listify(pairs: MultiDict) -> dict[str, Any]:
         else:
             result[key] = pairs.get(key)
     return result
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259); Python's parser would accept them."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class Body:
@@ -75,7 +83,7 @@ class Body:
                 raw = self._request.get_data(cache=True)
                 if raw:
                     try:
-                        self._json = json.loads(raw)
+                        self._json = json.loads(raw, parse_constant=_reject_constant)
                     except (ValueError, RecursionError):
                         from .error import Error
 
@@ -110,8 +118,29 @@ class Body:
             raise Error(1002, data={"body": ["Malformed form body"]}) from None
 
 
+class _MaxLengthStream(LimitedStream):
+    """A streamed (chunked) body capped at ``MAX_CONTENT_LENGTH`` that answers 413 when the
+    client sends more, where Werkzeug's own stream would silently stop at the cap."""
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
 class RequestMixin:
     """Backendpy's request attributes, on top of any ``flask.Request`` class."""
+
+    @cached_property
+    def stream(self) -> Any:
+        """The body stream; a streamed body longer than the limit raises 413, not truncates."""
+        environ = self.environ  # type: ignore[attr-defined]
+        limit = self.max_content_length  # type: ignore[attr-defined]
+        if (limit is not None and "wsgi.input_terminated" in environ
+                and not environ.get("CONTENT_LENGTH") and not self.shallow):  # type: ignore[attr-defined]
+            return _MaxLengthStream(environ["wsgi.input"], limit, is_max=True)
+        return super().stream  # type: ignore[misc]
 
     #: The route's data handler class, set by the dispatcher before the handler runs.
     data_handler: Any = None

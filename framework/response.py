@@ -215,11 +215,15 @@ class File(Response):
 def resolve_media_path(path: str | os.PathLike[str]) -> str:
     """The real path of ``path`` inside the media folder; 404 when it escapes or is missing."""
     root = media_root()
-    full = os.path.realpath(os.path.join(root, os.fspath(path)))
-    if os.path.commonpath([root, full]) != root or not os.path.isfile(full):
-        from .exception import NotFound
+    try:
+        full = os.path.realpath(os.path.join(root, os.fspath(path)))
+        inside = os.path.commonpath([root, full]) == root and os.path.isfile(full)
+    except (ValueError, OSError):  # a NUL byte, or a name the OS refuses
+        inside = False
+    if not inside:
+        from .error import Error
 
-        raise NotFound({"message": "File not found"}) from None
+        raise Error(1001) from None
     return full
 
 

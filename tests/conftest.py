@@ -13,6 +13,10 @@ import pytest
 
 from tests.helpers import ROOT
 
+# Serving outside debug/testing needs a secret key (framework.security). Apps built by the
+# suite, and the servers it starts, get a throw-away one unless a test removes it.
+os.environ.setdefault("FRAMEWORK__FLASK__SECRET_KEY", "test-secret-key-not-for-production")
+
 
 class ProjectFactory:
     """Writes a project folder (config.ini + app packages) and builds its app.

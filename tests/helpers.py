@@ -45,7 +45,9 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
 def running_server(args: list[str], url: str, cwd: Path = ROOT, env: dict | None = None,
                    stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> Iterator[subprocess.Popen]:
     """Start a server process, wait until ``url`` answers, stop it by its pid afterwards."""
-    proc = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})},
+    # serving outside debug needs a secret key (framework.security); tests use a throw-away one
+    base_env = {"FRAMEWORK__FLASK__SECRET_KEY": "test-secret-key-not-for-production", **os.environ}
+    proc = subprocess.Popen(args, cwd=cwd, env={**base_env, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_for(url, proc, timeout)

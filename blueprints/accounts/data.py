@@ -37,7 +37,8 @@ class UserUpdateData(Data):
 
 
 class UserListData(Data):
-    page = Integer(field_type=TYPE_PARAM, default=1, processors=[v.Limit(min=1)])
+    # bounded so that the OFFSET ((page - 1) * per_page) fits any database's integer
+    page = Integer(field_type=TYPE_PARAM, default=1, processors=[v.Limit(min=1, max=1_000_000)])
     per_page = Integer(field_type=TYPE_PARAM, default=20, processors=[v.Limit(min=1, max=100)])
 
 

@@ -132,10 +132,20 @@ class String(Field):
     """A field with no implicit conversion (Backendpy's ``String``)."""
 
 
-class Integer(Field):
-    """An integer; a string of digits is converted."""
+class _Int64(v.Validator):
+    """Within a signed 64-bit integer: what database columns and query offsets can hold, so a
+    huge number in a URL or query is a 400 here rather than an overflow (500) in the query."""
 
-    type_processors = (v.Integer(), f.ToIntegerObject())
+    def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
+        if isinstance(value, int) and not -2**63 <= value < 2**63:
+            return self.message
+        return None
+
+
+class Integer(Field):
+    """An integer within the signed 64-bit range; a string of digits is converted."""
+
+    type_processors = (v.Integer(), f.ToIntegerObject(), _Int64("Out of range"))
 
 
 class Float(Field):

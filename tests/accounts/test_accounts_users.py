@@ -199,16 +199,19 @@ def test_a_bad_token_max_age_stops_start_up(tmp_path):
         app.extensions["framework"].startup()
 
 
-def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path):
+def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path, monkeypatch):
     import shutil
 
     from framework import create_app
     from tests.db.conftest import ROOT
 
+    # serving without a key is refused outside debug/testing (framework.security)
+    monkeypatch.delenv("FRAMEWORK__FLASK__SECRET_KEY", raising=False)
+    testing = {"flask": {"testing": True}}
     project = tmp_path / "project"
     shutil.copy(os.path.join(ROOT, "config.ini"), project.mkdir() or project / "config.ini")
-    first = create_app(project)
-    second = create_app(project)  # another worker of the same project
+    first = create_app(project, config=testing)
+    second = create_app(project, config=testing)  # another worker of the same project
     assert not first.config.get("SECRET_KEY")
     client = first.test_client()
     signup(client, "quinn")
@@ -218,3 +221,23 @@ def test_without_a_secret_key_one_is_kept_in_the_instance_folder(tmp_path):
     assert second.test_client().get("/users", headers=headers).status_code == 200
     dispose(first)
     dispose(second)
+
+
+def test_listing_with_a_huge_page_number_is_400_not_500(client):
+    # found by the schemathesis run: the OFFSET overflowed the database's integer (500)
+    signup(client, "paula")
+    headers = login(client, "paula")
+    for query in ("page=99999999999999999999", "page=9223372036854775807", "per_page=10&page=10000001"):
+        response = client.get(f"/users?{query}", headers=headers)
+        assert response.status_code == 400, (query, response.get_json())
+        assert response.get_json()["code"] == 1002 and "page" in response.get_json()["data"]
+    assert client.get("/users?page=1000000", headers=headers).status_code == 200
+
+
+def test_user_id_beyond_any_database_integer_is_404_not_500(client):
+    signup(client, "oscar")
+    headers = login(client, "oscar")
+    for user_id in ("99999999999999999999", "9223372036854775808", "-9223372036854775809"):
+        response = client.get(f"/users/{user_id}", headers=headers)
+        assert response.status_code in (400, 404), (user_id, response.get_json())
+        assert response.get_json()["status"] == "error"

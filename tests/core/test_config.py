@@ -35,7 +35,8 @@ def test_env_overrides_beat_the_file_and_the_mapping_beats_both(tmp_path):
     assert config["database"] == {"host": "env", "port": "2", "password": "s3cret"}
 
 
-def test_flask_section_is_copied_upper_cased_and_typed(project):
+def test_flask_section_is_copied_upper_cased_and_typed(project, monkeypatch):
+    monkeypatch.delenv("FRAMEWORK__FLASK__SECRET_KEY", raising=False)  # set for the suite in conftest
     project.config("[flask]\nsecret_key = 1234\nmax_content_length = 100\njson_sort_keys = false\n")
     app = project.create_app()
     assert app.config["SECRET_KEY"] == "1234"

@@ -78,7 +78,8 @@ def test_query_parameters_with_defaults(document):
     parameters = {p["name"]: p for p in _operations(document)[("GET", "/users")]["parameters"]}
     assert parameters["page"]["in"] == "query"
     assert parameters["page"]["required"] is False
-    assert parameters["page"]["schema"] == {"type": "integer", "default": 1, "minimum": 1}
+    assert parameters["page"]["schema"] == {"type": "integer", "default": 1, "minimum": 1,
+                                            "maximum": 1_000_000}
     assert parameters["per_page"]["schema"] == {"type": "integer", "default": 20,
                                                 "minimum": 1, "maximum": 100}
 
