@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import statistics
 import socket
@@ -87,6 +88,9 @@ active = bench_dh_app
 
 [logging]
 level = WARNING
+
+[flask]
+secret_key = SECRET
 '''
 
 APIFLASK_WSGI = '''
@@ -139,7 +143,8 @@ def write_projects(base: Path) -> None:
     (base / "bench_dh_app" / "__init__.py").write_text("")
     (base / "bench_dh_app" / "main.py").write_text(textwrap.dedent(FRAMEWORK_APP))
     (base / "fw_wsgi.py").write_text(textwrap.dedent(FRAMEWORK_WSGI))
-    (base / "config.ini").write_text(textwrap.dedent(FRAMEWORK_CONFIG))
+    # a serving app needs a secret key (framework.security): a throw-away one for the bench
+    (base / "config.ini").write_text(textwrap.dedent(FRAMEWORK_CONFIG).replace("SECRET", secrets.token_hex(32)))
     os.chmod(base / "config.ini", 0o600)
     (base / "apiflask_wsgi.py").write_text(textwrap.dedent(APIFLASK_WSGI))
     (base / "flask_wsgi.py").write_text(textwrap.dedent(FLASK_WSGI))

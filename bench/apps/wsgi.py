@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from flask import Flask
 
@@ -31,4 +32,6 @@ def make(variant: str) -> Flask:
         return app
     from framework import create_app
 
-    return create_app(HERE, config=VARIANTS[variant])
+    # a serving app needs a secret key (framework.security); a throw-away one for the bench
+    config = {**VARIANTS[variant], "flask": {"secret_key": secrets.token_hex(32)}}
+    return create_app(HERE, config=config)

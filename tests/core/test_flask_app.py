@@ -59,3 +59,21 @@ def test_sync_and_async_functions_keep_running_on_every_request(tmp_path):
         assert (answer.text, answer.headers["X-After"]) == ("async", "async")
         assert "X-Once" not in answer.headers
     assert seen == ["sync before", "async before"] * 6
+
+
+def test_session_cookies_still_signed_and_follow_a_new_secret_key(tmp_path):
+    app = make_app(tmp_path)
+    app.secret_key = "first-secret-key-0123456789"
+
+    @app.get("/set")
+    def set_value():
+        flask.session["n"] = flask.session.get("n", 0) + 1
+        return str(flask.session["n"])
+
+    client = app.test_client()
+    assert [client.get("/set").text for _ in range(3)] == ["1", "2", "3"]
+    app.secret_key = "second-secret-key-0123456789"  # old cookies no longer verify
+    assert client.get("/set").text == "1"
+    app.config["SECRET_KEY_FALLBACKS"] = ["second-secret-key-0123456789"]
+    app.secret_key = "third-secret-key-0123456789"  # signed with a fallback: still read
+    assert client.get("/set").text == "2"
