@@ -217,8 +217,8 @@ def _remove_session(exc: BaseException | None) -> None:
     restarted) must not turn the answer already made into a server error, nor leave a
     broken session behind for the thread's next request."""
     ext = current_app.extensions.get("sqlalchemy")
-    if ext is None:
-        return
+    if ext is None or not ext.session.registry.has():
+        return  # the request never opened a session: nothing to close
     try:
         ext.session.remove()
     except Exception as error:
