@@ -20,7 +20,7 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per key.
 
     Flask builds a new ``URLSafeTimedSerializer`` on every request (and itsdangerous
-    serialises an empty dict to test it each time): about 8 us per request as soon as the
+    serialises an empty dict to test it each time): about 12 us per request as soon as the
     app has a secret key, which the framework requires of serving apps. The serializer is
     stateless, so one is kept and rebuilt only when the secret key or its fallbacks change.
     """
