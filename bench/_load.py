@@ -1,4 +1,4 @@
-"""A small HTTP/1.1 load generator: N connections sending GETs to one URL.
+"""A small HTTP/1.1 load generator: N connections sending one request (or a mix) to a server.
 
 Each connection sends a request, reads the whole answer, and sends the next one on the same
 connection (keep-alive) unless the server or ``keep_alive=False`` closes it, in which case
@@ -10,7 +10,9 @@ As a script (prints one JSON object)::
     python bench/_load.py http://127.0.0.1:8000/hello-world -c 16 -d 10
     python bench/_load.py http://127.0.0.1:8000/hello-world -c 16 -n 50 --close
 
-From Python: ``run_load(url, connections=16, duration=10.0)`` returns a ``LoadResult``.
+From Python: ``run_load(url, connections=16, duration=10.0)`` returns a ``LoadResult``;
+``method``, ``body`` and ``headers`` shape the request, and ``mix`` (a list of
+``(method, path, body)``) sends several requests round-robin instead.
 Uses uvloop when it is installed. Run it in its own process when measuring a server on the
 same machine, so the two do not share one interpreter lock.
 """
@@ -42,13 +44,21 @@ class LoadResult:
     errors: dict[str, int] = field(default_factory=dict)
 
 
+def _request_bytes(method: str, target: str, host: str, port: int, body: bytes | None,
+                   headers: dict[str, str] | None, keep_alive: bool) -> bytes:
+    """One HTTP/1.1 request as it goes on the wire."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}", "User-Agent: framework-bench",
+             f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body is not None or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
+
 class _Run:
-    def __init__(self, host: str, port: int, target: str, keep_alive: bool, timeout: float,
-                 deadline: float | None, budget: int | None) -> None:
-        connection = "keep-alive" if keep_alive else "close"
-        self.request = (f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                        f"User-Agent: framework-bench\r\nConnection: {connection}\r\n\r\n"
-                        ).encode("latin-1")
+    def __init__(self, host: str, port: int, requests: list[bytes], keep_alive: bool,
+                 timeout: float, deadline: float | None, budget: int | None) -> None:
+        self.requests = requests
         self.host, self.port = host, port
         self.keep_alive = keep_alive
         self.timeout = timeout
@@ -68,18 +78,21 @@ class _Run:
             self.budget -= 1
         return True
 
-    async def connection(self) -> None:
+    async def connection(self, offset: int) -> None:
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
+        sent = offset
         try:
             while self.take():
+                request = self.requests[sent % len(self.requests)]
+                sent += 1
                 started = time.perf_counter()
                 try:
                     if writer is None:
                         reader, writer = await asyncio.wait_for(
                             asyncio.open_connection(self.host, self.port), self.timeout)
                     assert reader is not None and writer is not None
-                    writer.write(self.request)
+                    writer.write(request)
                     status, close = await asyncio.wait_for(_read_response(reader), self.timeout)
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                         asyncio.TimeoutError, ValueError) as exc:
@@ -133,15 +146,14 @@ def _close(writer: asyncio.StreamWriter | None) -> None:
 
 
 async def _load(url: str, connections: int, duration: float | None, requests: int | None,
-                keep_alive: bool, timeout: float) -> LoadResult:
+                keep_alive: bool, timeout: float, wire: list[bytes] | None) -> LoadResult:
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
     port = parts.port or 80
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     started = time.perf_counter()
     deadline = started + duration if duration is not None else None
-    run = _Run(host, port, target, keep_alive, timeout, deadline, requests)
-    await asyncio.gather(*(run.connection() for _ in range(connections)))
+    run = _Run(host, port, wire or [], keep_alive, timeout, deadline, requests)
+    await asyncio.gather(*(run.connection(n) for n in range(connections)))
     elapsed = time.perf_counter() - started
     latencies = sorted(run.latencies)
     ok = sum(n for status, n in run.statuses.items() if status < 400)
@@ -159,13 +171,25 @@ async def _load(url: str, connections: int, duration: float | None, requests: in
 
 
 def run_load(url: str, *, connections: int = 16, duration: float | None = None,
-             requests: int | None = None, keep_alive: bool = True,
-             timeout: float = 10.0) -> LoadResult:
+             requests: int | None = None, keep_alive: bool = True, timeout: float = 10.0,
+             method: str = "GET", body: bytes | None = None,
+             headers: dict[str, str] | None = None,
+             mix: list[tuple[str, str, bytes | None]] | None = None) -> LoadResult:
     """Drive ``url`` with ``connections`` connections for ``duration`` seconds, or until
-    ``requests`` requests in all have been sent (one of the two is required)."""
+    ``requests`` requests in all have been sent (one of the two is required).
+
+    Every request is ``method`` with ``body`` and ``headers``; with ``mix``, connection n
+    sends the mix's ``(method, path, body)`` entries round-robin from entry n instead
+    (``headers`` go with each, the path replaces the URL's).
+    """
     if duration is None and requests is None:
         raise ValueError("give a duration or a number of requests")
-    coro = _load(url, connections, duration, requests, keep_alive, timeout)
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    entries = mix or [(method, target, body)]
+    wire = [_request_bytes(m, p, host, port, b, headers, keep_alive) for m, p, b in entries]
+    coro = _load(url, connections, duration, requests, keep_alive, timeout, wire)
     try:
         import uvloop
     except ImportError:
@@ -182,11 +206,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", "--requests", type=int, help="requests in all")
     parser.add_argument("--close", action="store_true", help="a new connection per request")
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("-m", "--method", default="GET")
+    parser.add_argument("-b", "--body", help="request body (sent as is)")
+    parser.add_argument("-H", "--header", action="append", default=[], help="'Name: value'")
     args = parser.parse_args(argv)
     if args.duration is None and args.requests is None:
         args.duration = 10.0
     result = run_load(args.url, connections=args.connections, duration=args.duration,
-                      requests=args.requests, keep_alive=not args.close, timeout=args.timeout)
+                      requests=args.requests, keep_alive=not args.close, timeout=args.timeout,
+                      method=args.method, body=args.body.encode() if args.body else None,
+                      headers={n.strip(): v.strip() for n, _, v in (h.partition(":") for h in args.header)} or None)
     print(json.dumps(asdict(result)))
 
 

@@ -2,8 +2,8 @@
 
 Starts gunicorn (1 sync worker) and uvicorn (1 worker, ``to_asgi``) on free loopback ports,
 each serving the same Flask hello route, drives each in turn with 16 concurrent connections
-(wrk when installed, else ``bench/_load.py`` in its own process), stops them by pid and
-prints requests per second, p50/p99 latency, failures and the uvicorn/gunicorn ratio::
+(wrk when installed, else ``bench/_load.py``'s generator; both via ``bench/_drive.py``),
+stops them by pid and prints requests per second, p50/p99 latency, failures and the uvicorn/gunicorn ratio::
 
     .venv/bin/python bench/asgi.py                      # 3 rounds of 10 s, wrk if present
     .venv/bin/python bench/asgi.py --load python --duration 5 --rounds 1
@@ -18,9 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +30,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ROUTE = "/hello-world"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench._drive import Driver, free_port, pick_driver, stop_process, wait_serving  # noqa: E402
 
 
 # ------------------------------------------------------------- the served apps
@@ -74,12 +75,6 @@ def make_project_asgi_app() -> Any:
 
 
 # ------------------------------------------------------------------ servers
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(self, name: str, command: list[str], port: int, cwd: str) -> None:
         self.name = name
@@ -92,29 +87,17 @@ class Server:
                                         stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited early:\n{self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit(f"{self.name} did not listen within {timeout}s:\n{self.output()}")
+        try:
+            wait_serving(self.url, timeout=timeout, proc=self.process)
+        except RuntimeError as exc:
+            raise SystemExit(f"{self.name}: {exc}:\n{self.output()}") from None
 
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, 15)
         self.log.close()
 
 
@@ -153,46 +136,11 @@ class Measure:
     failures: int
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
-
-
-def run_wrk(url: str, connections: int, duration: float, close: bool) -> Measure:
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-               "--latency", url]
-    if close:
-        command[1:1] = ["-H", "Connection: close"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True,
-                         timeout=duration + 60).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    failures = 0
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       out)
-    if errors:
-        failures += sum(int(n) for n in errors.groups())
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        failures += int(non_2xx.group(1))
-    return Measure(rps, round(p50, 2), round(p99, 2), requests, failures)
-
-
-def run_python(url: str, connections: int, duration: float, close: bool) -> Measure:
-    command = [sys.executable, str(HERE / "_load.py"), url, "-c", str(connections),
-               "-d", str(duration)]
-    if close:
-        command.append("--close")
-    out = subprocess.run(command, capture_output=True, text=True, check=True,
-                         timeout=duration + 60).stdout
-    result = json.loads(out)
-    return Measure(result["rps"], result["p50_ms"], result["p99_ms"], result["requests"],
-                   result["failures"])
+def drive(driver: Driver, url: str, connections: int, duration: float, close: bool) -> Measure:
+    """One run of wrk (two threads) or of the Python generator, as a ``Measure``."""
+    result = driver(url, connections=connections, duration=duration, close=close, threads=2)
+    return Measure(result.rps, result.p50_ms, result.p99_ms, result.requests,
+                   result.errors + result.non_2xx)
 
 
 def median_measure(measures: list[Measure]) -> Measure:
@@ -220,10 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uvicorn-option", action="append", default=[],
                         help="extra uvicorn option, e.g. --uvicorn-option=--http=h11")
     args = parser.parse_args(argv)
-    load = args.load
-    if load == "auto":
-        load = "wrk" if shutil.which("wrk") else "python"
-    driver = run_wrk if load == "wrk" else run_python
+    load, driver = pick_driver(args.load)
     if args.threads:
         os.environ["BENCH_ASGI_THREADS"] = str(args.threads)
 
@@ -243,12 +188,12 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 server.wait_ready()
             for server in servers:  # warm up
-                driver(server.url, args.connections, 2.0, args.close)
+                drive(driver, server.url, args.connections, 2.0, args.close)
             runs: dict[str, list[Measure]] = {s.name: [] for s in servers}
             for _ in range(args.rounds):  # alternate, so drift hits every server alike
                 for server in servers:
-                    runs[server.name].append(driver(server.url, args.connections,
-                                                    args.duration, args.close))
+                    runs[server.name].append(drive(driver, server.url, args.connections,
+                                                   args.duration, args.close))
         finally:
             for server in servers:
                 server.stop()

@@ -4,7 +4,8 @@ Both apps validate the same JSON body with equivalent rules and answer the clean
 as JSON. Each is served by gunicorn with one sync worker on a free 127.0.0.1 port, with
 the project's ``gunicorn.conf.py`` (as the project is deployed: its worker hooks fire the
 framework's startup and freeze the worker's heap, and leave the other apps alone), and
-driven by wrk (or, without wrk, a small multi-process Python client).
+driven by wrk (or, without wrk, ``bench/_load.py``'s asyncio client; both via
+``bench/_drive.py``).
 
 Short rounds alternate between the servers, so each group of rounds sees the same
 machine load; the figure is the median of the per-group ratios. The worker's CPU time per
@@ -23,22 +24,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import re
 import secrets
 import shutil
 import statistics
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench._drive import (  # noqa: E402
+    Driver, free_port, run_python, run_wrk, stop_process, wait_serving, wrk_available)
+
+JSON = {"Content-Type": "application/json"}
 
 BODY = {"username": "ann_smith", "email": "ann@example.com", "age": 34, "role": "user",
         "first_name": "Ann", "last_name": "Smith"}
@@ -132,12 +136,6 @@ def create_user():
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def write_projects(base: Path) -> None:
     (base / "bench_dh_app").mkdir()
     (base / "bench_dh_app" / "__init__.py").write_text("")
@@ -159,14 +157,14 @@ def start(base: Path, target: str) -> tuple[subprocess.Popen, str]:
          "-b", f"127.0.0.1:{port}", "--chdir", str(base), "--log-level", "warning", target],
         env=env)
     url = f"http://127.0.0.1:{port}/users"
-    for _ in range(100):
-        try:
-            check(url)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{target} did not start")
+    try:
+        wait_serving(url, method="POST", body=json.dumps(BODY).encode(), headers=JSON, timeout=10,
+                     proc=proc)
+    except RuntimeError:
+        stop_process(proc)
+        raise RuntimeError(f"{target} did not start") from None
+    check(url)
+    return proc, url
 
 
 def check(url: str) -> None:
@@ -184,52 +182,14 @@ def check(url: str) -> None:
         raise AssertionError("invalid body accepted")
 
 
-LUA = '''
-wrk.method = "POST"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-'''
-
-
-def run_wrk(url: str, duration: int, connections: int, script: str) -> float:
-    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise RuntimeError(f"{non2xx.group(1)} error responses from {url}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
-def _client(url: str, deadline: float, counter) -> None:
-    import http.client
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    body = json.dumps(BODY).encode()
-    done = 0
-    while time.monotonic() < deadline:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port)
-        conn.request("POST", parts.path, body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        conn.close()
-        if response.status != 200:
-            raise RuntimeError(f"status {response.status}")
-        done += 1
-    with counter.get_lock():
-        counter.value += done
-
-
-def run_python(url: str, duration: int, connections: int) -> float:
-    counter = multiprocessing.Value("i", 0)
-    start_time = time.monotonic()
-    deadline = start_time + duration
-    procs = [multiprocessing.Process(target=_client, args=(url, deadline, counter)) for _ in range(connections)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
-    return counter.value / (time.monotonic() - start_time)
+def run_load(driver: Driver, url: str, duration: int, connections: int) -> float:
+    """Requests per second from one run; any error answer or failed connection stops the bench."""
+    result = driver(url, method="POST", body=json.dumps(BODY).encode(), headers=JSON,
+                    connections=connections, duration=duration)
+    if result.non_2xx or result.errors:
+        raise RuntimeError(f"{result.non_2xx} error responses and {result.errors} failed "
+                           f"connections from {url}")
+    return result.rps
 
 
 def worker_cpu_seconds(master: subprocess.Popen) -> float:
@@ -249,19 +209,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     args = parser.parse_args()
-    use_wrk = shutil.which("wrk") is not None and not args.python_client
+    use_wrk = wrk_available() and not args.python_client
+    driver = run_wrk if use_wrk else run_python
     fw_name, api_name, flask_name = "framework data handler", "APIFlask @app.input", "plain Flask (ceiling)"
 
     def load(url: str, seconds: int) -> float:
-        if use_wrk:
-            return run_wrk(url, seconds, args.connections, str(script))
-        return run_python(url, seconds, args.connections)
+        return run_load(driver, url, seconds, args.connections)
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         write_projects(base)
-        script = base / "post.lua"
-        script.write_text(LUA.format(body=json.dumps(BODY)))
         servers = {fw_name: start(base, "fw_wsgi:app"), api_name: start(base, "apiflask_wsgi:app"),
                    flask_name: start(base, "flask_wsgi:app")}
         rates: dict[str, list[float]] = {name: [] for name in servers}
@@ -285,8 +242,7 @@ def main() -> None:
                     f"{name} {rates[name][-1]:7.1f} req/s" for name in servers), flush=True)
         finally:
             for proc, _url in servers.values():
-                proc.terminate()
-                proc.wait(10)
+                stop_process(proc, 10)
         in_process = time_in_process(base)
     median = statistics.median
     print(f"\nclient: {'wrk' if use_wrk else 'python'}, {args.connections} connections; "

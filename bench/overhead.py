@@ -23,29 +23,22 @@ Usage, from the project root::
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import re
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from bench._drive import (  # noqa: E402
+    free_port, run_python, run_wrk, stop_process, wait_serving, wrk_available)
+
 VARIANTS = ("flask", "def", "async", "full")
 EXTRA_VARIANTS = ("hooks", "middleware")  # --split: the halves of "full"
 PATH = "/hello-world"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(variant: str, port: int) -> subprocess.Popen:
@@ -60,38 +53,18 @@ def start(variant: str, port: int) -> subprocess.Popen:
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server for {url} exited: {proc.stderr.read().decode()}")
-        try:
-            body = urllib.request.urlopen(url, timeout=1).read()
-            if body == b"Hello World!":
-                return
-            raise SystemExit(f"{url} answered {body!r}")
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
+    try:
+        body = wait_serving(url, timeout=timeout, proc=proc)
+    except RuntimeError as exc:
+        raise SystemExit(f"{exc}: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
+    if body != b"Hello World!":
+        raise SystemExit(f"{url} answered {body!r}")
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_process(proc)
     if proc.stderr:
         proc.stderr.close()
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
 
 
 def worker_pid(master: int) -> int:
@@ -110,51 +83,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def drive_wrk(url: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """(req/s, p50 ms, p99 ms, requests) from one wrk run."""
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
-    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    if "Non-2xx" in out or "Socket errors" in out and "timeout" in out:
-        raise SystemExit(f"errors while driving {url}:\n{out}")
-    return rate, p50, p99, count
-
-
-def drive_python(url: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """The fallback load generator: ``connections`` threads, one request at a time each."""
-    host, port = url.split("//")[1].split("/")[0].split(":")
-    latencies: list[float] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker() -> None:
-        mine = []
-        while time.perf_counter() < deadline:
-            begin = time.perf_counter()
-            conn = http.client.HTTPConnection(host, int(port), timeout=10)
-            conn.request("GET", PATH)
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status != 200:
-                raise SystemExit(f"{url} answered {response.status}")
-            mine.append(time.perf_counter() - begin)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    begin = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - begin
-    latencies.sort()
-    return (len(latencies) / elapsed, latencies[len(latencies) // 2] * 1e3,
-            latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1e3, len(latencies))
+def drive(url: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    """(req/s, p50 ms, p99 ms, requests) from one run of wrk, or of the Python generator with
+    a new connection per request when wrk is absent."""
+    if wrk_available():
+        result = run_wrk(url, connections=connections, duration=seconds)
+    else:
+        result = run_python(url, connections=connections, duration=seconds, close=True)
+    if result.non_2xx or result.errors:
+        raise SystemExit(f"errors while driving {url}:\n{result}")
+    return result.rps, result.p50_ms, result.p99_ms, result.requests
 
 
 Sample = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, worker CPU us per request
@@ -162,7 +100,6 @@ Sample = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, worker CPU 
 
 def measure(rounds: int, seconds: float, connections: int,
             variants: tuple[str, ...] = VARIANTS) -> dict[str, list[Sample]]:
-    drive = drive_wrk if shutil.which("wrk") else drive_python
     ports = {variant: free_port() for variant in variants}
     procs = {variant: start(variant, port) for variant, port in ports.items()}
     results: dict[str, list[Sample]] = {v: [] for v in variants}
@@ -171,7 +108,7 @@ def measure(rounds: int, seconds: float, connections: int,
         for variant, url in urls.items():
             wait_ready(url, procs[variant])
         workers = {v: worker_pid(proc.pid) for v, proc in procs.items()}
-        print(f"load generator: {drive.__name__[6:]}, {connections} connections, "
+        print(f"load generator: {'wrk' if wrk_available() else 'python'}, {connections} connections, "
               f"{rounds} rounds x {seconds}s per variant", file=sys.stderr)
         for variant, url in urls.items():  # warm-up
             drive(url, 1, connections)

@@ -24,15 +24,13 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
 import tempfile
 import textwrap
-import threading
 import time
-import http.client
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._drive import Drive, pick_driver, wait_serving  # noqa: E402
 from tests.liveserver import LiveServer  # noqa: E402  (the same server runner the tests use)
 
 APP = "fw_bench_app"
@@ -250,113 +249,14 @@ def postgres_reachable(uri: str) -> bool:
         return False
 
 
-# ------------------------------------------------------------------------ load drivers
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def run_wrk(url: str, method: str, body: bytes | None, connections: int, duration: float,
-            scratch: Path) -> Measure:
-    import subprocess
-
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-               "--latency", "--timeout", "10s"]
-    if method != "GET":
-        script = scratch / f"{method.lower()}.lua"
-        script.write_text(f'wrk.method = "{method}"\nwrk.body = {json.dumps((body or b"").decode())}\n'
-                          'wrk.headers["Content-Type"] = "application/json"\n')
-        command += ["-s", str(script)]
-    out = subprocess.run(command + [url], capture_output=True, text=True, timeout=duration + 60).stdout
-    measure = Measure()
-    measure.rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    measure.p50_ms = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    measure.p99_ms = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    measure.requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    measure.errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    return measure
-
-
-def run_python(url: str, method: str, body: bytes | None, connections: int, duration: float,
-               scratch: Path) -> Measure:
-    """Threads on keep-alive connections; slower than wrk, used only when wrk is missing."""
-    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
-    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
-    headers = {"Content-Type": "application/json"} if body else {}
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + duration
-
-    def worker() -> None:
-        conn: http.client.HTTPConnection | None = None
-        mine: list[float] = []
-        failed = 0
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(host, int(port), timeout=10)
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status >= 400:
-                    failed += 1
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                if conn is not None:
-                    conn.close()
-                conn = None
-                continue
-            mine.append(time.perf_counter() - started)
-        if conn is not None:
-            conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    measure = Measure(requests=len(latencies), errors=errors[0])
-    if latencies:
-        measure.rps = len(latencies) / elapsed
-        measure.p50_ms = latencies[len(latencies) // 2] * 1000
-        measure.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    return measure
-
-
 # ------------------------------------------------------------------------------ running
-def wait_serving(port: int, method: str, path: str, body: bytes | None, timeout: float = 30) -> None:
-    """Until the server answers the scenario's request (a worker may boot after the bind)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request(method, path, body=body,
-                         headers={"Content-Type": "application/json"} if body else {})
-            status = conn.getresponse().status
-            conn.close()
-            if status < 400:
-                return
-            raise RuntimeError(f"{method} {path} answered {status}")
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.2)
-    raise RuntimeError(f"no answer from {method} {path} within {timeout}s")
+def _measure(drive: Drive) -> Measure:
+    return Measure(rps=drive.rps, p50_ms=drive.p50_ms, p99_ms=drive.p99_ms,
+                   requests=drive.requests, errors=drive.errors + drive.non_2xx)
 
 
 def run_scenario(scenario: Scenario, root: Path, args: argparse.Namespace, uris: dict[str, str],
-                 driver: Any) -> Measure:
+                 driver: Callable[..., Drive]) -> Measure:
     env: dict[str, str | None] = {"FRAMEWORK__FLASK__SECRET_KEY": SECRET,
                                   "GUNICORN_ACCESSLOG": None}
     if scenario.database:
@@ -367,12 +267,15 @@ def run_scenario(scenario: Scenario, root: Path, args: argparse.Namespace, uris:
     server = LiveServer(str(root), scenario.app, kind=scenario.kind, workers=args.workers,
                         env=env, extra_args=extra)
     body = JSON_BODY if scenario.method == "POST" else None
-    url_of = lambda: f"http://127.0.0.1:{server.port}{scenario.path}"  # noqa: E731
+    headers = {"Content-Type": "application/json"} if body else None
     try:
         server.start()
-        wait_serving(server.port, scenario.method, scenario.path, body)
-        driver(url_of(), scenario.method, body, args.connections, min(2.0, args.duration), root)
-        return driver(url_of(), scenario.method, body, args.connections, args.duration, root)
+        url = f"{server.url}{scenario.path}"
+        wait_serving(url, method=scenario.method, body=body, headers=headers)
+        driver(url, method=scenario.method, body=body, headers=headers,
+               connections=args.connections, duration=min(2.0, args.duration))
+        return _measure(driver(url, method=scenario.method, body=body, headers=headers,
+                               connections=args.connections, duration=args.duration))
     finally:
         server.stop()
         server.close()
@@ -405,8 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     args = parser.parse_args(argv)
 
-    load = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
-    driver = run_wrk if load == "wrk" else run_python
+    load, driver = pick_driver(args.load)
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
     if chosen and chosen[0].name != "flask-hello":
         chosen.insert(0, SCENARIOS[0])  # the baseline is always measured in the same run

@@ -7,6 +7,7 @@ database reads and writes, malformed JSON and an unknown route (the last two mus
 
     .venv/bin/python bench/soak.py                 # 5 minutes
     .venv/bin/python bench/soak.py --minutes 1 --connections 8
+    .venv/bin/python bench/soak.py --seconds 2 --warmup 1 --sample 1   # a smoke check
 
 It passes (exit 0) when no answer was a 5xx, no connection failed, the workers were never
 replaced, and their total RSS grew less than 10% from the end of the warm-up to the end.
@@ -16,11 +17,9 @@ Not a test: CI never runs it. The result is written to ``bench/results/soak-<tim
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,11 +33,12 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from run import SECRET, machine, prepare_database, wait_serving, write_project  # noqa: E402
+from bench._drive import Drive, pick_driver, wait_serving  # noqa: E402
+from run import SECRET, machine, prepare_database, write_project  # noqa: E402
 from tests.liveserver import LiveServer  # noqa: E402
 
 #: (method, path, body, expected status class) — the mix, sent round-robin
-MIX: list[tuple[str, str, str | None, int]] = [
+MIX: list[tuple[str, str, str | None, int]] = [  # the expected class is for the reader
     ("GET", "/hello", None, 2),
     ("GET", "/ahello", None, 2),
     ("POST", "/items", '{"name": "soak", "count": 5}', 2),
@@ -48,45 +48,6 @@ MIX: list[tuple[str, str, str | None, int]] = [
     ("POST", "/items", '{"count": "many"}', 4),
     ("GET", "/no-such-route", None, 4),
 ]
-
-WRK_SCRIPT = """
-local mix = {%(requests)s}
-local threads = {}
-local i = 0
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  s2, s4, s5, other = 0, 0, 0, 0
-end
-
-function request()
-  i = i + 1
-  return mix[(i %% #mix) + 1]
-end
-
-function response(status, headers, body)
-  if status >= 500 then s5 = s5 + 1
-  elseif status >= 400 then s4 = s4 + 1
-  elseif status >= 200 and status < 300 then s2 = s2 + 1
-  else other = other + 1 end
-end
-
-function done(summary, latency, requests)
-  local t2, t4, t5, t0 = 0, 0, 0, 0
-  for _, thread in ipairs(threads) do
-    t2 = t2 + thread:get("s2"); t4 = t4 + thread:get("s4")
-    t5 = t5 + thread:get("s5"); t0 = t0 + thread:get("other")
-  end
-  io.write(string.format("STATUS 2xx=%%d 4xx=%%d 5xx=%%d other=%%d\\n", t2, t4, t5, t0))
-  io.write(string.format("ERRORS connect=%%d read=%%d write=%%d timeout=%%d\\n",
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))
-  io.write(string.format("LATENCY p50=%%.2f p99=%%.2f\\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
 
 
 def rss_kib(pid: int) -> int:
@@ -110,81 +71,33 @@ def worker_pids(master: int) -> set[int]:
     return pids
 
 
-def lua_requests() -> str:
-    parts = []
-    for method, path, body, _ in MIX:
-        if body is None:
-            parts.append(f'wrk.format("{method}", "{path}")')
-        else:
-            parts.append(f'wrk.format("{method}", "{path}", {{["Content-Type"] = "application/json"}}, '
-                         f'{json.dumps(body)})')
-    return ", ".join(parts)
-
-
-def run_wrk(url: str, seconds: float, connections: int, scratch: Path) -> dict[str, Any]:
-    script = scratch / "soak.lua"
-    script.write_text(WRK_SCRIPT % {"requests": lua_requests()})
-    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{int(seconds)}s",
-                          "--timeout", "10s", "-s", str(script), url],
-                         capture_output=True, text=True, timeout=seconds + 120).stdout
-    result: dict[str, Any] = {"raw": out}
-    for line in out.splitlines():
-        if line.startswith(("STATUS", "ERRORS", "LATENCY")):
-            for pair in line.split()[1:]:
-                key, value = pair.split("=")
-                result[f"{line.split()[0].lower()}_{key}"] = float(value)
-        elif line.strip().startswith("Requests/sec:"):
-            result["rps"] = float(line.split()[1])
-    return result
-
-
-def run_python(url: str, seconds: float, connections: int, scratch: Path) -> dict[str, Any]:
-    port = int(url.rsplit(":", 1)[1])
-    counts = {"status_2xx": 0, "status_4xx": 0, "status_5xx": 0, "status_other": 0,
-              "errors_connect": 0, "unexpected": 0}
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker(offset: int) -> None:
-        i = offset
-        while time.monotonic() < deadline:
-            method, path, body, expected = MIX[i % len(MIX)]
-            i += 1
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request(method, path, body=body,
-                             headers={"Content-Type": "application/json"} if body else {})
-                status = conn.getresponse().status
-                conn.close()
-            except (OSError, http.client.HTTPException):
-                with lock:
-                    counts["errors_connect"] += 1
-                continue
-            key = {2: "status_2xx", 4: "status_4xx", 5: "status_5xx"}.get(status // 100, "status_other")
-            with lock:
-                counts[key] += 1
-                counts["unexpected"] += status // 100 != expected
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    total = counts["status_2xx"] + counts["status_4xx"] + counts["status_5xx"] + counts["status_other"]
-    return {**counts, "rps": total / (time.monotonic() - started)}
+def counts(result: Drive) -> dict[str, Any]:
+    """The run's figures under the names the summary reads (status_*, errors_*, latency_*)."""
+    statuses = result.statuses or {}
+    return {**{f"status_{key}": statuses.get(key, 0) for key in ("2xx", "4xx", "5xx", "other")},
+            "errors_connect": result.errors, "latency_p50": result.p50_ms,
+            "latency_p99": result.p99_ms, "rps": result.rps}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float,
+                        help="soak length in seconds (overrides --minutes; for short checks)")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before the first sample")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--sample", type=float, default=15.0, help="seconds between RSS samples")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args(argv)
-    load = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
-    driver = run_wrk if load == "wrk" else run_python
+    if args.seconds is not None:
+        args.minutes = args.seconds / 60
+    load, driver = pick_driver(args.load)
+    mix = [(method, path, body.encode() if body is not None else None)
+           for method, path, body, _ in MIX]
+
+    def soak(url: str, seconds: float) -> dict[str, Any]:
+        return counts(driver(url, headers={"Content-Type": "application/json"},
+                             connections=args.connections, duration=seconds, mix=mix))
 
     info = machine()
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}; load average {info['loadavg'][0]}")
@@ -201,10 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[tuple[float, int]] = []
     try:
         server.start()
-        wait_serving(server.port, "GET", "/db/1", None)
-        url = f"http://127.0.0.1:{server.port}"
+        wait_serving(f"{server.url}/db/1")
+        url = server.url
         print(f"warm-up: {args.warmup:g} s")
-        driver(url, args.warmup, args.connections, scratch)
+        soak(url, args.warmup)
         workers = worker_pids(server.pid)
         stop = threading.Event()
 
@@ -220,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         thread = threading.Thread(target=sampler, daemon=True)
         thread.start()
         print(f"soak: {args.minutes:g} min, {args.connections} connections, {load}, 2 gunicorn workers")
-        result = driver(url, args.minutes * 60, args.connections, scratch)
+        result = soak(url, args.minutes * 60)
         stop.set()
         thread.join()
         samples.append((samples[-1][0] + args.sample, sum(rss_kib(p) for p in worker_pids(server.pid))))
