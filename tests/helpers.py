@@ -1,10 +1,13 @@
-"""Helpers shared by test modules (import as ``from tests.helpers import ...``)."""
+"""Helpers shared by test modules (import as ``from tests.helpers import ...``).
+
+``running_server`` runs any server command line; ``tests.liveserver.LiveServer`` is the
+richer runner for gunicorn and uvicorn with their own options.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.liveserver import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:

@@ -1,14 +1,11 @@
 """Signed, expiring bearer tokens (itsdangerous, keyed by the app's ``SECRET_KEY``).
 
-Without ``[flask] secret_key`` a random key is generated once into
-``<instance folder>/secret_key`` (mode 600), so every worker of the project signs with the
-same key; production sets ``FRAMEWORK__FLASK__SECRET_KEY`` instead.
+The key comes from ``framework.security.secret_key``: the configured one, or in debug and
+testing runs a generated key kept in the instance folder.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import Any
 
 from flask import current_app
@@ -16,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from framework.config import ImproperlyConfigured
 from framework.logging import get_logger
+from framework.security import secret_key
 
 __all__ = ["issue_token", "read_token", "token_max_age", "TokenError", "DEFAULT_MAX_AGE"]
 
@@ -43,31 +41,8 @@ def token_max_age(config: dict[str, Any]) -> int:
     return value
 
 
-def _secret_key() -> str:
-    app = current_app
-    key = app.config.get("SECRET_KEY")
-    if key:
-        return str(key)
-    path = os.path.join(app.instance_path, "secret_key")
-    os.makedirs(app.instance_path, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        LOGGER.warning("no [flask] secret_key: generated %s for signing tokens", path)
-    with open(path, encoding="utf-8") as handle:
-        key = handle.read().strip()
-    if not key:  # another worker is still writing it
-        raise TokenError("secret key not ready")
-    app.config["SECRET_KEY"] = key
-    return key
-
-
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret_key(), salt=_SALT)
+    return URLSafeTimedSerializer(secret_key(current_app), salt=_SALT)
 
 
 def issue_token(user_id: int) -> str:

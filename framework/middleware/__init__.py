@@ -8,8 +8,6 @@ path may be ``def`` or ``async def``, static or instance methods.
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__ = ["Middleware"]
 
 
@@ -26,14 +24,3 @@ class Middleware:
     middleware is loaded from ``[middlewares] active``, before any layer runs: the place
     to read the project's configuration (``fw.config``).
     """
-
-    #: Layer method names, in the order a request meets them.
-    LAYERS = ("process_application", "process_request", "process_handler", "process_response")
-
-    @classmethod
-    def implemented_layers(cls) -> tuple[str, ...]:
-        """The layers this class overrides (the base methods are absent on purpose)."""
-        return tuple(name for name in cls.LAYERS if callable(getattr(cls, name, None)))
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)

@@ -62,8 +62,6 @@ class HandlerAnswers:
     redirects: set[int] = field(default_factory=set)
     #: error codes it raises or returns with ``Error(code)``
     error_codes: set[int] = field(default_factory=set)
-    #: the envelope is used: ``Success`` seen, or nothing readable
-    uses_envelope: bool = False
 
 
 _ANY: dict[str, Any] = {}
@@ -88,7 +86,6 @@ def read_handler(handler: Callable[..., Any]) -> HandlerAnswers:
             elif isinstance(node, ast.Raise) and node.exc is not None:
                 _read_value(node.exc, namespace, answers, returned=False)
     if not answers.success and not answers.redirects:
-        answers.uses_envelope = True
         answers.success.setdefault(200, {})["application/json"] = None
     return answers
 
@@ -126,7 +123,6 @@ def _read_call(cls: type, node: ast.Call, answers: HandlerAnswers, returned: boo
     if issubclass(cls, Success):
         status = _status(_argument(node, 1, "status"))
         answers.success.setdefault(status, {})["application/json"] = None
-        answers.uses_envelope = True
         return
     if issubclass(cls, File):
         answers.success.setdefault(200, {})["*/*"] = _BINARY

@@ -35,14 +35,6 @@ class OpenAPISettings:
     servers: tuple[str, ...]
     path_prefix: str
 
-    @property
-    def document_path(self) -> str:
-        return self.path_prefix + DOCUMENT_PATH
-
-    @property
-    def docs_path(self) -> str:
-        return self.path_prefix + DOCS_PATH
-
 
 def read_settings(section: Mapping[str, Any] | None, *, debug: bool,
                   default_title: str) -> OpenAPISettings:

@@ -16,18 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.liveserver import free_port
+
 pytest.importorskip("uvicorn")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CLIENTS = 16
 REQUESTS_EACH = 50
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
