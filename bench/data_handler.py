@@ -254,7 +254,7 @@ def main() -> None:
     print(f"  => framework / APIFlask under gunicorn: {median(ratios[fw_name]):.2f}x "
           f"(target >= 1.10x; ceiling, plain Flask without validation: {median(ratios[flask_name]):.2f}x)")
     t = in_process
-    print(f"\nin-process (app code only, no server; medians of alternating runs), us per request:")
+    print("\nin-process (app code only, no server; medians of alternating runs), us per request:")
     print(f"  plain Flask {t['plain']:.0f}, framework route without data handler {t['fw_core']:.0f}, "
           f"framework with data handler {t['fw']:.0f}, APIFlask {t['api']:.0f}")
     print(f"  => framework / APIFlask in-process: {t['api'] / t['fw']:.2f}x")
