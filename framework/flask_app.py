@@ -23,6 +23,8 @@ class SessionInterface(SecureCookieSessionInterface):
     serialises an empty dict to test it each time): about 12 us per request as soon as the
     app has a secret key, which the framework requires of serving apps. The serializer is
     stateless, so one is kept and rebuilt only when the secret key or its fallbacks change.
+    A request without a Cookie header, and an empty session left untouched, skip the work
+    whose outcome is already known (the same session, cookies and headers as Flask's).
     """
 
     def __init__(self) -> None:
@@ -37,6 +39,22 @@ class SessionInterface(SecureCookieSessionInterface):
         serializer = super().get_signing_serializer(app)
         self._signing = (keys, serializer)
         return serializer
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        # No Cookie header at all (most API clients): Flask's answer is an empty session,
+        # reached only after parsing the absent header into a cookie dict (about 3.5 us)
+        if "HTTP_COOKIE" not in request.environ:
+            if self.get_signing_serializer(app) is None:
+                return None
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        # An empty session nobody read or wrote: Flask would set no cookie and no Vary
+        # header either, after reading seven cookie settings from the config
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 
 def _frozen(value: Any) -> Any:

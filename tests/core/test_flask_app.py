@@ -77,3 +77,60 @@ def test_session_cookies_still_signed_and_follow_a_new_secret_key(tmp_path):
     app.config["SECRET_KEY_FALLBACKS"] = ["second-secret-key-0123456789"]
     app.secret_key = "third-secret-key-0123456789"  # signed with a fallback: still read
     assert client.get("/set").text == "2"
+
+
+def _session_routes(app: flask.Flask) -> None:
+    @app.get("/untouched")
+    def untouched():
+        return "untouched"
+
+    @app.get("/read")
+    def read():
+        return str(flask.session.get("n"))
+
+    @app.get("/write")
+    def write():
+        flask.session["n"] = 1
+        return "written"
+
+    @app.get("/clear")
+    def clear():
+        flask.session.clear()
+        return "cleared"
+
+
+def test_requests_without_cookies_get_the_same_session_headers_as_plain_flask(tmp_path):
+    """The no-cookie and untouched-session shortcuts answer exactly as Flask does."""
+    ours = make_app(tmp_path)
+    plain = flask.Flask(__name__)
+    for app in (ours, plain):
+        app.config.update(SECRET_KEY="a-secret-key-0123456789", SESSION_COOKIE_SECURE=False,
+                          SESSION_COOKIE_SAMESITE="Lax")
+        _session_routes(app)
+
+    def seen(app: flask.Flask, path: str, cookie: str | None) -> tuple:
+        headers = {"Cookie": cookie} if cookie else {}
+        answer = app.test_client(use_cookies=False).get(path, headers=headers)
+        set_cookie = answer.headers.get("Set-Cookie", "")
+        return (answer.text, answer.headers.get("Vary"), set_cookie.split("=", 1)[0],
+                "Max-Age=0" in set_cookie or "Expires=Thu, 01 Jan 1970" in set_cookie)
+
+    written = ours.test_client().get("/write").headers["Set-Cookie"].split(";", 1)[0]
+    cases = [(path, cookie) for path in ("/untouched", "/read", "/write", "/clear")
+             for cookie in (None, "other=1", written)]
+    for path, cookie in cases:
+        assert seen(ours, path, cookie) == seen(plain, path, cookie), (path, cookie)
+    # the cases that matter, spelled out
+    assert seen(ours, "/untouched", None) == ("untouched", None, "", False)
+    assert seen(ours, "/read", None) == ("None", "Cookie", "", False)
+    assert seen(ours, "/write", None) == ("written", "Cookie", "session", False)
+    assert seen(ours, "/read", written) == ("1", "Cookie", "", False)  # not permanent: no refresh
+    assert seen(ours, "/clear", written) == ("cleared", "Cookie", "session", True)
+
+
+def test_no_secret_key_still_gives_flasks_null_session():
+    app = FrameworkFlask(__name__)  # the class alone: no framework start-up check of the key
+    _session_routes(app)
+    client = app.test_client()
+    assert client.get("/read").text == "None"  # reading a null session works
+    assert client.get("/write").status_code == 500  # writing one is Flask's RuntimeError
