@@ -177,9 +177,9 @@ def init_database(fw: Framework, app: Flask) -> None:
         except ValueError as exc:
             raise ImproperlyConfigured(f"[database] echo: {exc}") from None
         db.init_app(app)
-        # registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs
-        # teardowns in reverse order) and leaves nothing for that one to fail on
-        app.teardown_appcontext(_remove_session)
+        # in place of Flask-SQLAlchemy's own teardown, which removes the session without
+        # the connection-loss handling below, and even when no session was opened
+        _replace_teardown(app, db._teardown_session, _session_remover(db))
         _install_migrate(fw, app)
     else:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
@@ -212,22 +212,40 @@ def _rollback_on_error(exc: BaseException | None) -> None:
             ext.session.rollback()
 
 
-def _remove_session(exc: BaseException | None) -> None:
-    """Remove the request's session; a connection that died meanwhile (the database
-    restarted) must not turn the answer already made into a server error, nor leave a
-    broken session behind for the thread's next request."""
-    ext = current_app.extensions.get("sqlalchemy")
-    if ext is None or not ext.session.registry.has():
-        return  # the request never opened a session: nothing to close
-    try:
-        ext.session.remove()
-    except Exception as error:
-        if is_connection_error(error):
-            LOGGER.warning("database connection lost while closing the session: %s",
-                           str(getattr(error, "orig", error)).strip().splitlines()[0])
-        else:
-            LOGGER.error("closing the database session failed", exc_info=error)
-        ext.session.registry.clear()
+def _replace_teardown(app: Flask, old: Callable[..., Any], new: Callable[..., Any]) -> None:
+    """Put ``new`` where ``old`` is in the app's teardown functions (or add it)."""
+    funcs = app.teardown_appcontext_funcs
+    for index, func in enumerate(funcs):
+        if func == old:
+            funcs[index] = new
+            return
+    funcs.append(new)
+
+
+def _session_remover(ext: Any) -> Callable[[BaseException | None], None]:
+    """The app-context teardown that removes the request's session of ``ext``.
+
+    A connection that died meanwhile (the database restarted) must not turn the answer
+    already made into a server error, nor leave a broken session behind for the thread's
+    next request. A request that never opened a session costs one registry lookup.
+    """
+    scoped = ext.session
+    registry = scoped.registry
+
+    def remove_session(exc: BaseException | None) -> None:
+        if not registry.has():
+            return  # the request never opened a session: nothing to close
+        try:
+            scoped.remove()
+        except Exception as error:
+            if is_connection_error(error):
+                LOGGER.warning("database connection lost while closing the session: %s",
+                               str(getattr(error, "orig", error)).strip().splitlines()[0])
+            else:
+                LOGGER.error("closing the database session failed", exc_info=error)
+            registry.clear()
+
+    return remove_session
 
 
 def _create_tables(fw: Framework) -> None:

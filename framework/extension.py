@@ -320,10 +320,11 @@ class Framework:
             host = req.host.lower()
             if host not in allowed and host.rpartition(":")[0] not in allowed:
                 return Error(1003)
-        limit = req.max_content_length
-        if limit is not None and (req.content_length or 0) > limit:
-            # refuse before anything reads the body, on every route (not only those that read it)
-            return Error(1005)
+        if req.environ.get("CONTENT_LENGTH"):  # no header (a GET): nothing to parse
+            limit = req.max_content_length
+            if limit is not None and (req.content_length or 0) > limit:
+                # refuse before anything reads the body, on every route (not only those that read it)
+                return Error(1005)
         if signals.request_start.receivers:
             if req.endpoint in self._async_endpoints:
                 # fired first thing in the view's coroutine: one start of the loop

@@ -44,7 +44,7 @@ class SessionInterface(SecureCookieSessionInterface):
         # No Cookie header at all (most API clients): Flask's answer is an empty session,
         # reached only after parsing the absent header into a cookie dict (about 3.5 us)
         if "HTTP_COOKIE" not in request.environ:
-            if self.get_signing_serializer(app) is None:
+            if not app.secret_key:  # when Flask's serializer would be None
                 return None
             return self.session_class()
         return super().open_session(app, request)

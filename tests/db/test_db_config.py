@@ -167,3 +167,19 @@ def test_the_resolved_uri_reaches_init_functions_and_scripts(tmp_path):
     engine.dispose()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_every_request_returns_its_connection_and_only_one_teardown_removes_sessions(tmp_path):
+    (tmp_path / "config.ini").write_text("[apps]\nactive =\n    tests.db.dbapps.books\n")
+    app = create_app(tmp_path, config={"database": {"uri": f"sqlite:///{tmp_path}/pool.db"}})
+    client = app.test_client()
+    assert client.post("/books", json={"title": "Dune"}).status_code == 201
+    for path in ("/books/count", "/session-identity", "/session-async"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/hello-nothing").status_code == 404  # no session opened at all
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+        assert not db.session.registry.has()
+        db.engine.dispose()
+    # the framework's session teardown stands in for Flask-SQLAlchemy's, not beside it
+    assert db._teardown_session not in app.teardown_appcontext_funcs
