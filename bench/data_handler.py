@@ -17,7 +17,7 @@ the cost of the application code alone.
 
     python bench/data_handler.py [--duration 3] [--pairs 10] [--connections 8]
 
-Not a test: it needs gunicorn, apiflask and (preferably) wrk.
+Not a test: it needs gunicorn, apiflask (`pip install -e ".[bench]"`) and (preferably) wrk.
 """
 
 from __future__ import annotations
