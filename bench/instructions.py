@@ -32,20 +32,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAM = """
 import sys
 sys.path.insert(0, {root!r})
-from werkzeug.test import EnvironBuilder
-from bench.apps.wsgi import make
+from bench.apps.wsgi import in_process
 
-app = make({variant!r})
-environ = EnvironBuilder(path="/hello-world").get_environ()
-
-def start_response(status, headers, exc_info=None):
-    pass
-
-def one():
-    body = app(dict(environ), start_response)
-    assert b"".join(body) == b"Hello World!"
-    body.close()
-
+one = in_process({variant!r})
 for _ in range(50):
     one()
 for _ in range({requests}):

@@ -166,22 +166,9 @@ def profile(variant: str, requests: int) -> None:
     import cProfile
     import pstats
 
-    sys.path.insert(0, ROOT)
-    from werkzeug.test import EnvironBuilder
+    from bench.apps.wsgi import in_process
 
-    from bench.apps.wsgi import make
-
-    app = make(variant)
-    environ = EnvironBuilder(path=PATH).get_environ()
-
-    def start_response(status: str, headers: list, exc_info: object = None) -> None:
-        pass
-
-    def one() -> None:
-        body = app(dict(environ), start_response)
-        b"".join(body)
-        getattr(body, "close", lambda: None)()
-
+    one = in_process(variant, PATH)
     for _ in range(500):
         one()
     begin = time.perf_counter()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -35,3 +36,22 @@ def make(variant: str) -> Flask:
     # a serving app needs a secret key (framework.security); a throw-away one for the bench
     config = {**VARIANTS[variant], "flask": {"secret_key": secrets.token_hex(32)}}
     return create_app(HERE, config=config)
+
+
+def in_process(variant: str, path: str = "/hello-world") -> Callable[[], None]:
+    """One WSGI request to ``variant``'s app per call, no server: for profiles and counts."""
+    from werkzeug.test import EnvironBuilder
+
+    app = make(variant)
+    environ = EnvironBuilder(path=path).get_environ()
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        pass
+
+    def one() -> None:
+        body = app(dict(environ), start_response)
+        if b"".join(body) != b"Hello World!":
+            raise RuntimeError(f"{variant} answered something else than the hello body")
+        body.close()
+
+    return one
