@@ -26,7 +26,6 @@ on what it answers; this test only runs them, so an assertion in a listing is th
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import textwrap
@@ -39,8 +38,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
-                    re.M | re.S)
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
 _MARKER = re.compile(r"<!--\s*listing:\s*(?P<what>skip|file)\s*(?P<arg>[^\s>]*)\s*-->\s*\Z")
 
 
@@ -57,7 +57,7 @@ def listings(text: str) -> list[Listing]:
     """The page's fences in order, with what to do with each."""
     found = []
     for match in _FENCE.finditer(text):
-        before = text[:match.start()].rstrip()
+        before = text[: match.start()].rstrip()
         marker = _MARKER.search(before[-200:] + "\n") if before.endswith("-->") else None
         lang = match.group("lang").lower()
         code = textwrap.dedent(match.group("body"))
@@ -82,9 +82,11 @@ def test_docs_have_pages() -> None:
 
 
 def test_marker_parsing() -> None:
-    text = ("a\n\n<!-- listing: skip -->\n```python\nboom(\n```\n\n"
-            "<!-- listing: file pkg/mod.py -->\n\n```python\nX = 1\n```\n"
-            "```python\nprint(1)\n```\n```sh\nls\n```\n")
+    text = (
+        "a\n\n<!-- listing: skip -->\n```python\nboom(\n```\n\n"
+        "<!-- listing: file pkg/mod.py -->\n\n```python\nX = 1\n```\n"
+        "```python\nprint(1)\n```\n```sh\nls\n```\n"
+    )
     found = listings(text)
     assert [(item.action, item.path) for item in found] == [("skip", ""), ("file", "pkg/mod.py"), ("run", "")]
     assert found[2].code == "print(1)\n"
