@@ -26,6 +26,7 @@ on what it answers; this test only runs them, so an assertion in a listing is th
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 import textwrap
@@ -100,6 +101,7 @@ def test_page_listings(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     before = set(sys.modules)
+    apps_before = _flask_apps()
     # The listings run as one module, importable by its name, so a listing may install
     # the app it defines itself: create_app(config={"apps": {"active": [__name__]}}).
     module = types.ModuleType("docs_listing_" + re.sub(r"\W", "_", page.stem))
@@ -130,15 +132,22 @@ def test_page_listings(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             places = [getattr(module, "__file__", None) or "", *getattr(module, "__path__", [])]
             if any(str(place).startswith(str(tmp_path)) for place in places):
                 sys.modules.pop(name, None)
-        _close_apps(namespace)
+        _close_apps(apps_before)
 
 
-def _close_apps(namespace: dict[str, object]) -> None:
-    """Dispose of the database engines of the apps a page built (no open file at exit)."""
+def _flask_apps() -> set[int]:
     from flask import Flask
 
-    for value in namespace.values():
-        if isinstance(value, Flask):
+    return {id(obj) for obj in gc.get_objects() if isinstance(obj, Flask)}
+
+
+def _close_apps(before: set[int]) -> None:
+    """Dispose of the database engines of the apps the page built, wherever they were
+    made (inside a listing's function too), so no connection is left open."""
+    from flask import Flask
+
+    for value in gc.get_objects():
+        if isinstance(value, Flask) and id(value) not in before:
             ext = value.extensions.get("sqlalchemy")
             if ext is not None:
                 with value.app_context():
