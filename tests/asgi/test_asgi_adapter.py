@@ -304,6 +304,13 @@ def test_large_body_without_limit_is_spooled(adapters: Any) -> None:
 
 
 # ---------------------------------------------------------------- disconnects
+def wait_until(predicate: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STEP
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
 def endless_app(closed: threading.Event, produced: list[int]) -> Callable[..., Any]:
     def app(environ: Any, start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -378,39 +385,69 @@ def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
         # Two streams run; the other six wait for a thread.
         while sum(b"tick" in c.body for c in convs) < 2:
             await asyncio.sleep(0.01)
-        assert sum(b"tick" in c.body for c in convs) == 2
+        assert adapter.pool.waiting == 6
         for conv in convs:
             conv.disconnect()
         await asyncio.wait_for(asyncio.gather(*tasks), STEP)
 
     run_async(main)
-    deadline = time.monotonic() + STEP
-    while len(closed) < 8 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert sorted(closed) == sorted(f"/{i}" for i in range(8))
+    wait_until(lambda: adapter.pool.busy == 0)
+    # The two streams were closed; the six whose clients left while waiting never ran.
+    assert sorted(closed) == ["/0", "/1"]
 
 
 def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
     closed = threading.Event()
     produced: list[int] = []
-    adapter = adapters(endless_app(closed, produced))
+    sent: list[int] = []
+    ahead: list[int] = []  # how far production ran ahead of what the client took, each time
 
-    async def main() -> None:
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            try:
+                for _ in range(60):
+                    ahead.append(len(produced) - len(sent))
+                    produced.append(1)
+                    yield b"tick\n"
+            finally:
+                closed.set()
+
+        return body()
+
+    adapter = adapters(app)
+    bound = adapter.chunk_slots + 2  # the queue's slots, the chunk being sent, the one pushed
+
+    async def main() -> Conversation:
         conv = Conversation()
-        conv.hold_body = True  # the client reads nothing
-        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
-        await asyncio.sleep(0.3)
-        # Bounded: the queue's slots plus the chunk being sent and the one being pushed.
-        assert len(produced) <= adapter.queue_size + 2
-        conv.disconnect()
-        await asyncio.wait_for(task, STEP)
+        conv.hold_body = True  # the client reads nothing for now
+        original_send = conv.send
 
-    run_async(main)
+        async def send(message: dict[str, Any]) -> None:
+            await original_send(message)
+            if message["type"] == "http.response.body":
+                sent.append(1)
+
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, send))
+        # The producer fills its slots, then stops: it never runs further ahead than that.
+        while len(produced) < bound - 1:
+            await asyncio.sleep(0.005)
+        conv.hold_body = False
+        conv.body_released.set()
+        await asyncio.wait_for(task, STEP)
+        return conv
+
+    conv = run_async(main)
+    assert conv.body == b"tick\n" * 60 and conv.complete
+    assert max(ahead) <= bound, ahead
     assert closed.wait(STEP)
 
 
 def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> None:
     closed = threading.Event()
+    started = threading.Event()
+    may_answer = threading.Event()
 
     class Body:
         def __iter__(self) -> Iterator[bytes]:
@@ -420,7 +457,8 @@ def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> 
             closed.set()
 
     def slow(environ: Any, start_response: Any) -> Any:
-        time.sleep(0.2)
+        started.set()
+        assert may_answer.wait(STEP)
         start_response("200 OK", [("Content-Length", "4")])
         return Body()
 
@@ -429,8 +467,9 @@ def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> 
     async def main() -> Conversation:
         conv = Conversation()
         task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
-        await asyncio.sleep(0.05)
-        conv.disconnect()
+        assert await asyncio.to_thread(started.wait, STEP)
+        conv.disconnect()  # while the handler runs
+        may_answer.set()
         await asyncio.wait_for(task, STEP)
         return conv
 
