@@ -96,6 +96,19 @@ def _section(app: Any) -> dict[str, Any]:
     return dict(section) if isinstance(section, dict) else {}
 
 
+def _trusts_proxies(app: Any) -> bool:
+    """Whether ``app`` is a framework application whose ``[networking] trusted_proxies`` is
+    above 0; True for any other WSGI application (its proxy policy is not ours to judge)."""
+    extensions = getattr(app, "extensions", None) or {}
+    config = getattr(extensions.get("framework"), "config", None)
+    if not isinstance(config, dict):
+        return True
+    try:
+        return int((config.get("networking") or {}).get("trusted_proxies") or 0) > 0
+    except (TypeError, ValueError):
+        return True  # the framework refuses the value at start-up itself
+
+
 def _setting(given: Any, section: dict[str, Any], key: str, fallback: Any, kind: type,
              minimum: float) -> Any:
     raw = given if given is not None else section.get(key)
@@ -144,6 +157,10 @@ class AsgiAdapter:
                                             DEFAULT_BODY_TIMEOUT, float, 0)
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
+        #: False when the project trusts no proxy: then a server's own X-Forwarded-* rewrite
+        #: (uvicorn applies them from 127.0.0.1 by default) is undone where it shows.
+        self.trusts_proxies = _trusts_proxies(app)
+        self._warned_rewrite = False
         self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop,
                                     backlog=self.queue_size)
         retry = {"Retry-After": str(RETRY_AFTER)}
@@ -171,6 +188,9 @@ class AsgiAdapter:
     async def _http(self, scope: Any, receive: ASGIReceiveCallable,
                     send: ASGISendCallable) -> None:
         environ = build_environ(scope)
+        if not self.trusts_proxies and ("HTTP_X_FORWARDED_PROTO" in environ
+                                        or "HTTP_X_FORWARDED_FOR" in environ):
+            self._undo_proxy_rewrite(environ)
         limit = self.max_body
         if limit is not None:
             declared = environ.get("CONTENT_LENGTH")
@@ -242,6 +262,25 @@ class AsgiAdapter:
             await send({"type": "http.response.body", "body": call.body, "more_body": False})
         except OSError:  # the client has gone (servers following ASGI 2.4 raise this)
             pass
+
+    def _undo_proxy_rewrite(self, environ: dict[str, Any]) -> None:
+        """With no trusted proxy, a request's own X-Forwarded-* must not decide its scheme
+        or address: undo what the server took from them (the real values are lost, so the
+        scheme falls back to http and the address is dropped)."""
+        rewritten = False
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", "").rpartition(",")[2].strip().lower()
+        if proto and environ["wsgi.url_scheme"] == proto and proto == "https":
+            environ["wsgi.url_scheme"] = "http"
+            rewritten = True
+        if "HTTP_X_FORWARDED_FOR" in environ and environ.get("REMOTE_PORT") == "0":
+            # A real peer never has port 0: the server took the address from the header.
+            del environ["REMOTE_ADDR"], environ["REMOTE_PORT"]
+            rewritten = True
+        if rewritten and not self._warned_rewrite:
+            self._warned_rewrite = True
+            log.warning("the server applies X-Forwarded-* headers but [networking] "
+                        "trusted_proxies is 0: they are ignored (run uvicorn with "
+                        "--no-proxy-headers, see docs/deployment.md)")
 
     async def _body_reader(self, chunk: bytes, receive: ASGIReceiveCallable,
                            send: ASGISendCallable) -> IO[bytes] | None:

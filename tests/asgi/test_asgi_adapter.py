@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -888,3 +889,40 @@ def test_a_bad_queue_setting_stops_start_up_naming_it(key: str, value: str) -> N
     Framework(app, config={"asgi": {key: value}})
     with pytest.raises(ImproperlyConfigured, match=rf"\[asgi\] {key}"):
         to_asgi(app)
+
+
+# ------------------------------------------------------------- proxy headers
+def proxy_app(trusted: int) -> Flask:
+    app = Flask("proxied")
+    Framework(app, config={"networking": {"trusted_proxies": trusted}})
+
+    @app.get("/who")
+    def who() -> Any:
+        return {"scheme": request.scheme, "remote": request.remote_addr}
+
+    return app
+
+
+#: The scope uvicorn hands on after applying a local client's own X-Forwarded-* headers.
+REWRITTEN = dict(scheme="https", client=("203.0.113.9", 0),
+                 headers=[(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9")])
+
+
+def test_without_trusted_proxies_a_server_rewrite_is_undone(adapters: Any,
+                                                            caplog: pytest.LogCaptureFixture
+                                                            ) -> None:
+    adapter = adapters(proxy_app(0))
+    with caplog.at_level(logging.WARNING, logger="framework.asgi"):
+        conv = call(adapter, http_scope(path="/who", **REWRITTEN))
+        call(adapter, http_scope(path="/who", **REWRITTEN))
+    assert conv.json() == {"scheme": "http", "remote": None}
+    assert caplog.text.count("--no-proxy-headers") == 1  # said once, not per request
+    # A real https request (no forwarding header) and a real peer stay as they are.
+    conv = call(adapter, http_scope(path="/who", scheme="https", client=("10.1.1.1", 5000),
+                                    headers=[(b"x-forwarded-for", b"6.6.6.6")]))
+    assert conv.json() == {"scheme": "https", "remote": "10.1.1.1"}
+
+
+def test_with_trusted_proxies_the_proxy_headers_count(adapters: Any) -> None:
+    conv = call(adapters(proxy_app(1)), http_scope(path="/who", **REWRITTEN))
+    assert conv.json() == {"scheme": "https", "remote": "203.0.113.9"}

@@ -88,7 +88,8 @@ asgi_app = to_asgi(app)
 '''
 
 #: The uvicorn flags docs/deployment.md gives, by whether the project trusts a proxy.
-UVICORN_FLAGS = {0: ("--no-proxy-headers",), 1: ("--forwarded-allow-ips", "127.0.0.1")}
+UVICORN_FLAGS: dict[int, tuple[str, ...]] = {0: ("--no-proxy-headers",),
+                                             1: ("--forwarded-allow-ips", "127.0.0.1")}
 
 
 @pytest.fixture(scope="module")
@@ -159,17 +160,23 @@ def gunicorn(project: Path, trusted: int) -> Served:
                   {"WEB_CONCURRENCY": "1", "FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)})
 
 
-def uvicorn(project: Path, trusted: int) -> Served:
+def uvicorn(project: Path, trusted: int, flags: tuple[str, ...] | None = None) -> Served:
     command = [sys.executable, "-m", "uvicorn", "wsgi:asgi_app", "--host", "127.0.0.1",
                "--port", "{port}", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
-               *UVICORN_FLAGS[trusted]]
+               *(UVICORN_FLAGS[trusted] if flags is None else flags)]
     return Served(command, project, {"FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)})
 
 
-SERVERS = {"gunicorn": gunicorn, "uvicorn": uvicorn}
+def uvicorn_default_flags(project: Path, trusted: int) -> Served:
+    """uvicorn as plain ``uvicorn wsgi:asgi_app``: it trusts proxy headers from 127.0.0.1."""
+    return uvicorn(project, trusted, flags=())
 
 
-@pytest.fixture(params=sorted(SERVERS))
+SERVERS = {"gunicorn": gunicorn, "uvicorn": uvicorn,
+           "uvicorn-default-flags": uvicorn_default_flags}
+
+
+@pytest.fixture(params=["gunicorn", "uvicorn"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -196,6 +203,16 @@ def test_a_direct_client_cannot_pass_for_https_or_another_address(serve: Any, ki
     status, body = srv.get("/secure", FORGED)
     assert status == 403 and body["code"] == 1007
     assert srv.get("/client", FORGED) == (200, {"host": "127.0.0.1", "scheme": "http"})
+
+
+def test_a_direct_client_cannot_pass_for_https_under_plain_uvicorn(serve: Any) -> None:
+    # Without --no-proxy-headers uvicorn rewrites the scope from the headers; with no trusted
+    # proxy the adapter undoes it: not https, and not the forged address.
+    srv = serve("uvicorn-default-flags", trusted=0)
+    status, body = srv.get("/secure", FORGED)
+    assert status == 403 and body["code"] == 1007
+    assert srv.get("/client", FORGED) == (200, {"host": None, "scheme": "http"})
+    assert srv.get("/client") == (200, {"host": "127.0.0.1", "scheme": "http"})
 
 
 def test_a_trusted_proxy_s_headers_count(serve: Any, kind: str) -> None:
