@@ -28,6 +28,7 @@ import logging
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from itertools import chain
 from types import TracebackType
@@ -161,6 +162,7 @@ class AsgiAdapter:
         #: (uvicorn applies them from 127.0.0.1 by default) is undone where it shows.
         self.trusts_proxies = _trusts_proxies(app)
         self._warned_rewrite = False
+        self._warned_busy = float("-inf")
         self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop,
                                     backlog=self.queue_size)
         retry = {"Retry-After": str(RETRY_AFTER)}
@@ -214,7 +216,7 @@ class AsgiAdapter:
             call.body_reader = self._body_reader(chunk, receive, send)
             call.body_timeout = self.body_timeout
         if not self.pool.submit(call.run):
-            log.warning("%d requests wait for a thread: answering 503", self.pool.waiting)
+            self._warn_busy("%d requests wait for a thread: answering 503", self.pool.waiting)
             call._drop_reader()
             await _answer(send, self._answers["busy"])
             return
@@ -238,8 +240,8 @@ class AsgiAdapter:
             if watcher is not None:
                 watcher.cancel()
             if outcome == _EXPIRED:
-                log.warning("a request waited %ss for a thread: answering 503",
-                            self.queue_timeout)
+                self._warn_busy("a request waited %ss for a thread: answering 503",
+                                self.queue_timeout)
                 await _answer(send, self._answers["busy"])
             elif outcome == _BODY_TIMEOUT:
                 await _answer(send, self._answers["body_timeout"])
@@ -262,6 +264,13 @@ class AsgiAdapter:
             await send({"type": "http.response.body", "body": call.body, "more_body": False})
         except OSError:  # the client has gone (servers following ASGI 2.4 raise this)
             pass
+
+    def _warn_busy(self, message: str, value: Any) -> None:
+        """Log an overload warning, at most once a second (a flood must not flood the log)."""
+        now = time.monotonic()
+        if now - self._warned_busy >= 1.0:
+            self._warned_busy = now
+            log.warning(message, value)
 
     def _undo_proxy_rewrite(self, environ: dict[str, Any]) -> None:
         """With no trusted proxy, a request's own X-Forwarded-* must not decide its scheme
