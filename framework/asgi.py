@@ -17,7 +17,12 @@ application:
 - a request body over ``MAX_CONTENT_LENGTH`` is answered 413 without being read further;
 - the lifespan protocol fires the framework's ``startup`` and ``shutdown`` events;
 - a client that goes away mid-response stops the stream and the WSGI iterable is closed, so
-  its ``close()`` (and the framework's ``request_end``) still run.
+  its ``close()`` (and the framework's ``request_end``) still run;
+- when the project trusts no proxy (``[networking] trusted_proxies = 0``), a scheme or client
+  address the server took from the request's own ``X-Forwarded-*`` headers is undone.
+
+Threads are daemons: a handler stuck for ever does not keep the process from exiting once
+the server gives up on it (uvicorn's ``--timeout-graceful-shutdown``).
 """
 
 from __future__ import annotations
