@@ -1,5 +1,11 @@
-"""The project's entry point: ``gunicorn wsgi:app``, ``uvicorn wsgi:asgi_app``,
-``flask --app wsgi ...``."""
+"""The project's entry point (see docs/deployment.md):
+
+- ``gunicorn wsgi:app`` (settings from ``gunicorn.conf.py``);
+- ``uvicorn wsgi:asgi_app --no-proxy-headers --timeout-graceful-shutdown 20`` (with a proxy
+  in front and ``[networking] trusted_proxies`` set: ``--forwarded-allow-ips <proxy address>``
+  instead of ``--no-proxy-headers``);
+- ``flask --app wsgi ...``.
+"""
 
 import os
 

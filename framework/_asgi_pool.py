@@ -3,7 +3,9 @@
 Smaller than ``concurrent.futures.ThreadPoolExecutor`` on purpose: a job is a plain
 callable that reports its own result back to the event loop, so no ``Future`` is made per
 call and a hand-off costs one ``SimpleQueue.put``. Threads start lazily, up to ``size``,
-only when no started thread is idle.
+only when no started thread is idle. With a ``backlog``, at most that many jobs wait for a
+thread: ``submit`` refuses the next one, so a flood is answered at once instead of piling up.
+Threads are daemons: a job stuck for ever never keeps the process from exiting.
 """
 
 from __future__ import annotations
@@ -24,32 +26,56 @@ _Jobs = SimpleQueue[Callable[[], None] | None]
 class WorkerPool:
     """At most ``size`` daemon threads taking jobs from one queue, in order.
 
-    ``submit`` is meant to be called from one thread (the event loop's).
+    ``backlog`` bounds the jobs waiting for a thread (None: unbounded). ``submit`` is meant
+    to be called from one thread (the event loop's).
     """
 
     def __init__(self, size: int, name: str = "framework-asgi",
-                 on_exit: Callable[[], None] | None = None) -> None:
+                 on_exit: Callable[[], None] | None = None, backlog: int | None = None) -> None:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one thread, not {size}")
+        if backlog is not None and backlog < 0:
+            raise ValueError(f"a worker pool's backlog cannot be negative, not {backlog}")
         self.size = size
         self.name = name
+        self.backlog = backlog
         #: Called in each thread as it stops (to release what the thread held).
         self.on_exit = on_exit
         self._jobs: _Jobs = SimpleQueue()
         self._idle = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._busy = 0  # jobs submitted and not finished
+        self._busy_lock = threading.Lock()
 
     @property
     def started(self) -> int:
         """How many threads are running now."""
         return len(self._threads)
 
-    def submit(self, job: Callable[[], None]) -> None:
-        """Run ``job()`` on a pool thread; it must not raise (failures are only logged)."""
+    @property
+    def busy(self) -> int:
+        """Jobs submitted and not finished yet (running or waiting)."""
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a thread."""
+        return max(0, self._busy - self.size)
+
+    def submit(self, job: Callable[[], None]) -> bool:
+        """Run ``job()`` on a pool thread; False (and nothing queued) when the backlog is full.
+
+        ``job`` must not raise (failures are only logged).
+        """
+        with self._busy_lock:
+            if self.backlog is not None and self._busy >= self.size + self.backlog:
+                return False
+            self._busy += 1
         self._jobs.put(job)
         if not self._idle.acquire(blocking=False) and len(self._threads) < self.size:
             self._spawn()
+        return True
 
     def _spawn(self) -> None:
         with self._lock:
@@ -63,6 +89,7 @@ class WorkerPool:
 
     def _work(self, jobs: _Jobs, idle: threading.Semaphore) -> None:
         get = jobs.get
+        busy_lock = self._busy_lock
         while True:
             job = get()
             if job is None:
@@ -72,6 +99,8 @@ class WorkerPool:
             except BaseException:  # a job reports its own errors; this is a last resort
                 log.exception("uncaught error in an ASGI worker thread")
             idle.release()
+            with busy_lock:
+                self._busy -= 1
         if self.on_exit is not None:
             try:
                 self.on_exit()

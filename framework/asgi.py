@@ -5,25 +5,36 @@ application:
 
 - every WSGI call runs on a bounded pool of threads that belongs to the adapter, never on the
   event loop, so a blocking handler cannot stall the server;
+- at most ``queue_size`` requests wait for a thread: the next one is answered 503 (code 1009,
+  with ``Retry-After``) at once, and so is one that waited ``queue_timeout`` seconds, so
+  handlers that call their own server get answers instead of deadlocking it;
+- a request's body is read only once a thread has taken the request (a waiting request holds
+  no more than what the server had already received), within ``body_timeout`` seconds
+  (else 408); a request whose client has gone while it waited is dropped unrun;
 - a response whose length is known and at most ``buffer_limit`` bytes comes back from its
   thread in one hop; any other response is streamed chunk by chunk through a bounded queue,
   so a slow client holds its producing thread back instead of filling memory;
 - a request body over ``MAX_CONTENT_LENGTH`` is answered 413 without being read further;
 - the lifespan protocol fires the framework's ``startup`` and ``shutdown`` events;
 - a client that goes away mid-response stops the stream and the WSGI iterable is closed, so
-  its ``close()`` (and the framework's ``request_end``) still run.
+  its ``close()`` (and the framework's ``request_end``) still run;
+- when the project trusts no proxy (``[networking] trusted_proxies = 0``), a scheme or client
+  address the server took from the request's own ``X-Forwarded-*`` headers is undone.
+
+Threads are daemons: a handler stuck for ever does not keep the process from exiting once
+the server gives up on it (uvicorn's ``--timeout-graceful-shutdown``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from itertools import chain
 from types import TracebackType
 from typing import IO, Any
@@ -34,14 +45,24 @@ from werkzeug.wsgi import FileWrapper
 
 from . import _async
 from ._asgi_pool import WorkerPool
-from .error import BASE_ERRORS
+from .config import ImproperlyConfigured
+from .error import Error
 
-__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "FILE_BLOCK"]
+__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "DEFAULT_QUEUE_SIZE",
+           "DEFAULT_QUEUE_TIMEOUT", "DEFAULT_BODY_TIMEOUT", "FILE_BLOCK"]
 
 log = logging.getLogger("framework.asgi")
 
-#: Threads per adapter when neither ``threads=`` nor ``app.config['ASGI_THREADS']`` says.
+#: Threads per adapter when neither ``threads=`` nor the configuration says.
 DEFAULT_THREADS = 8
+#: Requests that may wait for a thread; the next one is answered 503.
+DEFAULT_QUEUE_SIZE = 64
+#: Seconds a request may wait for a thread before it is answered 503.
+DEFAULT_QUEUE_TIMEOUT = 10.0
+#: Seconds a thread waits for the rest of a request's body before answering 408.
+DEFAULT_BODY_TIMEOUT = 30.0
+#: ``Retry-After`` seconds sent with the 503.
+RETRY_AFTER = 1
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -52,14 +73,61 @@ FILE_BLOCK = 64 * 1024
 #: Put on a stream's queue when the client has gone.
 _GONE = object()
 
+# What became of a request (``_WsgiCall.outcome``), set by whoever claims it.
+_RAN = 0  # a thread took it: status/headers/body (or error) are set
+_EXPIRED = 1  # it waited queue_timeout seconds for a thread: answer 503
+_DROPPED = 2  # nothing to send: the client left, or the answer (413) was already sent
+_BODY_TIMEOUT = 3  # the body did not arrive within body_timeout: answer 408
 
-def to_asgi(app: WSGIApp, *, threads: int | None = None) -> AsgiAdapter:
+
+def to_asgi(app: WSGIApp, *, threads: int | None = None, queue_size: int | None = None,
+            queue_timeout: float | None = None,
+            body_timeout: float | None = None) -> AsgiAdapter:
     """An ASGI 3 application serving the WSGI ``app`` on ``threads`` threads of its own.
 
-    ``threads`` defaults to ``app.config['ASGI_THREADS']`` (``[flask] asgi_threads`` in the
-    project's configuration), else ``DEFAULT_THREADS``.
+    Each setting left out comes from the project's ``[asgi]`` section (``threads``,
+    ``queue_size``, ``queue_timeout``, ``body_timeout``; ``threads`` also from ``[flask]
+    asgi_threads``), else ``DEFAULT_THREADS``, ``DEFAULT_QUEUE_SIZE``,
+    ``DEFAULT_QUEUE_TIMEOUT`` and ``DEFAULT_BODY_TIMEOUT``.
     """
-    return AsgiAdapter(app, threads=threads)
+    return AsgiAdapter(app, threads=threads, queue_size=queue_size, queue_timeout=queue_timeout,
+                       body_timeout=body_timeout)
+
+
+def _section(app: Any) -> dict[str, Any]:
+    """The project's ``[asgi]`` configuration, when ``app`` is a framework application."""
+    extensions = getattr(app, "extensions", None) or {}
+    config = getattr(extensions.get("framework"), "config", None) or {}
+    section = config.get("asgi") if isinstance(config, dict) else None
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def _trusts_proxies(app: Any) -> bool:
+    """Whether ``app`` is a framework application whose ``[networking] trusted_proxies`` is
+    above 0; True for any other WSGI application (its proxy policy is not ours to judge)."""
+    extensions = getattr(app, "extensions", None) or {}
+    config = getattr(extensions.get("framework"), "config", None)
+    if not isinstance(config, dict):
+        return True
+    try:
+        return int((config.get("networking") or {}).get("trusted_proxies") or 0) > 0
+    except (TypeError, ValueError):
+        return True  # the framework refuses the value at start-up itself
+
+
+def _setting(given: Any, section: dict[str, Any], key: str, fallback: Any, kind: type,
+             minimum: float) -> Any:
+    raw = given if given is not None else section.get(key)
+    if raw is None or raw == "":
+        return fallback
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(
+            f"[asgi] {key} must be a number of at least {minimum}, got {raw!r}")
+    return value
 
 
 class AsgiAdapter:
@@ -69,21 +137,44 @@ class AsgiAdapter:
     #: handed over whole; longer or unsized ones are streamed.
     buffer_limit = 64 * 1024
     #: Chunks a streamed response may have in flight between its thread and the loop.
-    queue_size = 8
+    chunk_slots = 8
     #: A request body over this many bytes is kept in a temporary file rather than memory.
     spool_limit = 1024 * 1024
     pool_class = WorkerPool
 
-    def __init__(self, app: WSGIApp, *, threads: int | None = None) -> None:
+    def __init__(self, app: WSGIApp, *, threads: int | None = None,
+                 queue_size: int | None = None, queue_timeout: float | None = None,
+                 body_timeout: float | None = None) -> None:
         self.app = app
         config = getattr(app, "config", None) or {}
-        size = threads if threads is not None else config.get("ASGI_THREADS") or DEFAULT_THREADS
-        self.threads = int(size)
-        if self.threads < 1:
-            raise ValueError(f"to_asgi needs at least one thread, not {size!r}")
+        section = _section(app)
+        if threads is None and section.get("threads") in (None, ""):
+            threads = config.get("ASGI_THREADS") or None
+        try:
+            self.threads: int = _setting(threads, section, "threads", DEFAULT_THREADS, int, 1)
+        except ImproperlyConfigured:
+            raise ValueError(f"to_asgi needs at least one thread, not {threads!r}") from None
+        #: Requests that may wait for a thread (0: none wait, all threads busy answers 503).
+        self.queue_size: int = _setting(queue_size, section, "queue_size", DEFAULT_QUEUE_SIZE,
+                                        int, 0)
+        self.queue_timeout: float = _setting(queue_timeout, section, "queue_timeout",
+                                             DEFAULT_QUEUE_TIMEOUT, float, 0)
+        self.body_timeout: float = _setting(body_timeout, section, "body_timeout",
+                                            DEFAULT_BODY_TIMEOUT, float, 0)
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
-        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop)
+        #: False when the project trusts no proxy: then a server's own X-Forwarded-* rewrite
+        #: (uvicorn applies them from 127.0.0.1 by default) is undone where it shows.
+        self.trusts_proxies = _trusts_proxies(app)
+        self._warned_rewrite = False
+        self._warned_busy = float("-inf")
+        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop,
+                                    backlog=self.queue_size)
+        retry = {"Retry-After": str(RETRY_AFTER)}
+        self._answers = {"busy": _envelope(app, 1009, headers=retry),
+                         "server_error": _envelope(app, 1000),
+                         "too_large": _envelope(app, 1005, close=True),
+                         "body_timeout": _envelope(app, 1010, status=408, close=True)}
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
@@ -104,73 +195,141 @@ class AsgiAdapter:
     async def _http(self, scope: Any, receive: ASGIReceiveCallable,
                     send: ASGISendCallable) -> None:
         environ = build_environ(scope)
-        body = await self._read_body(environ, receive, send)
-        if body is None:
+        if not self.trusts_proxies and ("HTTP_X_FORWARDED_PROTO" in environ
+                                        or "HTTP_X_FORWARDED_FOR" in environ):
+            self._undo_proxy_rewrite(environ)
+        limit = self.max_body
+        if limit is not None:
+            declared = environ.get("CONTENT_LENGTH")
+            if declared and declared.isdigit() and int(declared) > limit:
+                await _answer(send, self._answers["too_large"])
+                return
+        # Only what the server already holds: the rest of a body is read by the thread.
+        message: Any = await receive()
+        if message["type"] != "http.request":
             return
-        environ["wsgi.input"] = body
-        call = _WsgiCall(self.app, environ, asyncio.get_running_loop(), self.buffer_limit,
-                         self.queue_size)
-        self.pool.submit(call.run)
+        chunk = message.get("body", b"")
+        complete = not message.get("more_body", False)
+        if complete:
+            if limit is not None and len(chunk) > limit:
+                await _answer(send, self._answers["too_large"])
+                return
+            environ["wsgi.input"] = io.BytesIO(chunk)
+        loop = asyncio.get_running_loop()
+        call = _WsgiCall(self.app, environ, loop, self.buffer_limit, self.chunk_slots)
+        if not complete:
+            call.body_reader = self._body_reader(chunk, receive, send)
+            call.body_timeout = self.body_timeout
+        if not self.pool.submit(call.run):
+            self._warn_busy("%d requests wait for a thread: answering 503", self.pool.waiting)
+            call._drop_reader()
+            await _answer(send, self._answers["busy"])
+            return
+        timer = watcher = None
+        if self.pool.busy > self.pool.size:  # no thread is free: this request waits
+            timer = loop.call_later(self.queue_timeout, call.expire)
+            if complete:  # nothing left to read: receive() now only reports a disconnect
+                watcher = asyncio.create_task(_watch_disconnect(call, receive))
         try:
             await call.ready
         except asyncio.CancelledError:
-            call.abandon()
+            call.cancel()
+            if watcher is not None:
+                watcher.cancel()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        outcome = call.outcome
+        if outcome != _RAN:
+            if watcher is not None:
+                watcher.cancel()
+            if outcome == _EXPIRED:
+                self._warn_busy("a request waited %ss for a thread: answering 503",
+                                self.queue_timeout)
+                await _answer(send, self._answers["busy"])
+            elif outcome == _BODY_TIMEOUT:
+                await _answer(send, self._answers["body_timeout"])
+            return
         if call.error is not None:
+            if watcher is not None:
+                watcher.cancel()
             log.error("error in the WSGI application", exc_info=call.error)
-            await _send_error(send, 1000)
+            await _answer(send, self._answers["server_error"])
             return
         start: Any = {"type": "http.response.start", "status": call.status,
                       "headers": call.headers}
         if call.streaming:
-            await self._stream(call, start, receive, send)
+            await self._stream(call, start, receive, send, watcher)
             return
+        if watcher is not None:
+            watcher.cancel()
         try:
             await send(start)
             await send({"type": "http.response.body", "body": call.body, "more_body": False})
         except OSError:  # the client has gone (servers following ASGI 2.4 raise this)
             pass
 
-    async def _read_body(self, environ: dict[str, Any], receive: ASGIReceiveCallable,
-                         send: ASGISendCallable) -> IO[bytes] | None:
-        """The whole request body as a file, or None once 413 is answered or the client left."""
+    def _warn_busy(self, message: str, value: Any) -> None:
+        """Log an overload warning, at most once a second (a flood must not flood the log)."""
+        now = time.monotonic()
+        if now - self._warned_busy >= 1.0:
+            self._warned_busy = now
+            log.warning(message, value)
+
+    def _undo_proxy_rewrite(self, environ: dict[str, Any]) -> None:
+        """With no trusted proxy, a request's own X-Forwarded-* must not decide its scheme
+        or address: undo what the server took from them (the real values are lost, so the
+        scheme falls back to http and the address is dropped)."""
+        rewritten = False
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", "").rpartition(",")[2].strip().lower()
+        if proto and environ["wsgi.url_scheme"] == proto and proto == "https":
+            environ["wsgi.url_scheme"] = "http"
+            rewritten = True
+        if "HTTP_X_FORWARDED_FOR" in environ and environ.get("REMOTE_PORT") == "0":
+            # A real peer never has port 0: the server took the address from the header.
+            del environ["REMOTE_ADDR"], environ["REMOTE_PORT"]
+            rewritten = True
+        if rewritten and not self._warned_rewrite:
+            self._warned_rewrite = True
+            log.warning("the server applies X-Forwarded-* headers but [networking] "
+                        "trusted_proxies is 0: they are ignored (run uvicorn with "
+                        "--no-proxy-headers, see docs/deployment.md)")
+
+    async def _body_reader(self, chunk: bytes, receive: ASGIReceiveCallable,
+                           send: ASGISendCallable) -> IO[bytes] | None:
+        """The rest of the body after ``chunk``, as a file; None once 413 is answered or the
+        client left. Run on the loop for the thread that took the request."""
         limit = self.max_body
-        if limit is not None:
-            declared = environ.get("CONTENT_LENGTH")
-            if declared and declared.isdigit() and int(declared) > limit:
-                await _send_error(send, 1005, close=True)
-                return None
-        message: Any = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        if not message.get("more_body", False):
-            if limit is not None and len(chunk) > limit:
-                await _send_error(send, 1005, close=True)
-                return None
-            return io.BytesIO(chunk)
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=self.spool_limit)
         size = 0
-        while True:
-            size += len(chunk)
-            if limit is not None and size > limit:
-                spool.close()
-                await _send_error(send, 1005, close=True)
-                return None
-            spool.write(chunk)
-            if not message.get("more_body", False):
-                break
-            message = await receive()
-            if message["type"] != "http.request":
-                spool.close()
-                return None
-            chunk = message.get("body", b"")
+        more = True
+        try:
+            while True:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    spool.close()
+                    await _answer(send, self._answers["too_large"])
+                    return None
+                spool.write(chunk)
+                if not more:
+                    break
+                message: Any = await receive()
+                if message["type"] != "http.request":
+                    spool.close()
+                    return None
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
+        except BaseException:
+            spool.close()
+            raise
         spool.seek(0)
         return spool
 
     async def _stream(self, call: _WsgiCall, start: Any, receive: ASGIReceiveCallable,
-                      send: ASGISendCallable) -> None:
-        watcher = asyncio.create_task(_watch_disconnect(call, receive))
+                      send: ASGISendCallable, watcher: asyncio.Task[None] | None) -> None:
+        if watcher is None or watcher.done():
+            watcher = asyncio.create_task(_watch_disconnect(call, receive))
         queue = call.queue
         assert queue is not None and call.slots is not None
         try:
@@ -234,13 +393,18 @@ class AsgiAdapter:
 class _WsgiCall:
     """One request's WSGI call: runs in a pool thread, reports to the loop.
 
-    The loop awaits ``ready``: then ``status``/``headers`` are set and either ``body`` holds
-    the whole response, ``streaming`` says chunks follow on ``queue``, or ``error`` is set.
-    ``slots`` bounds the chunks in flight; ``gone`` (set by the loop) stops the producer.
+    Whoever takes ``claim`` first decides the request's fate: the thread that runs it, the
+    queue deadline (``expire``), a disconnect or a cancellation while it waited. The loop
+    awaits ``ready``, then reads ``outcome``; when the call ran, ``status``/``headers`` are
+    set and either ``body`` holds the whole response, ``streaming`` says chunks follow on
+    ``queue``, or ``error`` is set. ``slots`` bounds the chunks in flight; ``gone`` (set by
+    the loop) stops the producer. ``body_reader`` is the coroutine reading the rest of the
+    body, when the server had not received it all.
     """
 
     __slots__ = ("app", "environ", "loop", "buffer_limit", "queue_size", "ready", "status",
-                 "headers", "length", "body", "error", "streaming", "gone", "queue", "slots")
+                 "headers", "length", "body", "error", "streaming", "gone", "queue", "slots",
+                 "claim", "outcome", "body_reader", "body_timeout")
 
     def __init__(self, app: WSGIApp, environ: dict[str, Any], loop: asyncio.AbstractEventLoop,
                  buffer_limit: int, queue_size: int) -> None:
@@ -259,9 +423,18 @@ class _WsgiCall:
         self.gone = False
         self.queue: asyncio.Queue[Any] | None = None
         self.slots: threading.Semaphore | None = None
+        self.claim = threading.Lock()
+        self.outcome = _RAN
+        self.body_reader: Coroutine[Any, Any, IO[bytes] | None] | None = None
+        self.body_timeout: float | None = None
 
     # ---------------------------------------------------------- in the thread
     def run(self) -> None:
+        if not self.claim.acquire(blocking=False):
+            return  # it expired, or its client left, while it waited
+        if self.body_reader is not None and not self._read_body():
+            self._settle()
+            return
         iterable: Iterable[bytes] | None = None
         try:
             iterable = self.app(self.environ, self.start_response)
@@ -276,6 +449,31 @@ class _WsgiCall:
                 except Exception:
                     log.exception("error closing the WSGI response")
             self.environ["wsgi.input"].close()
+
+    def _read_body(self) -> bool:
+        """Read the rest of the body on the loop, waiting here; False when not to run."""
+        reader, self.body_reader = self.body_reader, None
+        assert reader is not None
+        try:
+            future = asyncio.run_coroutine_threadsafe(reader, self.loop)
+        except RuntimeError:  # the loop has closed
+            reader.close()
+            self.outcome = _DROPPED
+            return False
+        try:
+            body = future.result(self.body_timeout)
+        except TimeoutError:
+            future.cancel()
+            self.outcome = _BODY_TIMEOUT
+            return False
+        except BaseException:  # cancelled, or the client's connection failed
+            self.outcome = _DROPPED
+            return False
+        if body is None:
+            self.outcome = _DROPPED
+            return False
+        self.environ["wsgi.input"] = body
+        return True
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
@@ -389,6 +587,34 @@ class _WsgiCall:
                 pass
 
     # ------------------------------------------------------------ on the loop
+    def expire(self) -> None:
+        """The queue deadline: answer 503 unless a thread has taken the request."""
+        if self.claim.acquire(blocking=False):
+            self.outcome = _EXPIRED
+            self._drop_reader()
+            _resolve(self.ready)
+
+    def disconnected(self) -> None:
+        """The client has gone: drop the request if it still waits, else stop its stream."""
+        if self.claim.acquire(blocking=False):
+            self.outcome = _DROPPED
+            self._drop_reader()
+            _resolve(self.ready)
+        else:
+            self.abandon()
+
+    def cancel(self) -> None:
+        """The request's task is cancelled (the server is stopping)."""
+        if self.claim.acquire(blocking=False):
+            self.outcome = _DROPPED
+            self._drop_reader()
+        self.abandon()
+
+    def _drop_reader(self) -> None:
+        if self.body_reader is not None:
+            self.body_reader.close()
+            self.body_reader = None
+
     def abandon(self) -> None:
         """The response is over (finished, failed, cancelled or the client left)."""
         if self.gone:
@@ -409,28 +635,36 @@ async def _watch_disconnect(call: _WsgiCall, receive: ASGIReceiveCallable) -> No
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            call.abandon()
+            call.disconnected()
             return
 
 
-def _error_body(code: int) -> tuple[int, bytes]:
-    for error in BASE_ERRORS:
-        if error.code == code:
-            body = {"status": "error", "code": code, "message": error.message}
-            return int(error.status), json.dumps(body, separators=(",", ":")).encode()
-    raise LookupError(code)
+#: An answer the adapter sends itself: status, headers, body.
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-_ERRORS = {code: _error_body(code) for code in (1000, 1005)}
-
-
-async def _send_error(send: ASGISendCallable, code: int, close: bool = False) -> None:
-    """Answer with the framework's JSON error envelope for ``code``."""
-    status, body = _ERRORS[code]
-    headers = [(b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode())]
+def _envelope(app: Any, code: int, *, status: int | None = None,
+              headers: dict[str, str] | None = None, close: bool = False) -> _Answer:
+    """The framework's error envelope for ``code`` (the app's own message when it has one),
+    made once through ``framework.error.Error``."""
+    app_context = getattr(app, "app_context", None)
+    framework = (getattr(app, "extensions", None) or {}).get("framework")
+    if callable(app_context) and hasattr(framework, "error_codes"):
+        with app_context():
+            error = Error(code, headers=headers)
+    else:
+        error = Error(code, headers=headers)
+    body = error.get_data()
+    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+               for name, value in error.headers.items()]
     if close:
-        headers.append((b"connection", b"close"))
+        encoded.append((b"connection", b"close"))
+    return status or error.status_code, encoded, body
+
+
+async def _answer(send: ASGISendCallable, answer: _Answer) -> None:
+    """Send one of the adapter's own answers (the client may have gone: nothing to do)."""
+    status, headers, body = answer
     try:
         start: Any = {"type": "http.response.start", "status": status, "headers": headers}
         await send(start)

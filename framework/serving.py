@@ -1,19 +1,55 @@
-"""Glue for servers that manage worker processes (gunicorn's worker hooks).
+"""Glue for servers that manage worker processes (gunicorn's worker hooks and settings).
 
 ``gunicorn.conf.py`` calls ``on_worker_init`` after a worker has loaded the application
 and ``on_worker_exit`` when it exits, so ``startup`` fires before the worker serves its
-first request and ``shutdown`` once when it stops.
+first request and ``shutdown`` once when it stops. ``forwarded_allow_ips`` gives the
+server's proxy trust to match the project's ``[networking] trusted_proxies``.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
-__all__ = ["find_framework", "on_worker_init", "on_worker_exit"]
+from .config import ImproperlyConfigured, config_path, load_config
+
+__all__ = ["find_framework", "on_worker_init", "on_worker_exit", "trusted_proxies",
+           "forwarded_allow_ips", "DEFAULT_PROXY_IPS"]
+
+#: Where a trusted proxy is assumed to connect from, unless ``FORWARDED_ALLOW_IPS`` says.
+DEFAULT_PROXY_IPS = "127.0.0.1,::1"
+
+
+def trusted_proxies(root_path: str, environ: Mapping[str, str] | None = None) -> int:
+    """``[networking] trusted_proxies`` of the project in ``root_path`` (0 when it has no
+    configuration file or the value is not a count: the application itself reports that)."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("FRAMEWORK_ENV") or environ.get("BACKENDPY_ENV")
+    has_file = os.path.isfile(config_path(root_path, env or None))
+    logger = logging.getLogger("framework")
+    quiet, logger.disabled = logger.disabled, True  # the application warns about the file
+    try:
+        config = load_config(root_path, env=env, require_file=has_file, environ=environ)
+        return max(0, int(config["networking"].get("trusted_proxies") or 0))
+    except (ImproperlyConfigured, TypeError, ValueError):
+        return 0
+    finally:
+        logger.disabled = quiet
+
+
+def forwarded_allow_ips(root_path: str, environ: Mapping[str, str] | None = None) -> str:
+    """The peers a server may take ``X-Forwarded-Proto`` (the scheme) from: nobody unless the
+    project trusts proxies; then ``$FORWARDED_ALLOW_IPS``, else the local host."""
+    environ = os.environ if environ is None else environ
+    if trusted_proxies(root_path, environ) == 0:
+        return ""
+    return environ.get("FORWARDED_ALLOW_IPS") or DEFAULT_PROXY_IPS
 
 
 def find_framework(wsgi: Any) -> Any:

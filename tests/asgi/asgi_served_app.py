@@ -1,10 +1,16 @@
 """The application the server tests start uvicorn on (``--factory asgi_served_app:create``).
 
-``ASGI_TEST_EVENTS`` names a file that the ``startup`` and ``shutdown`` hooks append to.
+``ASGI_TEST_EVENTS`` names a file that the ``startup`` and ``shutdown`` hooks (and the
+``/stuck`` handler) append to. ``ASGI_TEST_THREADS``, ``ASGI_TEST_QUEUE_SIZE``,
+``ASGI_TEST_QUEUE_TIMEOUT`` and ``ASGI_TEST_MAX_BODY`` set the adapter; ``ASGI_TEST_PORT`` is
+the port the server listens on (for handlers that call their own server). ``GET /_pool`` and
+``GET /release/<token>`` are answered on the event loop, without a thread.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import threading
 import time
@@ -28,9 +34,9 @@ def _gate(token: str) -> threading.Event:
         return _gates.setdefault(token, threading.Event())
 
 
-def create() -> AsgiAdapter:
+def create() -> Any:
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    app.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("ASGI_TEST_MAX_BODY", "1000"))
     fw = Framework(app, config={})
     events_file = os.environ.get("ASGI_TEST_EVENTS")
 
@@ -61,11 +67,6 @@ def create() -> AsgiAdapter:
 
         return Response(body(), mimetype="text/plain")
 
-    @app.get("/release/<token>")
-    def release(token: str) -> Any:
-        _gate(token).set()
-        return {"released": token}
-
     @app.get("/endless/<token>")
     def endless(token: str) -> Any:
         def body() -> Iterator[bytes]:
@@ -85,4 +86,57 @@ def create() -> AsgiAdapter:
             time.sleep(0.01)
         return {"closed": token in _closed}
 
-    return to_asgi(app, threads=4)
+    @app.get("/hold/<token>")
+    def hold(token: str) -> Any:
+        """Holds its thread until ``/release/<token>`` (answered on the loop) or 60 s."""
+        return {"released": _gate(token).wait(60)}
+
+    @app.get("/selfcall")
+    def selfcall() -> Any:
+        """Calls this same server, as a handler using its own API would."""
+        conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["ASGI_TEST_PORT"]),
+                                          timeout=60)
+        try:
+            conn.request("GET", "/hello-world")
+            response = conn.getresponse()
+            response.read()
+            return {"inner": response.status}
+        finally:
+            conn.close()
+
+    @app.get("/stuck")
+    def stuck() -> Any:
+        record("stuck")
+        time.sleep(3600)
+        return {"woke": True}
+
+    adapter = to_asgi(app, threads=int(os.environ.get("ASGI_TEST_THREADS", "4")),
+                      queue_size=int(os.environ.get("ASGI_TEST_QUEUE_SIZE", "64")),
+                      queue_timeout=float(os.environ.get("ASGI_TEST_QUEUE_TIMEOUT", "10")))
+    return _Introspect(adapter)
+
+
+class _Introspect:
+    """Answers ``GET /_pool`` (how many requests run and wait) and ``GET /release/<token>``
+    on the loop; the rest goes to the adapter."""
+
+    def __init__(self, adapter: AsgiAdapter) -> None:
+        self.adapter = adapter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == "/_pool" or path.startswith("/release/")):
+            if path == "/_pool":
+                pool = self.adapter.pool
+                payload: dict[str, Any] = {"busy": pool.busy, "waiting": pool.waiting}
+            else:
+                token = path.rpartition("/")[2]
+                _gate(token).set()
+                payload = {"released": token}
+            body = json.dumps(payload).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.adapter(scope, receive, send)

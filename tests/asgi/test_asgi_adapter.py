@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,9 @@ import pytest
 from flask import Flask, Response, request, send_file, stream_with_context
 
 from framework import Framework
-from framework.asgi import DEFAULT_THREADS, FILE_BLOCK, AsgiAdapter, build_environ, to_asgi
+from framework.asgi import (DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT, DEFAULT_THREADS, FILE_BLOCK,
+                            AsgiAdapter, build_environ, to_asgi)
+from framework.config import ImproperlyConfigured
 from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
 
 
@@ -304,6 +307,13 @@ def test_large_body_without_limit_is_spooled(adapters: Any) -> None:
 
 
 # ---------------------------------------------------------------- disconnects
+def wait_until(predicate: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STEP
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
 def endless_app(closed: threading.Event, produced: list[int]) -> Callable[..., Any]:
     def app(environ: Any, start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -378,39 +388,69 @@ def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
         # Two streams run; the other six wait for a thread.
         while sum(b"tick" in c.body for c in convs) < 2:
             await asyncio.sleep(0.01)
-        assert sum(b"tick" in c.body for c in convs) == 2
+        assert adapter.pool.waiting == 6
         for conv in convs:
             conv.disconnect()
         await asyncio.wait_for(asyncio.gather(*tasks), STEP)
 
     run_async(main)
-    deadline = time.monotonic() + STEP
-    while len(closed) < 8 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert sorted(closed) == sorted(f"/{i}" for i in range(8))
+    wait_until(lambda: adapter.pool.busy == 0)
+    # The two streams were closed; the six whose clients left while waiting never ran.
+    assert sorted(closed) == ["/0", "/1"]
 
 
 def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
     closed = threading.Event()
     produced: list[int] = []
-    adapter = adapters(endless_app(closed, produced))
+    sent: list[int] = []
+    ahead: list[int] = []  # how far production ran ahead of what the client took, each time
 
-    async def main() -> None:
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            try:
+                for _ in range(60):
+                    ahead.append(len(produced) - len(sent))
+                    produced.append(1)
+                    yield b"tick\n"
+            finally:
+                closed.set()
+
+        return body()
+
+    adapter = adapters(app)
+    bound = adapter.chunk_slots + 2  # the queue's slots, the chunk being sent, the one pushed
+
+    async def main() -> Conversation:
         conv = Conversation()
-        conv.hold_body = True  # the client reads nothing
-        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
-        await asyncio.sleep(0.3)
-        # Bounded: the queue's slots plus the chunk being sent and the one being pushed.
-        assert len(produced) <= adapter.queue_size + 2
-        conv.disconnect()
-        await asyncio.wait_for(task, STEP)
+        conv.hold_body = True  # the client reads nothing for now
+        original_send = conv.send
 
-    run_async(main)
+        async def send(message: dict[str, Any]) -> None:
+            await original_send(message)
+            if message["type"] == "http.response.body":
+                sent.append(1)
+
+        task = asyncio.ensure_future(adapter(http_scope(), conv.receive, send))
+        # The producer fills its slots, then stops: it never runs further ahead than that.
+        while len(produced) < bound - 1:
+            await asyncio.sleep(0.005)
+        conv.hold_body = False
+        conv.body_released.set()
+        await asyncio.wait_for(task, STEP)
+        return conv
+
+    conv = run_async(main)
+    assert conv.body == b"tick\n" * 60 and conv.complete
+    assert max(ahead) <= bound, ahead
     assert closed.wait(STEP)
 
 
 def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> None:
     closed = threading.Event()
+    started = threading.Event()
+    may_answer = threading.Event()
 
     class Body:
         def __iter__(self) -> Iterator[bytes]:
@@ -420,7 +460,8 @@ def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> 
             closed.set()
 
     def slow(environ: Any, start_response: Any) -> Any:
-        time.sleep(0.2)
+        started.set()
+        assert may_answer.wait(STEP)
         start_response("200 OK", [("Content-Length", "4")])
         return Body()
 
@@ -429,8 +470,9 @@ def test_disconnect_before_a_buffered_response_raises_nothing(adapters: Any) -> 
     async def main() -> Conversation:
         conv = Conversation()
         task = asyncio.ensure_future(adapter(http_scope(), conv.receive, conv.send))
-        await asyncio.sleep(0.05)
-        conv.disconnect()
+        assert await asyncio.to_thread(started.wait, STEP)
+        conv.disconnect()  # while the handler runs
+        may_answer.set()
         await asyncio.wait_for(task, STEP)
         return conv
 
@@ -658,3 +700,229 @@ def test_the_sample_project_through_the_adapter(adapters: Any) -> None:
     assert (hello.status, hello.body) == (200, b"Hello World!")
     assert missing.status == 404
     assert missing.json() == {"status": "error", "code": 1001, "message": "Not found"}
+
+
+# ------------------------------------------------------- waiting for a thread
+ENVELOPE_503 = {"status": "error", "code": 1009, "message": "Service unavailable"}
+
+
+def gated_app(gate: threading.Event, ran: list[str]) -> Callable[..., Any]:
+    """Records each call's path; ``/hold`` keeps its thread until ``gate`` is set."""
+
+    def app(environ: Any, start_response: Any) -> Any:
+        ran.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/hold":
+            gate.wait(STEP)
+        body = environ["wsgi.input"].read()
+        answer = str(len(body)).encode()
+        start_response("200 OK", [("Content-Length", str(len(answer)))])
+        return [answer]
+
+    return app
+
+
+async def hold_the_thread(adapter: AsgiAdapter) -> asyncio.Future[None]:
+    conv = Conversation()
+    task = asyncio.ensure_future(adapter(http_scope(path="/hold"), conv.receive, conv.send))
+    while adapter.pool.busy < 1:
+        await asyncio.sleep(0.005)
+    return task
+
+
+def test_a_full_queue_answers_503_at_once(adapters: Any) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+    adapter = adapters(gated_app(gate, ran), threads=1, queue_size=2)
+
+    async def main() -> tuple[list[Conversation], Conversation]:
+        holder = await hold_the_thread(adapter)
+        waiting = [Conversation() for _ in range(2)]
+        tasks = [asyncio.ensure_future(adapter(http_scope(path=f"/w{i}"), c.receive, c.send))
+                 for i, c in enumerate(waiting)]
+        while adapter.pool.waiting < 2:
+            await asyncio.sleep(0.005)
+        refused = Conversation()
+        await asyncio.wait_for(adapter(http_scope(path="/refused"), refused.receive,
+                                       refused.send), STEP)
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(holder, *tasks), STEP)
+        return waiting, refused
+
+    waiting, refused = run_async(main)
+    assert refused.status == 503 and refused.json() == ENVELOPE_503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/json"
+    assert [c.status for c in waiting] == [200, 200]
+    assert "/refused" not in ran
+
+
+def test_zero_queue_size_refuses_when_every_thread_is_busy(adapters: Any) -> None:
+    gate = threading.Event()
+    adapter = adapters(gated_app(gate, []), threads=1, queue_size=0)
+
+    async def main() -> Conversation:
+        holder = await hold_the_thread(adapter)
+        refused = Conversation()
+        await asyncio.wait_for(adapter(http_scope(), refused.receive, refused.send), STEP)
+        gate.set()
+        await asyncio.wait_for(holder, STEP)
+        return refused
+
+    assert run_async(main).status == 503
+
+
+def test_a_request_waiting_past_its_deadline_gets_503_and_never_runs(adapters: Any) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+    adapter = adapters(gated_app(gate, ran), threads=1, queue_timeout=0.05)
+
+    async def main() -> Conversation:
+        holder = await hold_the_thread(adapter)
+        late = Conversation()
+        await asyncio.wait_for(adapter(http_scope(path="/late"), late.receive, late.send), STEP)
+        gate.set()
+        await asyncio.wait_for(holder, STEP)
+        return late
+
+    late = run_async(main)
+    assert late.status == 503 and late.json() == ENVELOPE_503
+    assert late.headers["retry-after"] == "1"
+    wait_until(lambda: adapter.pool.busy == 0)
+    assert ran == ["/hold"]
+
+
+def test_a_waiting_request_reads_no_body_until_a_thread_takes_it(adapters: Any) -> None:
+    gate = threading.Event()
+    adapter = adapters(gated_app(gate, []), threads=1)
+    adapter.spool_limit = 10
+
+    async def main() -> Conversation:
+        holder = await hold_the_thread(adapter)
+        upload = Conversation([b"a" * 100, b"b" * 100, b"c" * 100])
+        task = asyncio.ensure_future(adapter(http_scope("POST", "/upload"), upload.receive,
+                                             upload.send))
+        while adapter.pool.waiting < 1:
+            await asyncio.sleep(0.005)
+        assert upload.receive_calls == 1  # only what the server already held
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(holder, task), STEP)
+        return upload
+
+    upload = run_async(main)
+    assert upload.status == 200 and upload.body == b"300"
+    assert upload.receive_calls == 3
+
+
+def test_a_request_whose_client_left_while_waiting_never_runs(adapters: Any) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+    adapter = adapters(gated_app(gate, ran), threads=1)
+
+    async def main() -> tuple[Conversation, Conversation]:
+        holder = await hold_the_thread(adapter)
+        get = Conversation()
+        post = Conversation([b"x" * 10, b"y" * 10])  # its body is not all there yet
+        tasks = [asyncio.ensure_future(adapter(http_scope(path="/get"), get.receive, get.send)),
+                 asyncio.ensure_future(adapter(http_scope("POST", "/post"), post.receive,
+                                               post.send))]
+        while adapter.pool.waiting < 2:
+            await asyncio.sleep(0.005)
+        post.incoming.clear()  # the client went away mid-body
+        get.disconnect()
+        post.disconnect()
+        await asyncio.wait_for(asyncio.gather(*tasks), STEP)  # the GET is dropped at once
+        gate.set()
+        await asyncio.wait_for(holder, STEP)
+        return get, post
+
+    get, post = run_async(main)
+    wait_until(lambda: adapter.pool.busy == 0)
+    assert ran == ["/hold"]
+    assert get.sent == [] and post.sent == []
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408(adapters: Any) -> None:
+    ran: list[str] = []
+    adapter = adapters(gated_app(threading.Event(), ran), body_timeout=0.05)
+
+    async def main() -> Conversation:
+        conv = Conversation([b"x" * 10, b"never sent"])
+        conv.incoming.pop()  # the second part never comes: receive() waits
+        await asyncio.wait_for(adapter(http_scope("POST", "/slow"), conv.receive, conv.send),
+                               STEP)
+        conv.disconnect()
+        return conv
+
+    conv = run_async(main)
+    assert conv.status == 408 and conv.json()["code"] == 1010
+    assert conv.headers["connection"] == "close"
+    assert ran == []
+
+
+def test_a_body_over_the_limit_found_by_the_thread_gets_413(adapters: Any) -> None:
+    ran: list[str] = []
+    app = Flask("limited")
+    app.config["MAX_CONTENT_LENGTH"] = 15
+    app.wsgi_app = gated_app(threading.Event(), ran)  # type: ignore[method-assign]
+    conv = call(adapters(app), http_scope("POST", "/big"), Conversation([b"x" * 10] * 3))
+    assert conv.status == 413 and conv.json() == ENVELOPE_413
+    assert ran == []
+
+
+def test_queue_settings_from_the_asgi_section(adapters: Any) -> None:
+    app = Flask("configured")
+    Framework(app, config={"asgi": {"threads": "3", "queue_size": "5", "queue_timeout": "2.5",
+                                    "body_timeout": "7"}})
+    adapter = adapters(app)
+    assert (adapter.threads, adapter.queue_size, adapter.queue_timeout,
+            adapter.body_timeout) == (3, 5, 2.5, 7.0)
+    assert adapter.pool.backlog == 5
+    assert adapters(app, queue_size=1).queue_size == 1
+    plain = adapters(Flask("plain"))
+    assert (plain.queue_size, plain.queue_timeout) == (DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT)
+
+
+@pytest.mark.parametrize("key, value", [("queue_size", "many"), ("queue_size", "-1"),
+                                        ("queue_timeout", "-2"), ("body_timeout", "soon")])
+def test_a_bad_queue_setting_stops_start_up_naming_it(key: str, value: str) -> None:
+    app = Flask("misconfigured")
+    Framework(app, config={"asgi": {key: value}})
+    with pytest.raises(ImproperlyConfigured, match=rf"\[asgi\] {key}"):
+        to_asgi(app)
+
+
+# ------------------------------------------------------------- proxy headers
+def proxy_app(trusted: int) -> Flask:
+    app = Flask("proxied")
+    Framework(app, config={"networking": {"trusted_proxies": trusted}})
+
+    @app.get("/who")
+    def who() -> Any:
+        return {"scheme": request.scheme, "remote": request.remote_addr}
+
+    return app
+
+
+#: The scope uvicorn hands on after applying a local client's own X-Forwarded-* headers.
+REWRITTEN = dict(scheme="https", client=("203.0.113.9", 0),
+                 headers=[(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9")])
+
+
+def test_without_trusted_proxies_a_server_rewrite_is_undone(adapters: Any,
+                                                            caplog: pytest.LogCaptureFixture
+                                                            ) -> None:
+    adapter = adapters(proxy_app(0))
+    with caplog.at_level(logging.WARNING, logger="framework.asgi"):
+        conv = call(adapter, http_scope(path="/who", **REWRITTEN))
+        call(adapter, http_scope(path="/who", **REWRITTEN))
+    assert conv.json() == {"scheme": "http", "remote": None}
+    assert caplog.text.count("--no-proxy-headers") == 1  # said once, not per request
+    # A real https request (no forwarding header) and a real peer stay as they are.
+    conv = call(adapter, http_scope(path="/who", scheme="https", client=("10.1.1.1", 5000),
+                                    headers=[(b"x-forwarded-for", b"6.6.6.6")]))
+    assert conv.json() == {"scheme": "https", "remote": "10.1.1.1"}
+
+
+def test_with_trusted_proxies_the_proxy_headers_count(adapters: Any) -> None:
+    conv = call(adapters(proxy_app(1)), http_scope(path="/who", **REWRITTEN))
+    assert conv.json() == {"scheme": "https", "remote": "203.0.113.9"}

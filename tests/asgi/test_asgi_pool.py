@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from framework._asgi_pool import WorkerPool
 
 STEP = 5.0
+
+
+def wait_until(predicate: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STEP
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
 
 
 def test_threads_start_lazily_and_are_reused() -> None:
@@ -21,7 +29,7 @@ def test_threads_start_lazily_and_are_reused() -> None:
             done = threading.Event()
             pool.submit(done.set)
             assert done.wait(STEP)
-            time.sleep(0.01)  # let the thread go back to waiting
+            wait_until(lambda: pool.busy == 0)  # the thread is back to waiting
         assert pool.started == 1
     finally:
         pool.shutdown()
@@ -46,8 +54,8 @@ def test_size_bounds_the_threads() -> None:
     try:
         for _ in range(6):
             pool.submit(job)
-        time.sleep(0.1)
-        assert pool.started == 2 and running[0] == 2
+        wait_until(lambda: running[0] == 2)
+        assert pool.started == 2 and pool.busy == 6 and pool.waiting == 4
         gate.set()
         for _ in range(6):
             assert finished.acquire(timeout=STEP)
@@ -89,9 +97,7 @@ def test_shutdown_finishes_queued_jobs_and_later_submits_get_new_threads() -> No
     pool.submit(done.set)  # not held up by the stuck old thread
     assert done.wait(STEP)
     stuck.set()
-    deadline = time.monotonic() + STEP
-    while not ran and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: bool(ran))
     assert ran == ["queued before shutdown"]
     pool.shutdown(timeout=STEP)
     assert pool.started == 0
@@ -100,3 +106,32 @@ def test_shutdown_finishes_queued_jobs_and_later_submits_get_new_threads() -> No
 def test_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         WorkerPool(0)
+
+
+def test_backlog_bounds_the_waiting_jobs() -> None:
+    pool = WorkerPool(1, backlog=2)
+    gate = threading.Event()
+    finished = threading.Semaphore(0)
+
+    def job() -> None:
+        gate.wait(STEP)
+        finished.release()
+
+    try:
+        assert pool.submit(job)  # runs
+        assert pool.submit(job) and pool.submit(job)  # wait
+        assert not pool.submit(job)  # refused: nothing queued
+        assert pool.busy == 3 and pool.waiting == 2
+        gate.set()
+        for _ in range(3):
+            assert finished.acquire(timeout=STEP)
+        wait_until(lambda: pool.busy == 0)
+        assert pool.submit(job)  # room again
+        assert finished.acquire(timeout=STEP)
+    finally:
+        pool.shutdown()
+
+
+def test_backlog_cannot_be_negative() -> None:
+    with pytest.raises(ValueError):
+        WorkerPool(1, backlog=-1)

@@ -29,17 +29,19 @@ REQUESTS_EACH = 50
 class Server:
     """uvicorn serving ``asgi_served_app:create`` on a free loopback port."""
 
-    def __init__(self, events_file: Path, options: tuple[str, ...] = ()) -> None:
+    def __init__(self, events_file: Path, options: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None, graceful: str | None = "5") -> None:
         self.port = free_port()
         self.events_file = events_file
-        env = dict(os.environ, ASGI_TEST_EVENTS=str(events_file),
+        env = dict(os.environ, ASGI_TEST_EVENTS=str(events_file), ASGI_TEST_PORT=str(self.port),
+                   **(env or {}),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                             os.environ.get("PYTHONPATH")])))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "asgi_served_app:create",
              "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(self.port),
-             "--lifespan", "on", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
-             *options],
+             "--lifespan", "on", "--log-level", "warning",
+             *(("--timeout-graceful-shutdown", graceful) if graceful else ()), *options],
             cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 15.0) -> None:
