@@ -31,7 +31,8 @@ from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
-from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
+from .error import (BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, REQUEST_ERROR,
+                    SERVER_ERROR, Error, ErrorCode)
 from .exception import ExceptionResponse
 from .logging import get_logger, set_level
 from .openapi import init_openapi
@@ -535,9 +536,9 @@ def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
 def _http_error(exc: HTTPException) -> Any:
     if exc.code is None or exc.code < 400:
         return exc
-    code = HTTP_STATUS_CODES.get(exc.code, 1000 if exc.code >= 500 else 1010)
+    code = HTTP_STATUS_CODES.get(exc.code, SERVER_ERROR if exc.code >= 500 else REQUEST_ERROR)
     error = Error(code)
-    if code in (1000, 1010):
+    if code in (SERVER_ERROR, REQUEST_ERROR):
         error.status_code = exc.code
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
@@ -549,4 +550,4 @@ def _server_error(exc: Exception) -> Any:
     LOGGER.error("unhandled %s in %s %s", type(exc).__name__,
                  request.method if has_request_context() else "-",
                  request.path if has_request_context() else "-", exc_info=exc)
-    return Error(1000)
+    return Error(SERVER_ERROR)
