@@ -34,6 +34,8 @@ from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
 from .error import (BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, REQUEST_ERROR,
                     SERVER_ERROR, Error, ErrorCode)
 from .exception import ExceptionResponse
+from .form_limits import max_form_fields
+from .header_check import HeaderCheck
 from .logging import get_logger, set_level
 from .openapi import init_openapi
 from .request import Request, RequestMixin
@@ -171,6 +173,7 @@ class Framework:
         self.middlewares = [self._load_middleware(path)
                             for path in as_list(self.config["middlewares"].get("active"))]
         self.chains = MiddlewareChains(self.middlewares)
+        self._install_form_limit(app)
         allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
         self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
@@ -188,6 +191,8 @@ class Framework:
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
+        # outermost: whatever a handler or middleware set, no server sends a broken header
+        app.wsgi_app = HeaderCheck(app.wsgi_app)  # type: ignore[method-assign]
 
     def _install_request_class(self, app: Flask) -> None:
         if issubclass(app.request_class, RequestMixin):
@@ -197,6 +202,19 @@ class Framework:
         else:
             host = app.request_class
             app.request_class = type(host.__name__, (RequestMixin, host), {})
+
+    def _install_form_limit(self, app: Flask) -> None:
+        """``[networking] max_form_fields``: Flask's ``MAX_FORM_PARTS``, which the request's
+        form parser applies to multipart and url-encoded bodies (413 past it). A host app
+        keeps its own ``MAX_FORM_PARTS`` unless the setting is given."""
+        raw = self.config["networking"].get("max_form_fields")
+        if raw is None and not self.owns_app:
+            return
+        try:
+            app.config["MAX_FORM_PARTS"] = max_form_fields(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"[networking] max_form_fields must be a number of fields ({exc})") from None
 
     def _install_proxy_fix(self, app: Flask) -> None:
         raw = self.config["networking"].get("trusted_proxies") or 0
@@ -412,6 +430,10 @@ class Framework:
             self._stopped = False
             if self.owns_app and self.app is not None:
                 check_secret_key(self.app)
+            if self.app is not None and self.app.debug:
+                LOGGER.warning(
+                    "debug mode is on in process %d: tracebacks and the interactive debugger "
+                    "can reach clients; never serve it on a network ([flask] debug)", pid)
             self._send(signals.startup, {})
             self._started_pid = pid
         atexit.register(self.shutdown)

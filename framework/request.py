@@ -18,6 +18,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from . import _async
+from .form_limits import FieldCountingFormParser
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -131,6 +132,9 @@ class _MaxLengthStream(LimitedStream):
 
 class RequestMixin:
     """Backendpy's request attributes, on top of any ``flask.Request`` class."""
+
+    #: Caps url-encoded fields as Werkzeug caps multipart parts (``MAX_FORM_PARTS``).
+    form_data_parser_class = FieldCountingFormParser
 
     @cached_property
     def stream(self) -> Any:
