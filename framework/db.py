@@ -31,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 from . import signals
 from .config import ImproperlyConfigured, as_bool
-from .error import INVALID_DATA, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
+from .error import INVALID_DATA, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 
 if TYPE_CHECKING:
@@ -338,6 +338,19 @@ def _data_error(exc: sa_exc.DBAPIError) -> Any:
     return Error(INVALID_DATA, data={"request": ["A value is not valid for the database"]})
 
 
+def _integrity_error(exc: sa_exc.DBAPIError) -> Any:
+    """A row the database's constraints refuse (a duplicate of a unique value sent by two
+    clients at once, a missing required value): 409 in the envelope (code 1010)."""
+    from flask import request
+
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    LOGGER.warning("database constraint refused a row in %s %s: %s", request.method,
+                   request.path, reason[0] if reason else type(exc).__name__)
+    error = Error(REQUEST_ERROR, data={"request": ["The data conflicts with stored data"]})
+    error.status_code = 409
+    return error
+
+
 def _database_error(exc: sa_exc.DBAPIError) -> Any:
     from flask import request
 
@@ -351,8 +364,10 @@ def _database_error(exc: sa_exc.DBAPIError) -> Any:
 
 
 def install_error_handlers(scaffold: Any) -> None:
-    """Answer database connection failures with 503 (code 1009), and values the database
-    refuses with 400 (code 1002), on ``scaffold``'s routes."""
+    """Answer database connection failures with 503 (code 1009), values the database
+    refuses with 400 (code 1002) and rows its constraints refuse with 409 (code 1010), on
+    ``scaffold``'s routes."""
     scaffold.register_error_handler(sa_exc.DataError, _data_error)
+    scaffold.register_error_handler(sa_exc.IntegrityError, _integrity_error)
     scaffold.register_error_handler(sa_exc.OperationalError, _database_error)
     scaffold.register_error_handler(sa_exc.InterfaceError, _database_error)
