@@ -31,8 +31,8 @@ from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
-from .error import (BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, REQUEST_ERROR,
-                    SERVER_ERROR, Error, ErrorCode)
+from .error import (BASE_ERRORS, BODY_TOO_LARGE, DISALLOWED_HOST, FRAMEWORK_CODE_LIMIT,
+                    HTTP_STATUS_CODES, REQUEST_ERROR, SERVER_ERROR, Error, ErrorCode)
 from .exception import ExceptionResponse
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
@@ -338,12 +338,12 @@ class Framework:
         if allowed is not None:
             host = req.host.lower()
             if host not in allowed and host.rpartition(":")[0] not in allowed:
-                return Error(1003)
+                return Error(DISALLOWED_HOST)
         if req.environ.get("CONTENT_LENGTH"):  # no header (a GET): nothing to parse
             limit = req.max_content_length
             if limit is not None and (req.content_length or 0) > limit:
                 # refuse before anything reads the body, on every route (not only those that read it)
-                return Error(1005)
+                return Error(BODY_TOO_LARGE)
         if signals.request_start.receivers:
             if req.endpoint in self._async_endpoints:
                 # fired first thing in the view's coroutine: one start of the loop

@@ -86,9 +86,9 @@ class Body:
                     try:
                         self._json = json.loads(raw, parse_constant=_reject_constant)
                     except (ValueError, RecursionError):
-                        from .error import Error
+                        from .error import INVALID_DATA, Error
 
-                        raise Error(1002, data={"body": ["Malformed JSON"]}) from None
+                        raise Error(INVALID_DATA, data={"body": ["Malformed JSON"]}) from None
         return self._json
 
     @property
@@ -108,15 +108,15 @@ class Body:
         request = self._request
         mimetype = request.mimetype
         if mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
-            from .error import Error
+            from .error import INVALID_DATA, Error
 
-            raise Error(1002, data={"body": ["Multipart body without a boundary"]})
+            raise Error(INVALID_DATA, data={"body": ["Multipart body without a boundary"]})
         try:
             return request.form
         except ValueError:
-            from .error import Error
+            from .error import INVALID_DATA, Error
 
-            raise Error(1002, data={"body": ["Malformed form body"]}) from None
+            raise Error(INVALID_DATA, data={"body": ["Malformed form body"]}) from None
 
 
 class _MaxLengthStream(LimitedStream):

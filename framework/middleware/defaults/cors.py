@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...config import ImproperlyConfigured, as_bool
-from ...error import Error
+from ...error import FORBIDDEN, Error
 from ...response import Response
 from .. import Middleware
 
@@ -176,7 +176,7 @@ class CORSApplication:
             headers = policy.preflight_headers(origin, environ)
             response: Response
             if headers is None:
-                response = Error(1007, data={"message": "CORS preflight request refused"})
+                response = Error(FORBIDDEN, data={"message": "CORS preflight request refused"})
             else:
                 response = Response(None, status=204, headers=headers)
             response.vary.add("Origin")
