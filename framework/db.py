@@ -196,15 +196,15 @@ def init_database(fw: Framework, app: Flask) -> None:
         except ValueError as exc:
             raise ImproperlyConfigured(f"[database] echo: {exc}") from None
         db.init_app(app)
-        with app.app_context():
-            for engine in db.engines.values():
-                watch_data_errors(engine)
         # in place of Flask-SQLAlchemy's own teardown, which removes the session without
         # the connection-loss handling below, and even when no session was opened
         _replace_teardown(app, db._teardown_session, _session_remover(db))
         _install_migrate(fw, app)
     else:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    with app.app_context():  # the host's own instance too: its values come from our clients
+        for engine in app.extensions["sqlalchemy"].engines.values():
+            watch_data_errors(engine)
     section["uri"] = uri
     fw.context["db_session"] = _request_session
     app.teardown_request(_rollback_on_error)

@@ -205,3 +205,26 @@ def test_the_session_is_usable_after_a_refused_value(backend):
     _envelope(client.post("/store", data=b'{"id": 3, "name": "\\ud800"}',
                           content_type="application/json"))
     assert client.post("/store", json={"id": 3, "name": "cid"}).status_code == 200
+
+
+def test_a_hosts_own_sqlalchemy_instance_gets_the_same_answer():
+    """Extension mode, the host registered its own Flask-SQLAlchemy: a value its driver
+    cannot send is still the 400 envelope."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    host_db = SQLAlchemy()
+    host_routes = Routes()
+
+    @host_routes.post("/host-store")
+    def host_store(request):
+        host_db.session.execute(sa.text("SELECT :v"), {"v": request.body.json["v"]})
+        return JSON({"ok": True})
+
+    def setup(flask_app):
+        flask_app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+        host_db.init_app(flask_app)
+
+    client = build_app(host_routes, setup=setup, config={"database": {}}).test_client()
+    assert client.post("/host-store", json={"v": "fine"}).status_code == 200
+    response = client.post("/host-store", data=b'{"v": "\\ud800"}', content_type="application/json")
+    _envelope(response)
