@@ -31,8 +31,17 @@ from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
-from .error import (BASE_ERRORS, BODY_TOO_LARGE, DISALLOWED_HOST, FRAMEWORK_CODE_LIMIT,
-                    HTTP_STATUS_CODES, REQUEST_ERROR, SERVER_ERROR, Error, ErrorCode)
+from .error import (
+    BASE_ERRORS,
+    BODY_TOO_LARGE,
+    DISALLOWED_HOST,
+    FRAMEWORK_CODE_LIMIT,
+    HTTP_STATUS_CODES,
+    REQUEST_ERROR,
+    SERVER_ERROR,
+    Error,
+    ErrorCode,
+)
 from .exception import ExceptionResponse
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck

@@ -14,6 +14,7 @@ from flask import Request as _FlaskRequest
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
@@ -134,7 +135,7 @@ class RequestMixin:
     """Backendpy's request attributes, on top of any ``flask.Request`` class."""
 
     #: Caps url-encoded fields as Werkzeug caps multipart parts (``MAX_FORM_PARTS``).
-    form_data_parser_class = FieldCountingFormParser
+    form_data_parser_class: type[FormDataParser] = FieldCountingFormParser
 
     @cached_property
     def stream(self) -> Any:

@@ -647,7 +647,7 @@ class _ModelQuery(Validator):
 
 def _column_python_type(column: Any) -> type | None:
     try:
-        return column.type.python_type  # type: ignore[no-any-return]
+        return column.type.python_type
     except (AttributeError, NotImplementedError):
         return None
 

@@ -21,12 +21,20 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from werkzeug.routing import BaseConverter, Rule
 
-from ..error import (BODY_TOO_LARGE, DISALLOWED_HOST, FORBIDDEN, INVALID_DATA, NOT_FOUND,
-                     SERVER_ERROR, UNSUPPORTED_MEDIA_TYPE, ErrorCode, envelope)
+from ..error import (
+    BODY_TOO_LARGE,
+    DISALLOWED_HOST,
+    FORBIDDEN,
+    INVALID_DATA,
+    NOT_FOUND,
+    SERVER_ERROR,
+    UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode,
+    envelope,
+)
 from ..router import Route
 from .parameters import RouteInput, describe_input, install_field_converters, path_schema
-from .responses import (ErrorEnvelope, HandlerAnswers, SuccessEnvelope, ValidationErrorEnvelope,
-                        read_handler)
+from .responses import ErrorEnvelope, HandlerAnswers, SuccessEnvelope, ValidationErrorEnvelope, read_handler
 from .settings import OpenAPISettings
 
 if TYPE_CHECKING:

@@ -10,8 +10,15 @@ import pytest
 from flask import Flask, abort
 
 from framework import Framework, error
-from framework.error import (BASE_ERRORS, FRAMEWORK_CODE_LIMIT, REQUEST_ERROR, SERVER_ERROR, Error,
-                             envelope, envelope_bytes)
+from framework.error import (
+    BASE_ERRORS,
+    FRAMEWORK_CODE_LIMIT,
+    REQUEST_ERROR,
+    SERVER_ERROR,
+    Error,
+    envelope,
+    envelope_bytes,
+)
 from framework.openapi.document import _error_response
 from framework.openapi.responses import ErrorEnvelope
 

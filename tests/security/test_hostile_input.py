@@ -40,7 +40,7 @@ def still_serving(client):
 @pytest.mark.parametrize("route", ["/items/1", "/aitems/1"])
 def test_nul_and_unpaired_surrogates_in_string_fields_are_400_per_field(client, route, field, raw,
                                                                         message):
-    body = '{"name": "ok", "%s": %s}' % (field, raw) if field != "name" else '{"name": %s}' % raw
+    body = f'{{"name": "ok", "{field}": {raw}}}' if field != "name" else f'{{"name": {raw}}}'
     response = client.post(route, data=body.encode(), content_type="application/json")
     payload = assert_envelope(response, 400, INVALID_DATA)
     assert payload["data"] == {field: [message]}
