@@ -31,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 from . import signals
 from .config import ImproperlyConfigured, as_bool
-from .error import Error
+from .error import INVALID_DATA, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["db", "Base", "database_url", "get_db_engine", "get_db_session", "init_database",
            "set_database_hooks", "install_error_handlers", "is_connection_error",
+           "create_private_file", "watch_data_errors",
            "DEFAULT_SQLITE_NAME", "DEFAULT_DRIVER"]
 
 LOGGER = get_logger("framework.db")
@@ -101,10 +102,26 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
             host=str(section.get("host") or "") or None, port=port, database=name or None)
         return url.render_as_string(hide_password=False)
     folder = os.path.abspath(instance_path or "instance")
-    os.makedirs(folder, exist_ok=True)
-    return sa.engine.URL.create(
-        "sqlite", database=os.path.join(folder, f"{name or DEFAULT_SQLITE_NAME}.sqlite3")
-    ).render_as_string()
+    path = os.path.join(folder, f"{name or DEFAULT_SQLITE_NAME}.sqlite3")
+    create_private_file(path)
+    return sa.engine.URL.create("sqlite", database=path).render_as_string()
+
+
+def create_private_file(path: str) -> None:
+    """Create ``path`` empty, readable by its owner only (0600), unless it exists; its
+    folder, when missing, is created for the owner only (0700).
+
+    The SQLite file holds password hashes and tokens' secrets: SQLite itself would create
+    it 0644 (and its journals take the file's mode), so the framework creates it first.
+    An empty file is an empty SQLite database.
+    """
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
@@ -117,7 +134,9 @@ def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
     options: dict[str, Any] = {"echo": echo}
     if url.startswith("postgresql"):
         options["pool_pre_ping"] = True
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    watch_data_errors(engine)
+    return engine
 
 
 def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = None) -> scoped_session:
@@ -183,6 +202,9 @@ def init_database(fw: Framework, app: Flask) -> None:
         _install_migrate(fw, app)
     else:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    with app.app_context():  # the host's own instance too: its values come from our clients
+        for engine in app.extensions["sqlalchemy"].engines.values():
+            watch_data_errors(engine)
     section["uri"] = uri
     fw.context["db_session"] = _request_session
     app.teardown_request(_rollback_on_error)
@@ -286,19 +308,66 @@ def is_connection_error(exc: BaseException) -> bool:
     return exc.statement is None or bool(getattr(exc, "connection_invalidated", False))
 
 
+def _driver_data_error(context: sa.engine.ExceptionContext) -> None:
+    """``handle_error``: a value the driver cannot send (an unpaired surrogate in text,
+    an integer too large for SQLite) becomes the ``DataError`` a server would raise for
+    it, instead of escaping as a bare ``UnicodeEncodeError`` or ``OverflowError``."""
+    original = context.original_exception
+    if context.sqlalchemy_exception is not None or context.statement is None:
+        return
+    if isinstance(original, (UnicodeEncodeError, OverflowError)):
+        hide = bool(getattr(context.engine, "hide_parameters", False))
+        raise sa_exc.DataError(context.statement, context.parameters, original,
+                               hide_parameters=hide) from original
+
+
+def watch_data_errors(engine: sa.Engine) -> None:
+    """Have ``engine`` report values its driver cannot encode as ``DataError`` (once)."""
+    if not sa.event.contains(engine, "handle_error", _driver_data_error):
+        sa.event.listen(engine, "handle_error", _driver_data_error)
+
+
+def _data_error(exc: sa_exc.DBAPIError) -> Any:
+    """A value the database refused (invalid text for its type, out of range, NUL in
+    text...): the client's data, answered 400 (code 1002) without the database's words."""
+    from flask import request
+
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    LOGGER.warning("database refused a value in %s %s: %s: %s", request.method, request.path,
+                   type(getattr(exc, "orig", exc)).__name__, reason[0] if reason else "")
+    return Error(INVALID_DATA, data={"request": ["A value is not valid for the database"]})
+
+
+def _integrity_error(exc: sa_exc.DBAPIError) -> Any:
+    """A row the database's constraints refuse (a duplicate of a unique value sent by two
+    clients at once, a missing required value): 409 in the envelope (code 1010)."""
+    from flask import request
+
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    LOGGER.warning("database constraint refused a row in %s %s: %s", request.method,
+                   request.path, reason[0] if reason else type(exc).__name__)
+    error = Error(REQUEST_ERROR, data={"request": ["The data conflicts with stored data"]})
+    error.status_code = 409
+    return error
+
+
 def _database_error(exc: sa_exc.DBAPIError) -> Any:
     from flask import request
 
     if is_connection_error(exc):
         LOGGER.error("database unreachable during %s %s: %s", request.method, request.path,
                      str(exc.orig).strip() or type(exc.orig).__name__)
-        return Error(1009)
+        return Error(SERVICE_UNAVAILABLE)
     LOGGER.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path,
                  exc_info=exc)
-    return Error(1000)
+    return Error(SERVER_ERROR)
 
 
 def install_error_handlers(scaffold: Any) -> None:
-    """Answer database connection failures with 503 (code 1009) on ``scaffold``'s routes."""
+    """Answer database connection failures with 503 (code 1009), values the database
+    refuses with 400 (code 1002) and rows its constraints refuse with 409 (code 1010), on
+    ``scaffold``'s routes."""
+    scaffold.register_error_handler(sa_exc.DataError, _data_error)
+    scaffold.register_error_handler(sa_exc.IntegrityError, _integrity_error)
     scaffold.register_error_handler(sa_exc.OperationalError, _database_error)
     scaffold.register_error_handler(sa_exc.InterfaceError, _database_error)

@@ -14,7 +14,7 @@ from flask.globals import _cv_request
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import _async, signals
-from .error import Error
+from .error import FORBIDDEN, Error
 from .router import Route
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
     def view(**_url_vars: str) -> Any:
         request = _cv_request.get().request
         if only_ssl and not request.is_secure:
-            raise Error(1007, data={"message": "This route is served over HTTPS only"})
+            raise Error(FORBIDDEN, data={"message": "This route is served over HTTPS only"})
         request.data_handler = data_handler
         if run_async:
             return _async.run(async_path(request))

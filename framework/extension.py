@@ -31,8 +31,20 @@ from . import _async, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
-from .error import BASE_ERRORS, FRAMEWORK_CODE_LIMIT, HTTP_STATUS_CODES, Error, ErrorCode
+from .error import (
+    BASE_ERRORS,
+    BODY_TOO_LARGE,
+    DISALLOWED_HOST,
+    FRAMEWORK_CODE_LIMIT,
+    HTTP_STATUS_CODES,
+    REQUEST_ERROR,
+    SERVER_ERROR,
+    Error,
+    ErrorCode,
+)
 from .exception import ExceptionResponse
+from .form_limits import max_form_fields
+from .header_check import HeaderCheck
 from .logging import get_logger, set_level
 from .openapi import init_openapi
 from .request import Request, RequestMixin
@@ -170,6 +182,7 @@ class Framework:
         self.middlewares = [self._load_middleware(path)
                             for path in as_list(self.config["middlewares"].get("active"))]
         self.chains = MiddlewareChains(self.middlewares)
+        self._install_form_limit(app)
         allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
         self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
@@ -187,6 +200,8 @@ class Framework:
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
+        # outermost: whatever a handler or middleware set, no server sends a broken header
+        app.wsgi_app = HeaderCheck(app.wsgi_app)  # type: ignore[method-assign]
 
     def _install_request_class(self, app: Flask) -> None:
         if issubclass(app.request_class, RequestMixin):
@@ -196,6 +211,19 @@ class Framework:
         else:
             host = app.request_class
             app.request_class = type(host.__name__, (RequestMixin, host), {})
+
+    def _install_form_limit(self, app: Flask) -> None:
+        """``[networking] max_form_fields``: Flask's ``MAX_FORM_PARTS``, which the request's
+        form parser applies to multipart and url-encoded bodies (413 past it). A host app
+        keeps its own ``MAX_FORM_PARTS`` unless the setting is given."""
+        raw = self.config["networking"].get("max_form_fields")
+        if raw is None and not self.owns_app:
+            return
+        try:
+            app.config["MAX_FORM_PARTS"] = max_form_fields(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"[networking] max_form_fields must be a number of fields ({exc})") from None
 
     def _install_proxy_fix(self, app: Flask) -> None:
         raw = self.config["networking"].get("trusted_proxies") or 0
@@ -319,12 +347,12 @@ class Framework:
         if allowed is not None:
             host = req.host.lower()
             if host not in allowed and host.rpartition(":")[0] not in allowed:
-                return Error(1003)
+                return Error(DISALLOWED_HOST)
         if req.environ.get("CONTENT_LENGTH"):  # no header (a GET): nothing to parse
             limit = req.max_content_length
             if limit is not None and (req.content_length or 0) > limit:
                 # refuse before anything reads the body, on every route (not only those that read it)
-                return Error(1005)
+                return Error(BODY_TOO_LARGE)
         if signals.request_start.receivers:
             if req.endpoint in self._async_endpoints:
                 # fired first thing in the view's coroutine: one start of the loop
@@ -411,6 +439,10 @@ class Framework:
             self._stopped = False
             if self.owns_app and self.app is not None:
                 check_secret_key(self.app)
+            if self.app is not None and self.app.debug:
+                LOGGER.warning(
+                    "debug mode is on in process %d: tracebacks and the interactive debugger "
+                    "can reach clients; never serve it on a network ([flask] debug)", pid)
             self._send(signals.startup, {})
             self._started_pid = pid
         atexit.register(self.shutdown)
@@ -535,9 +567,9 @@ def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
 def _http_error(exc: HTTPException) -> Any:
     if exc.code is None or exc.code < 400:
         return exc
-    code = HTTP_STATUS_CODES.get(exc.code, 1000 if exc.code >= 500 else 1010)
+    code = HTTP_STATUS_CODES.get(exc.code, SERVER_ERROR if exc.code >= 500 else REQUEST_ERROR)
     error = Error(code)
-    if code in (1000, 1010):
+    if code in (SERVER_ERROR, REQUEST_ERROR):
         error.status_code = exc.code
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
@@ -549,4 +581,4 @@ def _server_error(exc: Exception) -> Any:
     LOGGER.error("unhandled %s in %s %s", type(exc).__name__,
                  request.method if has_request_context() else "-",
                  request.path if has_request_context() else "-", exc_info=exc)
-    return Error(1000)
+    return Error(SERVER_ERROR)

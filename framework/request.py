@@ -14,10 +14,12 @@ from flask import Request as _FlaskRequest
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from . import _async
+from .form_limits import FieldCountingFormParser
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -85,9 +87,9 @@ class Body:
                     try:
                         self._json = json.loads(raw, parse_constant=_reject_constant)
                     except (ValueError, RecursionError):
-                        from .error import Error
+                        from .error import INVALID_DATA, Error
 
-                        raise Error(1002, data={"body": ["Malformed JSON"]}) from None
+                        raise Error(INVALID_DATA, data={"body": ["Malformed JSON"]}) from None
         return self._json
 
     @property
@@ -107,15 +109,15 @@ class Body:
         request = self._request
         mimetype = request.mimetype
         if mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
-            from .error import Error
+            from .error import INVALID_DATA, Error
 
-            raise Error(1002, data={"body": ["Multipart body without a boundary"]})
+            raise Error(INVALID_DATA, data={"body": ["Multipart body without a boundary"]})
         try:
             return request.form
         except ValueError:
-            from .error import Error
+            from .error import INVALID_DATA, Error
 
-            raise Error(1002, data={"body": ["Malformed form body"]}) from None
+            raise Error(INVALID_DATA, data={"body": ["Malformed form body"]}) from None
 
 
 class _MaxLengthStream(LimitedStream):
@@ -131,6 +133,9 @@ class _MaxLengthStream(LimitedStream):
 
 class RequestMixin:
     """Backendpy's request attributes, on top of any ``flask.Request`` class."""
+
+    #: Caps url-encoded fields as Werkzeug caps multipart parts (``MAX_FORM_PARTS``).
+    form_data_parser_class: type[FormDataParser] = FieldCountingFormParser
 
     @cached_property
     def stream(self) -> Any:

@@ -221,9 +221,9 @@ def resolve_media_path(path: str | os.PathLike[str]) -> str:
     except (ValueError, OSError):  # a NUL byte, or a name the OS refuses
         inside = False
     if not inside:
-        from .error import Error
+        from .error import NOT_FOUND, Error
 
-        raise Error(1001) from None
+        raise Error(NOT_FOUND) from None
     return full
 
 

@@ -15,7 +15,7 @@ import jinja2
 from flask import current_app, has_request_context, request
 
 from . import _async
-from .error import Error
+from .error import NOT_FOUND, Error
 from .logging import get_logger
 
 LOGGER = get_logger(__name__)
@@ -46,7 +46,7 @@ class Template:
         except jinja2.TemplateNotFound:
             # a missing name (or one escaping the template folders) is a 404, not a crash
             LOGGER.warning("template %r not found", self.name)
-            raise Error(1001) from None
+            raise Error(NOT_FOUND) from None
         return template.render(context or {})
 
     def render(self, context: dict[str, Any] | None = None) -> Any:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, NamedTuple
 from marshmallow import EXCLUDE, Schema, ValidationError, missing
 from marshmallow.schema import SchemaMeta
 
-from ..error import Error
+from ..error import INVALID_DATA, UNSUPPORTED_MEDIA_TYPE, Error
 from ._processing import drive_async, drive_sync, run_chain, run_chain_sync
 from .fields import (TYPE_CONTENT, TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER, TYPE_JSON_FIELD,
                      TYPE_PARAM, TYPE_URL_VAR, Field)
@@ -149,12 +149,12 @@ class Data(Schema, metaclass=DataMeta):
         if body_kinds and not ("json" in body_kinds and request.is_json) and request.content_length:
             mimetype = request.mimetype
             if not ("form" in body_kinds and mimetype in _FORM_MIMETYPES):
-                raise Error(1006, data={"body": [f"Unsupported content type {mimetype or 'none'!r}"]})
+                raise Error(UNSUPPORTED_MEDIA_TYPE, data={"body": [f"Unsupported content type {mimetype or 'none'!r}"]})
         sources: dict[int, Any] = {}
         if TYPE_JSON_FIELD in locations:
             body = request.body.json
             if body is not None and not isinstance(body, dict):
-                raise Error(1002, data={"body": ["The JSON body must be an object"]})
+                raise Error(INVALID_DATA, data={"body": ["The JSON body must be an object"]})
             sources[TYPE_JSON_FIELD] = body or {}
         if TYPE_FORM_FIELD in locations:
             sources[TYPE_FORM_FIELD] = request.body.form
@@ -229,5 +229,5 @@ class Data(Schema, metaclass=DataMeta):
                 if value is not missing:
                     cleaned[attr] = value
         if errors:
-            raise Error(1002, data=errors)
+            raise Error(INVALID_DATA, data=errors)
         return cleaned

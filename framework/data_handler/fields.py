@@ -6,7 +6,8 @@ is read from. Each field is a ``marshmallow.fields.Field`` (``name`` becomes its
 ``data_key``), so a ``Data`` class is an ordinary marshmallow schema as well, and plain
 marshmallow fields can sit beside these ones.
 
-``String`` passes any value through, as Backendpy's; ``Integer``, ``Float``, ``Boolean``,
+``String`` passes any value through, as Backendpy's, except text no database stores: a NUL
+character or an unpaired surrogate (JSON ``"\\ud800"``) is a field error; ``Integer``, ``Float``, ``Boolean``,
 ``List`` and ``Dict`` check the type (converting numeric and boolean strings, as sent by
 forms and query strings) before the field's own processors run.
 """
@@ -129,7 +130,10 @@ class Field(ma_fields.Field):
 
 
 class String(Field):
-    """A field with no implicit conversion (Backendpy's ``String``)."""
+    """A field with no implicit conversion (Backendpy's ``String``); text holding a NUL
+    character or an unpaired surrogate is refused (``validators.StorableText``)."""
+
+    type_processors = (v.StorableText(),)
 
 
 class _Int64(v.Validator):

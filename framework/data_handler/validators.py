@@ -28,7 +28,7 @@ __all__ = [
     "Validator", "NotNull", "NotBlank", "In", "NotIn", "Length", "Limit", "UUID", "Numeric",
     "Integer", "Boolean", "Url", "UrlPath", "EmailAddress", "PhoneNumber", "PasswordPolicy",
     "PasswordStrength", "UserNamePolicy", "DateTime", "Date", "MatchRegex", "RestrictedFile",
-    "Unique", "Exists", "IsEqualToField", "DictInnerTypes", "NoDuplicateDictItemValueInList",
+    "StorableText", "Unique", "Exists", "IsEqualToField", "DictInnerTypes", "NoDuplicateDictItemValueInList",
     "TRUE_STRINGS", "FALSE_STRINGS",
 ]
 
@@ -85,6 +85,55 @@ def _to_number(value: Any) -> float | int | decimal.Decimal | None:
     except OverflowError:
         return None
     return number
+
+
+def _text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None: PostgreSQL refuses NUL in text and
+    no UTF-8 database (nor the drivers' encoders) takes an unpaired surrogate."""
+    if "\x00" in value:
+        return "NUL character not allowed"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Invalid Unicode (unpaired surrogate)"
+    return None
+
+
+def _storable_problem(value: Any, depth: int = 0) -> str | None:
+    """``_text_problem`` for a string, or for any string inside a list or dict."""
+    if isinstance(value, str):
+        return _text_problem(value)
+    if depth > 100:
+        return None
+    if isinstance(value, (list, tuple)):
+        items: Any = value
+    elif isinstance(value, dict):
+        items = (*value.keys(), *value.values())
+    else:
+        return None
+    for item in items:
+        if isinstance(item, (str, list, tuple, dict)):
+            problem = _storable_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+    return None
+
+
+class StorableText(Validator):
+    """Text a database can store: no NUL character and no unpaired surrogate (which JSON's
+    ``"\\ud800"`` escapes can produce), in a string or in the strings of a list or dict.
+    ``String`` fields run it first."""
+
+    default_message = "Invalid characters"
+
+    def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
+        if value is None or isinstance(value, (int, float, bytes)):
+            return None
+        problem = _storable_problem(value)
+        if problem is None:
+            return None
+        return self.message if self.custom_message else problem
 
 
 class NotNull(Validator):
@@ -576,10 +625,13 @@ class _ModelQuery(Validator):
         self.model = model
         self.model_field_name = model_field_name
 
-    def _exists(self, value: Any, meta: Mapping[str, Any], exclude: tuple[str, Any] | None) -> Any:
+    #: The error for a value the column cannot hold (checked before any query).
+    type_message = "Invalid value type"
+
+    def _exists(self, column: Any, value: Any, meta: Mapping[str, Any],
+                exclude: tuple[str, Any] | None) -> Any:
         from sqlalchemy import exists, select
 
-        column = getattr(self.model, self.model_field_name or meta["name"])
         clause = exists().where(column == value)
         if exclude is not None:
             clause = clause.where(getattr(self.model, exclude[0]) != exclude[1])
@@ -588,6 +640,61 @@ class _ModelQuery(Validator):
     async def _await(self, pending: Any, fail_if: bool) -> str | None:
         result = await pending
         return self.message if bool(result.scalar()) is fail_if else None
+
+    def _column(self, meta: Mapping[str, Any]) -> Any:
+        return getattr(self.model, self.model_field_name or meta["name"])
+
+
+def _column_python_type(column: Any) -> type | None:
+    try:
+        return column.type.python_type
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+_INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def _query_value(column: Any, value: Any) -> tuple[Any, bool]:
+    """``(value to compare, ok)``: ``value`` as the column's type holds it, or not ok when
+    the column cannot hold it (a list or dict, a boolean or number for a text column, text
+    with NUL...), so that a query never sees a value the database would refuse or
+    compare loosely. Digit strings for integer columns and numeric strings for number
+    columns are converted, as forms and query strings send them."""
+    if isinstance(value, (list, tuple, dict, set)):
+        return value, False
+    wanted = _column_python_type(column)
+    if wanted is str or wanted is None:
+        if isinstance(value, str):
+            return value, _text_problem(value) is None
+        return value, wanted is None and isinstance(value, (int, float)) and (
+            isinstance(value, bool) or not isinstance(value, float) or math.isfinite(value))
+    if wanted is bool:
+        return value, isinstance(value, bool)
+    if wanted is int:
+        if isinstance(value, str) and _INT64_TEXT.fullmatch(value.strip()):
+            value = int(value)
+        ok = isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
+        return value, ok
+    if wanted in (float, decimal.Decimal):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, decimal.Decimal)):
+            return value, False
+        number = _to_number(value)
+        return (value, False) if number is None else (number, True)
+    if wanted is uuid.UUID:
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value), True
+            except ValueError:
+                return value, False
+        return value, isinstance(value, uuid.UUID)
+    if wanted is bytes:
+        return value, isinstance(value, (bytes, bytearray))
+    # dates, times, intervals...: their own type, or text the database parses (a text
+    # it cannot parse is a DataError, answered 400 by the framework)
+    if isinstance(value, str):
+        return value, _text_problem(value) is None
+    return value, isinstance(value, wanted)
 
 
 class Unique(_ModelQuery):
@@ -612,8 +719,14 @@ class Unique(_ModelQuery):
             cleaned = meta.get("cleaned_data") or {}
             own_id = cleaned[name] if name in cleaned else meta["received_data"].get(name)
             if own_id is not None:
-                exclude = (name, own_id)
-        result = self._exists(value, meta, exclude)
+                own_id, ok = _query_value(getattr(self.model, name), own_id)
+                if ok:  # an id the column cannot hold names no row: nothing to exclude
+                    exclude = (name, own_id)
+        column = self._column(meta)
+        value, ok = _query_value(column, value)
+        if not ok:
+            return self.type_message
+        result = self._exists(column, value, meta, exclude)
         if hasattr(result, "__await__"):  # an async session
             return self._await(result, True)
         return self.message if result.scalar() else None
@@ -628,7 +741,11 @@ class Exists(_ModelQuery):
     def __call__(self, value: Any, meta: Mapping[str, Any]) -> Any:
         if value in _BLANK:
             return None
-        result = self._exists(value, meta, None)
+        column = self._column(meta)
+        value, ok = _query_value(column, value)
+        if not ok:
+            return self.type_message
+        result = self._exists(column, value, meta, None)
         if hasattr(result, "__await__"):
             return self._await(result, False)
         return None if result.scalar() else self.message

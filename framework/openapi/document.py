@@ -21,11 +21,20 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from werkzeug.routing import BaseConverter, Rule
 
-from ..error import ErrorCode
+from ..error import (
+    BODY_TOO_LARGE,
+    DISALLOWED_HOST,
+    FORBIDDEN,
+    INVALID_DATA,
+    NOT_FOUND,
+    SERVER_ERROR,
+    UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode,
+    envelope,
+)
 from ..router import Route
 from .parameters import RouteInput, describe_input, install_field_converters, path_schema
-from .responses import (ErrorEnvelope, HandlerAnswers, SuccessEnvelope, ValidationErrorEnvelope,
-                        read_handler)
+from .responses import ErrorEnvelope, HandlerAnswers, SuccessEnvelope, ValidationErrorEnvelope, read_handler
 from .settings import OpenAPISettings
 
 if TYPE_CHECKING:
@@ -220,14 +229,15 @@ class _Builder:
                 "headers": {"Location": {"description": "Where to go",
                                          "schema": {"type": "string"}}}}
         registered = self.fw.error_codes
-        codes: set[int] = {1000, 1001, 1003} | answers.error_codes | set(extra_codes)
+        codes: set[int] = ({SERVER_ERROR, NOT_FOUND, DISALLOWED_HOST} | answers.error_codes
+                           | set(extra_codes))
         codes.update(code.code for code in app_codes)
         if route.data_handler is not None:
-            codes.add(1002)
+            codes.add(INVALID_DATA)
             if route_input.request_body is not None:
-                codes.update((1005, 1006))
+                codes.update((BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE))
         if route.only_ssl:
-            codes.add(1007)
+            codes.add(FORBIDDEN)
         by_status: dict[int, list[ErrorCode]] = defaultdict(list)
         for code in sorted(codes):
             error = registered.get(code)
@@ -249,9 +259,8 @@ def _error_response(status: int, errors: list[ErrorCode], schema: dict[str, Any]
     if with_body:
         examples: dict[str, Any] = {}
         for e in errors:
-            value: dict[str, Any] = {"status": "error", "code": e.code, "message": e.message}
-            if e.code == 1002 and example_data:
-                value["data"] = example_data
+            value = envelope(e.code, e.message,
+                             example_data if e.code == INVALID_DATA and example_data else None)
             examples[str(e.code)] = {"summary": e.message, "value": value}
         response["content"] = {"application/json": {"schema": schema, "examples": examples}}
     return response

@@ -34,7 +34,8 @@ class SuccessEnvelope(Schema):
 
 
 class ErrorEnvelope(Schema):
-    """``{"status": "error", "code": N, "message": "...", "data": ...}``."""
+    """``{"status": "error", "code": N, "message": "...", "data": ...}``: the description of
+    what ``framework.error.envelope`` builds (a test holds the two together)."""
 
     status = fields.String(required=True, validate=validate.OneOf(["error"]))
     code = fields.Integer(required=True, metadata={"description": "The error code"})

@@ -96,9 +96,9 @@ def make_blueprint(state: OpenAPIState, assets_folder: str) -> Blueprint:
     @blueprint.get(DOCS_PATH + "/<filename>")
     def asset(filename: str) -> Any:
         if filename not in ASSETS:
-            from ..error import Error
+            from ..error import NOT_FOUND, Error
 
-            return Error(1001)
+            return Error(NOT_FOUND)
         return send_from_directory(assets_folder, filename, max_age=86400)
 
     return blueprint

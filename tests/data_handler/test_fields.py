@@ -17,7 +17,8 @@ def test_fields_are_marshmallow_fields_with_backendpy_parameters():
     assert isinstance(field, mf.Field)
     assert field.data_key == field.data_name == "user_name"
     assert field.default == "x" and field.field_type == TYPE_PARAM and not field.required
-    assert len(field.steps) == 1
+    # String's own text check, then the user's processor
+    assert [type(step[1]) for step in field.steps] == [v.StorableText, v.NotNull]
 
 
 def test_unknown_field_type_is_refused_at_definition():

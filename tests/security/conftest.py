@@ -29,6 +29,9 @@ media_path = media
 [apps]
 active = {APP_PACKAGE}
 
+[middlewares]
+active = {APP_PACKAGE}.middleware.BadHeaders
+
 [flask]
 secret_key = security-tests-only
 max_content_length = {MAX_BODY}
@@ -45,7 +48,7 @@ from framework.response import HTML, JSON, File, Redirect, Text
 from framework.router import Routes
 from framework.templating import Template
 
-from .data import FormData, ItemData
+from .data import FormData, ItemData, MemberData
 
 routes = Routes()
 
@@ -167,6 +170,51 @@ def query(request):
 @routes.get("/header")
 def header(request):
     return JSON({"value": request.headers.get("X-Probe")})
+
+
+#: Header names and values no server may send, set by a handler.
+BAD_HEADERS = {
+    "nul-value": ("X-Bad", "a\\x00b"),
+    "crlf-name": ("X-Bad\\r\\nInjected", "yes"),
+    "lf-name": ("X-Bad\\nInjected", "yes"),
+    "nul-name": ("X-Bad\\x00", "yes"),
+    "space-name": ("X Bad", "yes"),
+    "esc-value": ("X-Bad", "a\\x1bb"),
+    "non-latin1-value": ("X-Bad", "\\u20ac"),
+}
+
+
+@routes.get("/bad-header/<kind>")
+def bad_header(request):
+    name, value = BAD_HEADERS[request.url_vars["kind"]]
+    response = JSON({"sent": True})
+    response.headers[name] = value
+    return response
+
+
+@routes.post("/members", data_handler=MemberData)
+def add_member(request):
+    from framework.db import db
+
+    from .models import Member
+
+    data = request.get_cleaned_data()
+    db.session.add(Member(name=data["name"]))
+    db.session.commit()
+    return JSON({"name": data["name"]})
+
+
+@routes.post("/members/raw")
+def add_member_raw(request):
+    """Stores the body unchecked: the database's own refusals are the test."""
+    from framework.db import db
+
+    from .models import Member
+
+    body = request.body.json or {}
+    db.session.add(Member(id=body.get("id"), name=body.get("name")))
+    db.session.commit()
+    return JSON({"stored": True})
 '''
 
 DATA = '''\
@@ -175,6 +223,8 @@ from framework.data_handler import validators as v
 from framework.data_handler.data import Data
 from framework.data_handler.fields import (TYPE_FORM_FIELD, TYPE_HEADER, TYPE_PARAM, TYPE_URL_VAR,
                                            Boolean, Dict, Float, Integer, List, String)
+
+from .models import Member
 
 
 class ItemData(Data):
@@ -201,6 +251,13 @@ class ItemData(Data):
     token = String(name="X-Token", field_type=TYPE_HEADER, processors=[v.Length(max=32)])
 
 
+class MemberData(Data):
+    """Unique and Exists on a real table (the project's SQLite file)."""
+
+    name = String(required=True, processors=[v.Unique(model=Member)])
+    sponsor = String(processors=[v.Exists(model=Member, model_field_name="id")])
+
+
 class FormData(Data):
     title = String(field_type=TYPE_FORM_FIELD, required=True, processors=[v.Length(max=50)])
     amount = Integer(field_type=TYPE_FORM_FIELD, processors=[v.Limit(min=0)])
@@ -211,7 +268,49 @@ from framework.app import App
 
 from .handlers import routes
 
-app = App(routes=[routes], template_dirs=["templates"])
+app = App(routes=[routes], template_dirs=["templates"], models=["fw_security_app.models"])
+'''
+
+MODELS = '''\
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from framework.db import Base
+
+
+class Member(Base):
+    __tablename__ = "security_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+'''
+
+MIDDLEWARE = '''\
+from framework.middleware import Middleware
+
+
+class BadHeaders(Middleware):
+    """Sets headers no server may send, on the paths that ask for it: one through the
+    response layer, one straight into the WSGI answer (past Werkzeug's own checks)."""
+
+    @staticmethod
+    def process_response(request, response):
+        if request.path == "/mw-bad-header":
+            response.headers["X-From-Middleware"] = "a\\x00b"
+        return response
+
+    @staticmethod
+    def process_application(application):
+        def wrapped(environ, start_response):
+            if environ.get("PATH_INFO") != "/wsgi-bad-header":
+                return application(environ, start_response)
+
+            def splitting(status, headers, exc_info=None):
+                return start_response(status, [*headers, ("X-Split", "a\\r\\nSet-Cookie: evil=1")],
+                                      exc_info)
+
+            return application(environ, splitting)
+
+        return wrapped
 '''
 
 WSGI = '''\
@@ -236,6 +335,8 @@ def build_project(root: Path) -> Path:
     (package / "main.py").write_text(MAIN)
     (package / "handlers.py").write_text(HANDLERS)
     (package / "data.py").write_text(DATA)
+    (package / "models.py").write_text(MODELS)
+    (package / "middleware.py").write_text(MIDDLEWARE)
     (package / "templates" / "page.html").write_text("<p>Hello {{ who }}</p>")
     (package / "templates" / "pages" / "inner.html").write_text("<p>inner</p>")
     (root / "secret.txt").write_text("TOP SECRET outside media")

@@ -46,7 +46,8 @@ def test_any_json_document(client, document, item_id, route):
 
 
 @fuzz_settings
-@given(document=st.fixed_dictionaries({"name": st.text(min_size=1, max_size=20)},
+@given(document=st.fixed_dictionaries({"name": st.text(st.characters(exclude_characters="\x00"),
+                                                       min_size=1, max_size=20)},
                                       optional={"count": st.integers(0, 100)}))
 def test_valid_documents_are_cleaned(client, document):
     response = client.post("/items/7", json=document)

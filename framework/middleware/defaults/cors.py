@@ -15,9 +15,9 @@ Settings (a multi-line INI value is a list)::
     allow_credentials = false
     max_age = 600                                  ; seconds a preflight may be cached
 
-An origin that is not allowed is never echoed. ``*`` is never sent together with
-credentials: with ``allow_credentials = true`` the request's origin is echoed instead
-(only when it is allowed).
+An origin that is not allowed is never echoed. ``allowed_origins = *`` together with
+``allow_credentials = true`` stops start-up: it would let every site on the web send
+requests carrying a user's cookies and read the answers; list the origins instead.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...config import ImproperlyConfigured, as_bool
-from ...error import Error
+from ...error import FORBIDDEN, Error
 from ...response import Response
 from .. import Middleware
 
@@ -89,6 +89,11 @@ class CORSPolicy:
             raise ImproperlyConfigured(
                 f"[cors] allow_credentials must be true or false, "
                 f"got {settings.get('allow_credentials')!r}") from None
+        if self.any_origin and self.credentials:
+            raise ImproperlyConfigured(
+                "[cors] allowed_origins = * cannot go with allow_credentials = true (any site "
+                "could act with a user's cookies and read the answers): list the allowed "
+                "origins, or turn credentials off")
         raw_age = settings.get("max_age", DEFAULT_MAX_AGE)
         try:
             self.max_age = int(raw_age)
@@ -104,11 +109,8 @@ class CORSPolicy:
             return None
         if origin.lower().rstrip("/") in self.origins:
             return origin
-        if self.any_origin:
-            if not self.credentials:
-                return "*"
-            if origin != "null":
-                return origin
+        if self.any_origin:  # never with credentials (refused at start-up)
+            return "*"
         return None
 
     def preflight_headers(self, origin: str, environ: Mapping[str, Any]) -> list[tuple[str, str]] | None:
@@ -174,7 +176,7 @@ class CORSApplication:
             headers = policy.preflight_headers(origin, environ)
             response: Response
             if headers is None:
-                response = Error(1007, data={"message": "CORS preflight request refused"})
+                response = Error(FORBIDDEN, data={"message": "CORS preflight request refused"})
             else:
                 response = Response(None, status=204, headers=headers)
             response.vary.add("Origin")
