@@ -46,7 +46,7 @@ from werkzeug.wsgi import FileWrapper
 from . import _async
 from ._asgi_pool import WorkerPool
 from .config import ImproperlyConfigured
-from .error import Error
+from .error import BODY_TOO_LARGE, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 
 __all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "DEFAULT_QUEUE_SIZE",
            "DEFAULT_QUEUE_TIMEOUT", "DEFAULT_BODY_TIMEOUT", "FILE_BLOCK"]
@@ -171,10 +171,10 @@ class AsgiAdapter:
         self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop,
                                     backlog=self.queue_size)
         retry = {"Retry-After": str(RETRY_AFTER)}
-        self._answers = {"busy": _envelope(app, 1009, headers=retry),
-                         "server_error": _envelope(app, 1000),
-                         "too_large": _envelope(app, 1005, close=True),
-                         "body_timeout": _envelope(app, 1010, status=408, close=True)}
+        self._answers = {"busy": _envelope(app, SERVICE_UNAVAILABLE, headers=retry),
+                         "server_error": _envelope(app, SERVER_ERROR),
+                         "too_large": _envelope(app, BODY_TOO_LARGE, close=True),
+                         "body_timeout": _envelope(app, REQUEST_ERROR, status=408, close=True)}
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
                        send: ASGISendCallable) -> None:
