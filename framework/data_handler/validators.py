@@ -548,7 +548,9 @@ def _session(request: Any) -> Any:
         except (KeyError, AttributeError, RuntimeError):
             factory = None
     if factory is not None:
-        return factory()
+        session = factory()
+        # validators query synchronously: the plain session behind an awaitable facade
+        return getattr(session, "sync_session", session)
     from flask import current_app
 
     extension = current_app.extensions.get("sqlalchemy")
