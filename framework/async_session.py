@@ -22,6 +22,7 @@ left behind.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
@@ -150,9 +151,10 @@ def facade_of(session: Session) -> AwaitableSession:
 class AwaitableScopedSession:
     """Backendpy's scoped session: ``db_session()`` gives the current scope's session.
 
-    Called from async code (a coroutine is running in this thread) it returns the
-    ``AwaitableSession`` facade; from sync code the plain ``Session``, so ``def`` handlers
-    and scripts keep SQLAlchemy's synchronous API. ``remove()`` closes and forgets the
+    Called from an ``async def`` function it returns the ``AwaitableSession`` facade; from
+    a plain ``def`` (a sync handler, a middleware or validator, a script) the plain
+    ``Session``, even when that function runs inside a coroutine, so sync code keeps
+    SQLAlchemy's synchronous API. ``remove()`` closes and forgets the
     scope's session and may be awaited or called plainly. Session methods called on the
     scoped object itself (``await db_session.execute(...)``) act on the current scope's
     session, as with SQLAlchemy's ``async_scoped_session``.
@@ -175,8 +177,11 @@ class AwaitableScopedSession:
         return self.scoped.registry
 
     def __call__(self) -> Any:
+        return self._for_caller(_caller_is_async(1))
+
+    def _for_caller(self, is_async: bool) -> Any:
         session = self.scoped()
-        return facade_of(session) if _async.in_async_context() else session
+        return facade_of(session) if is_async else session
 
     def remove(self) -> Ready[None]:
         """Close the current scope's session and forget it (awaitable or plain)."""
@@ -190,10 +195,32 @@ class AwaitableScopedSession:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self(), name)
+        return getattr(self._for_caller(_caller_is_async(1)), name)
 
     def __repr__(self) -> str:
         return f"<AwaitableScopedSession over {self._scoped!r}>"
+
+
+#: Code flags of a function whose body may ``await``.
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _caller_is_async(depth: int) -> bool:
+    """True when the function ``depth`` frames above our caller is ``async def``.
+
+    Whether a session is awaited is a property of the code asking for it: an ``async def``
+    handler awaits it, a plain ``def`` helper (a middleware, a validator) does not, even
+    when it runs inside a coroutine. Without frame introspection, the running loop decides.
+    """
+    frame = inspect.currentframe()
+    try:
+        for _ in range(depth + 1):
+            frame = frame.f_back if frame is not None else None
+        if frame is None:
+            return _async.in_async_context()
+        return bool(frame.f_code.co_flags & _ASYNC_CODE)
+    finally:
+        del frame
 
 
 def awaitable_dispose(engine: Any) -> Any:

@@ -46,6 +46,8 @@ def test_async_code_gets_the_facade_and_sync_code_the_plain_session(client):
     assert client.get("/awaited/session-kinds").json["data"] == {
         "async": "AwaitableSession", "same_facade": True, "flask_session": "Session"}
     assert client.get("/awaited/sync-kind").json["data"] == "Session"
+    # a plain def helper called from an async handler still gets the synchronous session
+    assert client.get("/awaited/helper-kind").json["data"] == ["Session", 7]
 
 
 def test_unique_validator_in_an_async_handler_queries_through_the_facade(project, tmp_path):

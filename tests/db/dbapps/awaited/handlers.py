@@ -101,3 +101,14 @@ async def slow(request):
 async def fast(request):
     session = request.app.context["db_session"]()
     return Success((await session.execute(text("SELECT 41 + 1"))).scalar_one())
+
+
+def _sync_helper(request):
+    """A plain ``def`` helper (as a middleware or validator is) called from async code."""
+    session = request.app.context["db_session"]()
+    return type(session).__name__, session.execute(text("SELECT 7")).scalar_one()
+
+
+@routes.get("/awaited/helper-kind")
+async def helper_kind(request):
+    return Success(list(_sync_helper(request)))
