@@ -485,7 +485,7 @@ def _upload(meta: Mapping[str, Any]) -> Any:
     request = meta.get("request")
     if request is None or field is None or getattr(field, "field_type", None) != TYPE_FILE:
         return None
-    upload = request.body.files.get(meta.get("key"))
+    upload = request.body.lists("files").get(meta.get("key"))
     if isinstance(upload, list):
         index = meta.get("index")
         upload = upload[index] if index is not None and index < len(upload) else None
