@@ -199,6 +199,8 @@ def init_database(fw: Framework, app: Flask) -> None:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
     section["uri"] = uri
     fw.context["db_session"] = request_session
+    with app.app_context():  # Backendpy keeps the engine there too; dispose() may be awaited
+        fw.context["db_engine"] = awaitable_dispose(app.extensions["sqlalchemy"].engine)
     app.teardown_request(_rollback_on_error)
     try:
         auto = as_bool(section.get("auto_create", uri.startswith("sqlite")))

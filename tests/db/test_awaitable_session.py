@@ -146,3 +146,17 @@ def test_a_failing_async_init_func_reports_its_own_error(project, tmp_path):
     assert "can't be used in 'await' expression" not in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_project_context_holds_the_engine_as_in_backendpy(database_uri):
+    app = make_app(database_uri, AWAITED_APPS)
+    fw = app.extensions["framework"]
+    with app.app_context():
+        assert fw.context["db_engine"] is db.engine
+
+    async def shutdown():
+        await fw.context["db_engine"].dispose()
+
+    asyncio.run(shutdown())
+    assert fw.context["db_engine"].pool.checkedout() == 0
+    dispose(app)
