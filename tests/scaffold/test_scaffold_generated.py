@@ -240,3 +240,17 @@ def test_the_readme_install_command_brings_pytest(work, env):
                 names |= {Requirement(r).name for r in requires("framework") or ()
                           if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})}
     assert "framework" in names and "pytest" in names
+
+
+def test_the_full_projects_first_revision_upgrades_postgresql(work, env):
+    from framework.testing.postgres import require_postgres, temporary_database
+
+    require_postgres()
+    assert flask(["create-project", "--name", "demo", "--full"], work, env).returncode == 0
+    project = work / "demo"
+    with temporary_database() as uri:
+        pg_env = {**env, "FRAMEWORK__DATABASE__URI": uri}
+        upgraded = flask(["--app", "wsgi", "db", "upgrade"], project, pg_env)
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        checked = flask(["--app", "wsgi", "db", "check"], project, pg_env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
