@@ -18,6 +18,13 @@ PROJECT_README = """\
 
 A project on `framework` (a Backendpy-style framework on Flask).
 
+## Install
+
+```
+python3 -m venv .venv && . .venv/bin/activate
+pip install -r requirements.txt   # the framework, gunicorn and pytest
+```
+
 ## Run
 
 ```
@@ -43,6 +50,16 @@ pytest
   list it under `[apps] active` in `config.ini` to switch it on.
   Add one with `cd apps && flask create-app --name NAME [--full]`.
 - `tests/`: tests of the whole project; each app carries its own tests in `apps/<app>/tests/`.
+- `migrations/`: Flask-Migrate (Alembic) revisions of the apps' tables:
+  `flask --app wsgi db migrate -m "..."` writes one after a model changes,
+  `flask --app wsgi db upgrade` applies them.
+- `requirements.txt`: what the project installs (`framework[test]` brings pytest).
+"""
+
+REQUIREMENTS_TXT = """\
+# pip install -r requirements.txt
+# the framework (with Flask, gunicorn, Flask-SQLAlchemy, Flask-Migrate) and pytest for the tests
+framework[test]>=$version
 """
 
 PROJECT_README_FULL = """
@@ -54,6 +71,12 @@ PROJECT_README_FULL = """
 ```
 flask --app wsgi create-db        # creates the database and every table
 flask --app wsgi init-project     # runs each app's init_func (the blog's welcome post)
+```
+
+Or with migrations (`migrations/versions` holds the blog's first revision):
+
+```
+flask --app wsgi db upgrade       # creates the tables through the migrations
 ```
 
 On SQLite the tables are also created when the project starts; on PostgreSQL run
@@ -650,4 +673,34 @@ def test_init_func_writes_the_welcome_post_once(app, client):
         init_data(fw.config)
     titles = [post["title"] for post in client.get("$prefix/posts").get_json()["data"]]
     assert titles == ["Welcome"]
+'''
+
+BLOG_FIRST_REVISION_PY = '''\
+"""The $app app's posts table.
+
+Revision ID: 0001_${app}_posts
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001_${app}_posts"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "${app}_posts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_${app}_posts")),
+        sa.UniqueConstraint("title", name=op.f("uq_${app}_posts_title")),
+    )
+
+
+def downgrade():
+    op.drop_table("${app}_posts")
 '''

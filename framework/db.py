@@ -14,6 +14,11 @@ app context): whatever it has not committed is rolled back when the request ends
 without an error, and the session is removed at teardown. ``request.app.context['db_session']()``
 returns it, as in Backendpy. ``get_db_engine`` and ``get_db_session`` build the same
 objects outside a request, for scripts, init functions and tests.
+
+Backendpy code awaits its session, its ``remove()`` and its engine's ``dispose()``: in async
+code the session handed out by ``db_session()`` and ``get_db_session`` is an awaitable
+facade over the same synchronous session (``framework.async_session``); ``db.session``
+stays synchronous for Flask-style code.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 from . import signals
+from .async_session import AwaitableScopedSession, awaitable_dispose
 from .config import ImproperlyConfigured, as_bool
 from .error import INVALID_DATA, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
@@ -128,7 +134,9 @@ def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
     """A SQLAlchemy engine for a ``[database]`` section (scripts, init functions, tests).
 
     After start-up ``fw.config['database']['uri']`` holds the URL the app uses, so
-    ``get_db_engine(config['database'])`` reaches the app's own database.
+    ``get_db_engine(config['database'])`` reaches the app's own database. The engine is a
+    plain ``sqlalchemy.Engine`` whose ``dispose()`` may also be awaited, as Backendpy's
+    listings do (``await engine.dispose()``).
     """
     url = database_url(config)
     options: dict[str, Any] = {"echo": echo}
@@ -136,13 +144,16 @@ def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
         options["pool_pre_ping"] = True
     engine = sa.create_engine(url, **options)
     watch_data_errors(engine)
-    return engine
+    return awaitable_dispose(engine)
 
 
-def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = None) -> scoped_session:
+def get_db_session(engine: sa.Engine,
+                   scope_func: Callable[[], Any] | None = None) -> AwaitableScopedSession:
     """A scoped session factory bound to ``engine``; ``scope_func`` keys the scope.
 
-    Call it for the session of the current scope and ``.remove()`` it when done.
+    Call it for the session of the current scope and ``.remove()`` it when done (both may
+    be awaited: in async code the session is the ``AwaitableSession`` facade, so
+    ``await db_session().get(User, 1)`` and ``await db_session.remove()`` run as in Backendpy).
     ``asyncio.current_task`` and ``fw.get_current_request`` (as in Backendpy) work: where
     ``scope_func`` finds no scope (no running loop, no request), the thread's last scope is
     used, else the thread itself, so ``remove()`` in a ``request_end`` hook (which runs after
@@ -150,7 +161,7 @@ def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = Non
     """
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     if scope_func is None:
-        return scoped_session(factory)
+        return AwaitableScopedSession(scoped_session(factory))
     last = threading.local()
 
     def scope() -> Any:
@@ -165,12 +176,15 @@ def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = Non
         last.key = key
         return key
 
-    return scoped_session(factory, scopefunc=scope)
+    return AwaitableScopedSession(scoped_session(factory, scopefunc=scope))
 
 
-def _request_session() -> Any:
-    """The session of the current request (``fw.context['db_session']()``)."""
-    return current_app.extensions["sqlalchemy"].session()
+def _request_scoped_session() -> scoped_session:
+    """Flask-SQLAlchemy's scoped session of the current app (``db.session``)."""
+    return current_app.extensions["sqlalchemy"].session
+
+#: ``fw.context['db_session']``: the request's own session (awaitable facade in async code).
+request_session = AwaitableScopedSession(_request_scoped_session)
 
 
 def init_database(fw: Framework, app: Flask) -> None:
@@ -206,7 +220,9 @@ def init_database(fw: Framework, app: Flask) -> None:
         for engine in app.extensions["sqlalchemy"].engines.values():
             watch_data_errors(engine)
     section["uri"] = uri
-    fw.context["db_session"] = _request_session
+    fw.context["db_session"] = request_session
+    with app.app_context():  # Backendpy keeps the engine there too; dispose() may be awaited
+        fw.context["db_engine"] = awaitable_dispose(app.extensions["sqlalchemy"].engine)
     app.teardown_request(_rollback_on_error)
     try:
         auto = as_bool(section.get("auto_create", uri.startswith("sqlite")))

@@ -165,6 +165,10 @@ class Framework:
         self.config = load_config(self.root_path, env=self.env, config=overrides,
                                   require_file=self.root_path is not None)
         app.extensions["framework"] = self
+        if app.test_client_class is None:  # a host's own test client class is kept
+            from .test_client import FrameworkClient
+
+            app.test_client_class = FrameworkClient
         app.config.update(flask_settings(self.config.get("flask", {})))
         if self.owns_app:
             apply_secure_defaults(app, self.config.get("flask", {}))
@@ -524,7 +528,7 @@ def _on_close(response: Any, *callback: Any) -> None:
     the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
     instead (keeping the server's sendfile path).
     """
-    call = functools.partial(*callback)
+    call = _once(functools.partial(*callback))
     if not response.direct_passthrough:
         response.call_on_close(call)
         return
@@ -542,6 +546,19 @@ def _on_close(response: Any, *callback: Any) -> None:
         body.close = closing
     except AttributeError:
         response.response = ClosingIterator(body, call)  # closes ``body`` first itself
+
+
+def _once(func: Callable[[], Any]) -> Callable[[], None]:
+    """``func`` guarded to run at most once (a body closed twice fires ``request_end`` once)."""
+    done = False
+
+    def call() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            func()
+
+    return call
 
 
 _sigterm_installed = False

@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
+from .test_client import FrameworkClient
+
 __all__ = ["FrameworkFlask", "SessionInterface"]
 
 
@@ -74,6 +76,8 @@ class FrameworkFlask(Flask):
     """
 
     _sync_callables: frozenset[Any] | None = None
+    #: closes each response body when complete, so ``request_end`` fires in tests too
+    test_client_class = FrameworkClient
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,11 +8,12 @@ request class is kept and extended with the same mixin.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 from typing import TYPE_CHECKING, Any
 
 from flask import Request as _FlaskRequest
 from flask import current_app
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
@@ -24,21 +25,96 @@ from .form_limits import FieldCountingFormParser
 if TYPE_CHECKING:
     from .extension import Framework
 
-__all__ = ["Request", "RequestMixin", "Body"]
+__all__ = ["Request", "RequestMixin", "Body", "Upload", "backendpy_params"]
 
 
 def _listify(pairs: MultiDict) -> dict[str, Any]:
-    """A plain dict from a MultiDict: a key ending in ``[]`` keeps every value as a list,
-    any other key its first value."""
+    """The data handlers' view of a MultiDict: a key ending in ``[]`` gives every value as a
+    list, under the key with and without its ``[]``; any other key its last value."""
     result: dict[str, Any] = {}
-    for key in pairs.keys():
+    for key, values in pairs.lists():
         if not isinstance(key, str):
             continue  # a multipart part whose name could not be parsed
         if key.endswith("[]"):
-            result[key[:-2]] = pairs.getlist(key)
+            result[key] = result[key[:-2]] = values
         else:
-            result[key] = pairs.get(key)
+            result[key] = values[-1]
     return result
+
+
+def backendpy_params(query_string: str) -> dict[str, Any]:
+    """``request.params`` as Backendpy builds it (checked against Backendpy 0.2.5a2).
+
+    Blank values are dropped; a key ending in ``[]`` keeps its ``[]`` and gives the list of
+    its values; any other key gives its last value. ``query_string`` is the WSGI
+    ``QUERY_STRING`` (Latin-1 text of the raw bytes); bytes that are not UTF-8 become U+FFFD
+    instead of Backendpy's server error.
+    """
+    if not query_string:
+        return {}
+    text = query_string.encode("latin-1", "replace").decode("utf-8", "replace")
+    return {key: values if key.endswith("[]") else values[-1]
+            for key, values in parse_qs(text).items()}
+
+
+def _backendpy_urlencoded(pairs: MultiDict) -> dict[str, Any]:
+    """A url-encoded form as Backendpy builds it: blank values dropped; a key sent once
+    gives its value, a key sent more than once the list of its values (``[]`` or not)."""
+    result: dict[str, Any] = {}
+    for key, values in pairs.lists():
+        values = [value for value in values if value != ""]
+        if values and isinstance(key, str):
+            result[key] = values[0] if len(values) == 1 else values
+    return result
+
+
+def _backendpy_multipart(pairs: MultiDict, wrap: Any = None) -> dict[str, Any]:
+    """Multipart fields or files as Backendpy builds them: the last part of each name."""
+    result: dict[str, Any] = {}
+    for key, values in pairs.lists():
+        if isinstance(key, str):
+            result[key] = values[-1] if wrap is None else wrap(values[-1])
+    return result
+
+
+class Upload(FileStorage):
+    """An uploaded file: Werkzeug's ``FileStorage`` that also reads as Backendpy's dict.
+
+    ``upload['content']`` (the bytes), ``upload['file-name']`` and ``upload['content-type']``
+    answer as in Backendpy; ``filename``, ``mimetype``, ``stream``, ``read()`` and ``save()``
+    as in Flask.
+    """
+
+    KEYS = ("content", "file-name", "content-type")
+
+    @classmethod
+    def of(cls, storage: FileStorage) -> Upload:
+        return cls(stream=storage.stream, filename=storage.filename, name=storage.name,
+                   headers=storage.headers)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "content":
+            stream = self.stream
+            data = stream.read()
+            try:
+                stream.seek(0)
+            except (OSError, ValueError):
+                pass
+            return data
+        if key == "file-name":
+            return self.filename
+        if key == "content-type":
+            return self.mimetype or "text/plain"  # what Backendpy's MIME parser reports
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self.KEYS else default
+
+    def keys(self) -> tuple[str, ...]:
+        return self.KEYS
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.KEYS
 
 
 def _reject_constant(name: str) -> Any:
@@ -50,9 +126,11 @@ class Body:
     """The request body in Backendpy's four shapes, each parsed on first access.
 
     ``json`` is the decoded JSON document (None when the body is not JSON); ``form`` the
-    url-encoded or multipart fields; ``files`` the uploads (``werkzeug`` FileStorage
-    objects, a list for a key ending in ``[]``); ``content`` the raw bytes. Malformed
-    input raises the 1002 error envelope, never a server error.
+    fields and ``files`` the uploads, keyed and valued as Backendpy builds them (a
+    url-encoded key sent more than once gives a list; in a multipart body the last part of
+    a name wins; keys keep a trailing ``[]``); each upload is an ``Upload``;
+    ``content`` the raw bytes. Malformed input raises the 1002 error envelope, never a
+    server error. ``lists(kind)`` is the data handlers' view of ``form``/``files``/``params``.
     """
 
     __slots__ = ("_request", "_json", "_form", "_files")
@@ -95,15 +173,31 @@ class Body:
     @property
     def form(self) -> dict[str, Any]:
         if self._form is self._UNSET:
-            self._form = _listify(self._parsed_form())
+            pairs = self._parsed_form()
+            if self._request.mimetype == "multipart/form-data":
+                self._form = _backendpy_multipart(pairs)
+            else:
+                self._form = _backendpy_urlencoded(pairs)
         return self._form
 
     @property
     def files(self) -> dict[str, Any]:
         if self._files is self._UNSET:
             self._parsed_form()
-            self._files = _listify(self._request.files)
+            self._files = _backendpy_multipart(self._request.files, Upload.of)
         return self._files
+
+    def lists(self, kind: str) -> dict[str, Any]:
+        """``form``, ``files`` or ``params`` for data handlers: a key ending in ``[]`` gives
+        all its values (under ``name[]`` and ``name``), any other key its last value."""
+        request = self._request
+        if kind == "params":
+            return _listify(request.args)
+        if kind == "files":
+            self._parsed_form()
+            return _listify(MultiDict([(key, Upload.of(value))
+                                       for key, value in request.files.items(multi=True)]))
+        return _listify(self._parsed_form())
 
     def _parsed_form(self) -> MultiDict:
         request = self._request
@@ -170,11 +264,14 @@ class RequestMixin:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The query string: first value per key, a list for a key ending in ``[]``."""
+        """The query string as Backendpy builds it (``backendpy_params``): ``?a=1&a=2``
+        gives ``{'a': '2'}``, ``?b[]=x&b[]=y`` gives ``{'b[]': ['x', 'y']}``; blanks are dropped.
+        Flask's ``request.args`` keeps every value."""
         try:
             return self.__dict__["_fw_params"]
         except KeyError:
-            return self.__dict__.setdefault("_fw_params", _listify(self.args))  # type: ignore[attr-defined]
+            return self.__dict__.setdefault(
+                "_fw_params", backendpy_params(self.environ.get("QUERY_STRING", "")))  # type: ignore[attr-defined]
 
     @property
     def body(self) -> Body:

@@ -21,13 +21,80 @@ from typing import Any
 
 from flask import Response as _FlaskResponse
 from flask import current_app, has_app_context, request
+from werkzeug.datastructures import Headers as _WerkzeugHeaders
 from werkzeug.urls import iri_to_uri
 from werkzeug.utils import get_content_type
 from werkzeug.wsgi import wrap_file
 
-__all__ = ["Response", "Text", "HTML", "JSON", "Binary", "File", "Redirect", "Success", "Status"]
+__all__ = ["Response", "Text", "HTML", "JSON", "Binary", "File", "Redirect", "Success", "Status",
+           "ResponseHeaders"]
 
-Headers = Mapping[str, str] | Iterable[tuple[str, str]] | None
+#: Headers as a mapping, or as pairs: ``(str, str)`` as in Flask, ``[bytes, bytes]`` as in Backendpy.
+Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[list[bytes]] | None
+
+
+def _text(value: Any) -> Any:
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else value
+
+
+class ResponseHeaders(_WerkzeugHeaders):
+    """Werkzeug's ``Headers`` that also take Backendpy's shape: names and values as bytes
+    (``[[b'x-frame-options', b'DENY']]``, decoded as Latin-1, as HTTP defines them),
+    ``append([name, value])`` and ``headers += [[name, value], ...]``. Values are still
+    checked by Werkzeug (a newline in a value is refused)."""
+
+    def add(self, key: Any, value: Any, /, **kw: Any) -> None:
+        super().add(_text(key), _text(value), **kw)
+
+    def set(self, key: Any, value: Any, /, **kw: Any) -> None:
+        super().set(_text(key), _text(value), **kw)
+
+    def setdefault(self, key: Any, default: Any) -> Any:
+        return super().setdefault(_text(key), _text(default))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(_text(key), _text(value) if isinstance(key, (str, bytes)) else value)
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(_text(key))
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(_text(key))
+
+    def __contains__(self, key: Any) -> bool:
+        return super().__contains__(_text(key))
+
+    def append(self, pair: Any) -> None:
+        """Backendpy's list API: ``response.headers.append([b'name', b'value'])``."""
+        key, value = pair
+        self.add(key, value)
+
+    def __iadd__(self, pairs: Any) -> ResponseHeaders:
+        self.extend(pairs)
+        return self
+
+
+#: Headers a response computes from its body; kept when a middleware assigns new headers.
+_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding")
+
+
+class _HeadersSetter:
+    """``response.headers = ...`` accepting Backendpy's list of ``[bytes, bytes]`` pairs.
+
+    Only ``__set__`` is defined: reading ``response.headers`` finds the instance's own
+    attribute directly (no per-read cost). A later assignment (a middleware replacing the
+    headers, as Backendpy's middlewares do with their list) keeps the headers computed from
+    the body (``Content-Type``, ``Content-Length``, ``Content-Encoding``) unless it names them.
+    """
+
+    def __set__(self, response: Any, value: Any) -> None:
+        headers = value if isinstance(value, ResponseHeaders) else ResponseHeaders(value)
+        old = response.__dict__.get("headers")
+        if old is not None and headers is not old:
+            for name in _BODY_HEADERS:
+                if name not in headers and name in old:
+                    headers[name] = old[name]
+        response.__dict__["headers"] = headers
 
 
 def _json_default(value: Any) -> Any:
@@ -58,6 +125,7 @@ class Response(_FlaskResponse):
     """
 
     default_mimetype = "text/plain"
+    headers = _HeadersSetter()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -71,6 +139,8 @@ class Response(_FlaskResponse):
             # what Werkzeug would choose, without its "content-type" lookup in the empty
             # headers (which raises and catches a KeyError on every response)
             content_type = _default_content_type(type(self))
+        elif headers and not isinstance(headers, ResponseHeaders):
+            headers = ResponseHeaders(headers)  # before Werkzeug turns b'..' into "b'..'"
         super().__init__(self.encode_body(body), status=int(status), headers=headers,
                          content_type=content_type)
         self.compress = compress

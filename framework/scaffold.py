@@ -99,7 +99,7 @@ def _project_files(project: str, *, full: bool) -> dict[str, str]:
     """The files of a project, by path relative to the project folder."""
     apps = [f"apps.{HELLO_APP}"] + ([f"apps.{FULL_PROJECT_APP}"] if full else [])
     values = {"project": project, "secret_key": secrets.token_hex(32),
-              "apps": "\n".join(f"    {a}" for a in apps)}
+              "apps": "\n".join(f"    {a}" for a in apps), "version": _framework_version()}
     readme = t.PROJECT_README + (t.PROJECT_README_FULL if full else "")
     files = {
         "README.md": readme,
@@ -108,12 +108,15 @@ def _project_files(project: str, *, full: bool) -> dict[str, str]:
         "wsgi.py": t.WSGI_PY,
         "gunicorn.conf.py": t.GUNICORN_CONF_PY,
         "pytest.ini": t.PYTEST_INI,
+        "requirements.txt": t.REQUIREMENTS_TXT,
         "apps/__init__.py": "",
         "tests/conftest.py": t.PROJECT_CONFTEST_PY,
         "tests/test_app.py": t.PROJECT_TEST_APP_PY,
     }
     if full:
         files["tests/test_blog.py"] = t.PROJECT_TEST_BLOG_PY
+        files[f"migrations/versions/0001_{FULL_PROJECT_APP}_posts.py"] = _render(
+            t.BLOG_FIRST_REVISION_PY, {"app": FULL_PROJECT_APP})
     result = {path: _render(text, values) for path, text in files.items()}
     for path, text in _app_files(HELLO_APP, full=False, prefix="").items():
         result[f"apps/{HELLO_APP}/{path}"] = text
@@ -153,11 +156,53 @@ def _write_tree(target: Path, files: Mapping[str, str]) -> None:
 
 
 def write_project(parent: str | os.PathLike[str], name: str, *, full: bool = False) -> Path:
-    """Write the project ``name`` into the folder ``parent`` and return its path."""
+    """Write the project ``name`` into the folder ``parent`` and return its path.
+
+    Its ``migrations/`` folder is Flask-Migrate's own (what ``flask db init`` writes), so
+    ``flask --app wsgi db upgrade`` works from the start.
+    """
     validate_name(name, "project")
     target = Path(parent).resolve() / name
     _write_tree(target, _project_files(name, full=full))
+    try:
+        _init_migrations(target / "migrations")
+    except BaseException as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, Exception):
+            raise ScaffoldError(f"cannot write {target / 'migrations'}: {exc}; "
+                                f"nothing was left behind") from None
+        raise
     return target
+
+
+def _init_migrations(directory: Path) -> None:
+    """Flask-Migrate's migration environment in ``directory`` (``flask db init``'s files).
+
+    ``directory`` may already hold ``versions/`` with revisions written by the scaffold.
+    """
+    import contextlib
+    import io
+
+    from alembic import command
+    from flask_migrate import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(directory))
+    config.config_file_name = str(directory / "alembic.ini")
+    versions = directory / "versions"
+    revisions = {p.name: p.read_bytes() for p in versions.glob("*.py")} if versions.is_dir() else {}
+    if versions.is_dir():
+        shutil.rmtree(directory)  # Alembic wants to create the folder itself
+    with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Creating directory ..." lines
+        command.init(config, str(directory), template="flask")
+    for name, text in revisions.items():
+        (versions / name).write_bytes(text)
+
+
+def _framework_version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 def _declared_codes(source: str) -> set[int]:

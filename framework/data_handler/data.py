@@ -157,11 +157,11 @@ class Data(Schema, metaclass=DataMeta):
                 raise Error(INVALID_DATA, data={"body": ["The JSON body must be an object"]})
             sources[TYPE_JSON_FIELD] = body or {}
         if TYPE_FORM_FIELD in locations:
-            sources[TYPE_FORM_FIELD] = request.body.form
+            sources[TYPE_FORM_FIELD] = request.body.lists("form")
         if TYPE_FILE in locations:
-            sources[TYPE_FILE] = request.body.files
+            sources[TYPE_FILE] = request.body.lists("files")
         if TYPE_PARAM in locations:
-            sources[TYPE_PARAM] = request.params
+            sources[TYPE_PARAM] = request.body.lists("params")
         if TYPE_URL_VAR in locations:
             sources[TYPE_URL_VAR] = request.url_vars
         if TYPE_HEADER in locations:

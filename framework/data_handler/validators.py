@@ -534,7 +534,7 @@ def _upload(meta: Mapping[str, Any]) -> Any:
     request = meta.get("request")
     if request is None or field is None or getattr(field, "field_type", None) != TYPE_FILE:
         return None
-    upload = request.body.files.get(meta.get("key"))
+    upload = request.body.lists("files").get(meta.get("key"))
     if isinstance(upload, list):
         index = meta.get("index")
         upload = upload[index] if index is not None and index < len(upload) else None
@@ -597,7 +597,9 @@ def _session(request: Any) -> Any:
         except (KeyError, AttributeError, RuntimeError):
             factory = None
     if factory is not None:
-        return factory()
+        session = factory()
+        # validators query synchronously: the plain session behind an awaitable facade
+        return getattr(session, "sync_session", session)
     from flask import current_app
 
     extension = current_app.extensions.get("sqlalchemy")

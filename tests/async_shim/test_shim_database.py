@@ -1,5 +1,5 @@
-"""The request's database session inside async handlers: the same session as sync code,
-committed or rolled back with the request."""
+"""The request's database session inside async handlers: the awaitable facade over the same
+session as sync code, committed or rolled back with the request."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ HANDLERS = """
         await asyncio.sleep(0)
         session.add(Note(text=request.body.json['text']))
         await asyncio.sleep(0)
-        session.commit()
-        return JSON({'same_session': session is db.session(), 'path': flask.request.path},
+        await session.commit()
+        return JSON({'same_session': session.sync_session is db.session(), 'path': flask.request.path},
                     status=201)
 
 
@@ -46,7 +46,7 @@ HANDLERS = """
     async def add_then_fail(request):
         session = request.app.context['db_session']()
         session.add(Note(text=request.body.json['text']))
-        session.flush()
+        await session.flush()
         await asyncio.sleep(0)
         raise RuntimeError('after the flush')
 

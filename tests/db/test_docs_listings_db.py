@@ -1,7 +1,7 @@
 """Backendpy's listings of sections 4.10 (database), 4.13 (testing) and 4.14 (init scripts),
-with the import prefix changed to ``framework`` and sync twins where the docs await an engine
-call (``session.get``, ``remove``, ``dispose``). They live in ``docs_project/`` as the docs lay
-them out; here they are copied to a temporary folder with the docs' placeholders (database
+with only the import prefix changed to ``framework`` (the awaited ``session.get``,
+``db_session.remove()`` and ``engine.dispose()`` included). They live in ``docs_project/`` as
+the docs lay them out; here they are copied to a temporary folder with the docs' placeholders (database
 name, user, password, port 8000) filled in, then run in their own processes against
 PostgreSQL and a real server.
 """

@@ -302,3 +302,61 @@ def test_worker_init_fires_startup_then_freezes_the_loaded_heap(events_app):
     finally:
         gc.unfreeze()
     events_app.fw.shutdown()
+
+
+# ------------------------------------------------- the test client, as Flask users write tests
+def test_request_end_fires_for_a_test_client_request_without_closing(events_app):
+    response = events_app.app.test_client().get("/plain")
+    assert response.status_code == 200
+    events = [e for e in events_app.events if e != "startup"]
+    assert events == [("request_start", "/plain"), "handler", ("request_end", "/plain")]
+    assert response.data == b"plain body"  # the body is still there to read
+    response.close()
+    assert events_app.events.count(("request_end", "/plain")) == 1
+
+
+def test_request_end_fires_for_a_test_client_head_request(events_app):
+    events_app.app.test_client().head("/plain")
+    assert events_app.events.count(("request_end", "/plain")) == 1
+
+
+def test_request_end_fires_for_a_test_client_stream_once_it_is_read(events_app):
+    response = events_app.app.test_client().get("/stream")
+    assert ("request_end", "/stream") not in events_app.events  # not read yet
+    assert response.data == b"part0;part1;part2;"
+    assert events_app.events.count(("request_end", "/stream")) == 1
+    response.close()
+    assert events_app.events.count(("request_end", "/stream")) == 1
+
+
+def test_request_end_fires_for_a_test_client_stream_closed_unread(events_app):
+    with events_app.app.test_client().get("/stream") as response:
+        assert response.status_code == 200
+    assert events_app.events.count(("request_end", "/stream")) == 1
+
+
+@pytest.mark.parametrize("path", ["/file", "/boom", "/bad"])
+def test_request_end_fires_once_for_other_test_client_responses(events_app, path):
+    response = events_app.app.test_client().get(path)
+    assert events_app.events.count(("request_end", path)) == 1
+    response.get_data()
+    response.close()
+    assert events_app.events.count(("request_end", path)) == 1
+
+
+def test_a_host_apps_test_client_gets_request_end_too(project):
+    from flask import Flask
+
+    from framework import Framework
+
+    name = project.app_module("hosted", {"main.py": (
+        "from framework.app import App\nfrom framework.router import Routes\n"
+        "routes = Routes()\nroutes.get('/hosted')(lambda request: 'hosted')\n"
+        "app = App(routes=[routes])\n")})
+    project.config(f"[apps]\nactive = {name}\n")
+    host = Flask("host")
+    fw = Framework(host, root_path=str(project.root))
+    seen = []
+    fw.event("request_end")(lambda: seen.append("end"))
+    assert host.test_client().get("/hosted").status_code == 200
+    assert seen == ["end"]

@@ -19,6 +19,9 @@ BASIC_PROJECT = {
     "apps/hello/__init__.py", "apps/hello/main.py", "apps/hello/handlers.py",
     "apps/hello/hooks.py", "apps/hello/templates/home.html",
     "apps/hello/tests/__init__.py", "apps/hello/tests/test_hello.py",
+    "requirements.txt",
+    # Flask-Migrate's environment, as ``flask db init`` writes it
+    "migrations/README", "migrations/alembic.ini", "migrations/env.py", "migrations/script.py.mako",
 }
 FULL_EXTRAS = {"models.py", "data_handlers.py", "errors.py", "posts.py", "init.py",
                "templates/posts.html", "tests/test_posts.py"}
@@ -77,7 +80,8 @@ def test_full_project_adds_the_blog_app(runner, in_tmp):
     blog = {f"apps/blog/{f}" for f in FULL_EXTRAS} | {
         f"apps/blog/{f}" for f in ("__init__.py", "main.py", "handlers.py", "hooks.py",
                                    "templates/home.html", "tests/__init__.py", "tests/test_blog.py")}
-    assert files_under(project) == BASIC_PROJECT | blog | {"tests/test_blog.py"}
+    assert files_under(project) == BASIC_PROJECT | blog | {
+        "tests/test_blog.py", "migrations/versions/0001_blog_posts.py"}
     assert active_apps(project) == ["apps.hello", "apps.blog"]
     main = (project / "apps/blog/main.py").read_text()
     for part in ("errors=[errors]", "hooks=[hooks]", 'models=[f"{__package__}.models"]',

@@ -203,3 +203,54 @@ def test_installed_entry_point_creates_a_project(work):
     result = run([str(BIN / "flask"), "create-app", "--name", "shop"], work / "demo" / "apps", env)
     assert result.returncode == 0, result.stderr
     assert (work / "demo" / "apps" / "shop" / "main.py").is_file()
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["plain", "full"])
+def test_flask_db_upgrade_works_in_a_fresh_project(work, env, full):
+    created = flask(["create-project", "--name", "demo", *(["--full"] if full else [])], work, env)
+    assert created.returncode == 0, created.stderr
+    project = work / "demo"
+    assert (project / "migrations" / "env.py").is_file()
+    upgraded = flask(["--app", "wsgi", "db", "upgrade"], project, env)
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    if full:
+        # the blog's first revision made its table, and it matches the model exactly
+        assert "Running upgrade  -> 0001_blog_posts" in upgraded.stderr
+        checked = flask(["--app", "wsgi", "db", "check"], project, env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "No new upgrade operations detected" in checked.stdout
+
+
+def test_the_readme_install_command_brings_pytest(work, env):
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
+    project = work / "demo"
+    readme = (project / "README.md").read_text()
+    install = readme.split("## Install", 1)[1].split("## ", 1)[0]
+    assert "pip install -r requirements.txt" in install
+    wanted = [Requirement(line) for line in (project / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    names = {r.name for r in wanted}
+    for req in wanted:
+        if req.name == "framework":
+            for extra in req.extras:  # what the framework's extra pulls in, from its metadata
+                names |= {Requirement(r).name for r in requires("framework") or ()
+                          if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})}
+    assert "framework" in names and "pytest" in names
+
+
+def test_the_full_projects_first_revision_upgrades_postgresql(work, env):
+    from framework.testing.postgres import require_postgres, temporary_database
+
+    require_postgres()
+    assert flask(["create-project", "--name", "demo", "--full"], work, env).returncode == 0
+    project = work / "demo"
+    with temporary_database() as uri:
+        pg_env = {**env, "FRAMEWORK__DATABASE__URI": uri}
+        upgraded = flask(["--app", "wsgi", "db", "upgrade"], project, pg_env)
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        checked = flask(["--app", "wsgi", "db", "check"], project, pg_env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -71,7 +71,7 @@ def media_by_name(request):
 
 @routes.get("/page")
 def page(request):
-    name = request.params.get("name", "page.html")
+    name = request.args.get("name", "page.html")  # Flask's args keep a blank name (params drop it)
     return HTML(Template(name).render({"who": request.params.get("who", "")}))
 
 

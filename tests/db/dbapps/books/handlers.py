@@ -54,8 +54,8 @@ async def session_async(request):
     from flask import current_app
 
     flask_session = current_app.extensions["sqlalchemy"].session()
-    total = session.execute(select(func.count()).select_from(Book)).scalar_one()
-    return Success({"same": session is flask_session, "count": total})
+    total = (await session.execute(select(func.count()).select_from(Book))).scalar_one()
+    return Success({"same": session.sync_session is flask_session, "count": total})
 
 
 @routes.get("/no-such-table")

@@ -10,8 +10,8 @@ async def on_startup():
 
 @bp.event('shutdown')
 async def on_shutdown():
-    bp.context['db_engine'].dispose()
+    await bp.context['db_engine'].dispose()
 
 @bp.event('request_end')
 async def on_request_end():
-    bp.context['db_session'].remove()
+    await bp.context['db_session'].remove()

@@ -30,5 +30,5 @@ async def init_data(config):
             else:
                 raise Exception('Admin user creation error')
     finally:
-        db_session.remove()
-        db_engine.dispose()
+        await db_session.remove()
+        await db_engine.dispose()

@@ -14,8 +14,8 @@ class QueriesTestCase(AsyncTestCase):
         self.db_session = get_db_session(self.db_engine, scope_func=current_task)
 
     async def tearDown(self) -> None:
-        self.db_session.remove()
-        self.db_engine.dispose()
+        await self.db_session.remove()
+        await self.db_engine.dispose()
 
     async def test_get_users(self):
         result = await queries.get_users(self.db_session())

@@ -1,0 +1,5 @@
+from framework.app import App
+
+from .handlers import routes
+
+app = App(routes=[routes])
