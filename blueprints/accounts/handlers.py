@@ -81,7 +81,7 @@ def create_user(request):
 
 @routes.get("/users/<id:int>", data_handler=UserIdData)
 def user_detail(request):
-    """One's own account (an admin may read any)."""
+    # one's own account (an admin may read any)
     data = request.get_cleaned_data()
     _may_access(request, data["id"])
     return Success(_user_or_404(_session(request), data["id"]).to_dict())
@@ -89,8 +89,10 @@ def user_detail(request):
 
 @routes.get("/users", data_handler=UserListData)
 def user_list(request):
-    """A page of users, oldest first: ``?page=1&per_page=20``. An admin sees every account;
-    anyone else sees only their own (a page of one)."""
+    """A page of users, oldest first: ``?page=1&per_page=20``.
+
+    An admin sees every account; anyone else sees only their own (a page of one).
+    """
     data = request.get_cleaned_data()
     auth = _caller(request)
     page, per_page = data["page"], data["per_page"]
@@ -136,10 +138,8 @@ def delete_user(request):
 
 @routes.post("/login", data_handler=LoginData)
 def login(request):
-    """Exchange a username and password for a bearer token.
-
-    An unknown username costs the same password check as a wrong password (``verify_password``).
-    """
+    """Exchange a username and password for a bearer token."""
+    # an unknown username costs the same password check as a wrong password (verify_password)
     data = request.get_cleaned_data()
     session = _session(request)
     user = session.execute(select(User).where(User.username == data["username"])).scalar_one_or_none()
