@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from framework import signals
 from framework.config import ImproperlyConfigured
 from framework.hook import Hooks
 from framework.logging import get_logger
 
 from . import middleware
+from .models import User
 from .passwords import dummy_hash
 from .tokens import token_max_age
 
@@ -39,6 +42,35 @@ def check_settings(fw: Any) -> None:
             f"{middleware.__name__}.AuthMiddleware there (without it its user routes would "
             f"answer without a token)")
     dummy_hash()  # made now: the first login of an unknown user must not cost more than others
+    check_schema(fw)
+
+
+#: The revision before ``token_version``: a table made by ``create-db`` or ``auto_create``
+#: earlier is stamped with it so that ``db upgrade`` only adds what is new.
+REVISION_BEFORE_TOKEN_VERSIONS = "40499a70f657"
+
+
+def check_schema(fw: Any) -> None:
+    """Stop when the users table predates token versions (every token check would fail with a
+    server error): say which migration command brings it up to date. A database that cannot be
+    reached or has no table yet is left to the rest of start-up."""
+    app = getattr(fw, "app", None)
+    if app is None or "sqlalchemy" not in app.extensions:
+        return
+    table = User.__tablename__
+    with app.app_context():
+        try:
+            inspector = sa.inspect(app.extensions["sqlalchemy"].engine)
+            if not inspector.has_table(table):
+                return
+            columns = {column["name"] for column in inspector.get_columns(table)}
+        except sa.exc.SQLAlchemyError:
+            return
+    if "token_version" not in columns:
+        raise ImproperlyConfigured(
+            f"[database] the table {table} has no token_version column (it predates login token "
+            f"versions): run 'flask --app wsgi db upgrade'; for a database made by 'create-db' or "
+            f"on start-up, run 'flask --app wsgi db stamp {REVISION_BEFORE_TOKEN_VERSIONS}' first")
 
 
 signals.startup.connect(check_settings, weak=False)

@@ -15,6 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from blueprints.accounts.passwords import hash_password
 from framework import create_app
+from framework.config import ImproperlyConfigured
 from framework.testing.postgres import require_postgres, temporary_database
 
 from tests.db.conftest import ROOT
@@ -71,4 +72,21 @@ def test_upgrading_a_database_from_before_token_versions(empty_database):
     newcomer = signup(client, "newcomer")
     assert newcomer.status_code == 201 and newcomer.get_json()["data"]["id"] > old3
     assert client.get(f"/users/{old3}", headers=headers).status_code == 401
+    dispose(app)
+
+
+def test_a_table_from_before_token_versions_stops_start_up_with_the_command_to_run(tmp_path):
+    uri = f"sqlite:///{tmp_path}/created.sqlite3"
+    engine = sa.create_engine(uri)
+    with engine.begin() as conn:  # the table as create-db made it before this release
+        conn.execute(sa.text(
+            "CREATE TABLE accounts_users (id INTEGER PRIMARY KEY, username VARCHAR(32) NOT NULL UNIQUE, "
+            "password_hash VARCHAR(255) NOT NULL, first_name VARCHAR(50), last_name VARCHAR(50), "
+            "roles VARCHAR(200) NOT NULL, created_at DATETIME NOT NULL)"))
+    engine.dispose()
+    app = create_app(ROOT, config={"apps": {"active": ACCOUNTS}, "middlewares": {"active": [AUTH]},
+                                   "database": {"uri": uri}, "flask": {"secret_key": SECRET}})
+    with pytest.raises(ImproperlyConfigured, match=r"accounts_users has no token_version column.*"
+                       r"db upgrade.*db stamp 40499a70f657"):
+        app.extensions["framework"].startup()
     dispose(app)

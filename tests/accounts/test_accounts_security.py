@@ -110,6 +110,22 @@ def test_logout_revokes_the_users_tokens_and_no_one_elses(client):
     assert client.get(f"/users/{user_id}", headers=login(client, "lena")).status_code == 200
 
 
+def test_a_logout_is_seen_by_another_instance_on_the_same_database(database_uri):
+    """Two instances of the project (two workers, two machines) share the database, where the
+    token version lives: a logout through one is refused at once by the other."""
+    one, other = (make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]},
+                           flask={"secret_key": "accounts-test-key"}) for _ in range(2))
+    first, second = one.test_client(), other.test_client()
+    user_id = signup(first, "uma").get_json()["data"]["id"]
+    headers = login(first, "uma")
+    assert second.get(f"/users/{user_id}", headers=headers).status_code == 200
+    assert first.post("/logout", headers=headers).status_code == 200
+    refused = second.get(f"/users/{user_id}", headers=headers)
+    assert refused.status_code == 401 and refused.get_json()["code"] == 1102
+    dispose(one)
+    dispose(other)
+
+
 def test_logout_without_a_token_is_401(client):
     response = client.post("/logout")
     assert response.status_code == 401 and response.get_json()["code"] == 1103
