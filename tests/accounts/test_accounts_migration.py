@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,6 @@ from blueprints.accounts.passwords import hash_password
 from framework import create_app
 from framework.config import ImproperlyConfigured
 from framework.testing.postgres import require_postgres, temporary_database
-
 from tests.db.conftest import ROOT
 
 from .conftest import ACCOUNTS, AUTH, PASSWORD, dispose, login, signup
@@ -52,7 +51,7 @@ def test_upgrading_a_database_from_before_token_versions(empty_database):
             conn.execute(sa.text(
                 "INSERT INTO accounts_users (username, password_hash, roles, created_at) "
                 "VALUES (:u, :h, 'user', :t)"), {"u": name, "h": hash_password(PASSWORD),
-                                                 "t": datetime.now(timezone.utc)})
+                                                 "t": datetime.now(UTC)})
         old3 = conn.execute(sa.text("SELECT id FROM accounts_users WHERE username = 'old3'")).scalar_one()
     db_upgrade(uri)
     engine.dispose()
@@ -63,7 +62,8 @@ def test_upgrading_a_database_from_before_token_versions(empty_database):
     with app.test_request_context():
         from blueprints.accounts import tokens
 
-        old_token = URLSafeTimedSerializer(tokens.secret_key(app), salt=tokens._SALT).dumps({"uid": old3})
+        signer = URLSafeTimedSerializer(tokens.secret_key(app), salt=tokens._SALT)
+        old_token = signer.dumps({"uid": old3})
     refused = client.get(f"/users/{old3}", headers={"Authorization": f"Bearer {old_token}"})
     assert refused.status_code == 401 and refused.get_json()["code"] == 1102
     headers = login(client, "old3")

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
-from framework import create_app
 from framework.config import ImproperlyConfigured
 from framework.db import db
 
@@ -138,7 +137,8 @@ def test_a_token_without_a_version_is_refused(accounts_app, client):
     with accounts_app.test_request_context():
         from blueprints.accounts import tokens
 
-        old = URLSafeTimedSerializer(tokens.secret_key(accounts_app), salt=tokens._SALT).dumps({"uid": user_id})
+        signer = URLSafeTimedSerializer(tokens.secret_key(accounts_app), salt=tokens._SALT)
+        old = signer.dumps({"uid": user_id})
     response = client.get(f"/users/{user_id}", headers={"Authorization": f"Bearer {old}"})
     assert response.status_code == 401 and response.get_json()["code"] == 1102
 
@@ -239,7 +239,8 @@ def test_an_options_route_needs_a_token(probe_client):
     user_id = signup(probe_client, "sam").get_json()["data"]["id"]
     allowed = probe_client.options("/probe", headers=login(probe_client, "sam"))
     assert allowed.status_code == 200
-    assert allowed.get_json()["data"] == {"handler_ran": True, "auth": {"user_id": user_id, "user_roles": ["user"]}}
+    assert allowed.get_json()["data"] == {"handler_ran": True,
+                                          "auth": {"user_id": user_id, "user_roles": ["user"]}}
 
 
 def test_a_cors_preflight_passes_without_a_token(probe_client):
