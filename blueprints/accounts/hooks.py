@@ -28,7 +28,8 @@ def log_user_created(username):
 def check_settings(fw: Any) -> None:
     """``startup``: stop on a bad ``[accounts]`` setting rather than failing at first login,
     and refuse to serve the users' routes without the ``AuthMiddleware`` that guards them
-    (they would answer anyone: reads must fail closed); then make the dummy password hash.
+    (they would answer anyone: reads must fail closed); then make the dummy password hash
+    and check that the users table is up to date.
 
     Connected to the signal itself (the sender is the project) since a hook gets no
     arguments for ``startup``.
