@@ -11,13 +11,13 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from framework.db import get_db_engine, get_db_session
 from framework.logging import get_logger
 
 from .data import PASSWORD_POLICY
 from .models import User
+from .passwords import hash_password
 
 LOGGER = get_logger(__name__)
 
@@ -48,7 +48,7 @@ def init_data(config: dict[str, Any]) -> None:
             "Admin password", hide_input=True, confirmation_prompt=True)
         _check(username, v.UserNamePolicy(), "username")
         _check(password, PASSWORD_POLICY, "password")
-        session().add(User(username=username, password_hash=generate_password_hash(password),
+        session().add(User(username=username, password_hash=hash_password(password),
                            roles="admin user"))
         try:
             session().commit()

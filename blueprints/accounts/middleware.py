@@ -4,11 +4,17 @@ Activate it in ``[middlewares] active = blueprints.accounts.middleware.AuthMiddl
 accounts app must be active too). A protected route needs ``Authorization: Bearer <token>``
 from ``POST /login``; the user is put in ``request.context['auth']`` as
 ``{'user_id': ..., 'user_roles': [...]}``. Anything else answers 401 in the error envelope.
-Public routes: ``PUBLIC`` below plus ``[accounts] public_paths``.
+Public routes: ``PUBLIC`` below plus ``[accounts] public_paths``, and CORS preflights (an
+``OPTIONS`` carrying ``Access-Control-Request-Method``, which browsers send without
+credentials); any other ``OPTIONS`` needs a token like every method.
+
+A token is accepted only while its account exists with the token version it names (see
+``tokens``): a password change, ``POST /logout`` or the account's deletion revokes it.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from framework import signals
@@ -35,7 +41,7 @@ class AuthMiddleware(Middleware):
     })
 
     def is_public(self, request: Any) -> bool:
-        if request.method == "OPTIONS":
+        if is_cors_preflight(request):
             return True
         path = request.path
         if ("*", path) in self.PUBLIC or (request.method, path) in self.PUBLIC:
@@ -51,8 +57,7 @@ class AuthMiddleware(Middleware):
     def openapi_applies_to(self, fw: Any, method: str, path: str) -> bool:
         """False for the public routes (the document's view of ``is_public``)."""
         extra = as_list((fw.config.get("accounts") or {}).get("public_paths"))
-        return not (method == "OPTIONS" or ("*", path) in self.PUBLIC
-                    or (method, path) in self.PUBLIC or path in extra)
+        return not (("*", path) in self.PUBLIC or (method, path) in self.PUBLIC or path in extra)
 
     def process_request(self, request: Any) -> tuple[Any, Any]:
         if self.is_public(request):
@@ -63,21 +68,32 @@ class AuthMiddleware(Middleware):
         if scheme.lower() != "bearer" or not token.strip():
             raise Error(e.AUTH_REQUIRED, headers=challenge)
         try:
-            user_id = read_token(token.strip(), token_max_age(request.app.config))
+            subject = read_token(token.strip(), token_max_age(request.app.config))
         except TokenError:
             raise Error(e.INVALID_TOKEN, headers=challenge) from None
-        user = request.app.context["db_session"]().get(User, user_id)
-        if user is None:  # deleted since the token was issued
+        user = request.app.context["db_session"]().get(User, subject.user_id)
+        # deleted since, or revoked by a password change or a logout
+        if user is None or not hmac.compare_digest(user.token_version.encode(),
+                                                   subject.version.encode()):
             raise Error(e.INVALID_TOKEN, headers=challenge)
         request.context["auth"] = {"user_id": user.id, "user_roles": user.role_list}
         return request, None
 
 
+def is_cors_preflight(request: Any) -> bool:
+    """An ``OPTIONS`` request a browser sends before a cross-origin call (never carries a token)."""
+    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+
+
+def is_active(fw: Any) -> bool:
+    """Whether ``[middlewares] active`` holds an ``AuthMiddleware`` (or a subclass of it)."""
+    return any(isinstance(m, AuthMiddleware) for m in getattr(fw, "middlewares", ()))
+
+
 def check_app_is_active(fw: Any) -> None:
     """``startup``: the middleware answers with the accounts app's error codes and reads its
     table, so the app must be active too."""
-    if any(isinstance(m, AuthMiddleware) for m in getattr(fw, "middlewares", ())) \
-            and APP_PACKAGE not in getattr(fw, "apps", {}):
+    if is_active(fw) and APP_PACKAGE not in getattr(fw, "apps", {}):
         raise ImproperlyConfigured(
             f"[middlewares] active: {__name__}.AuthMiddleware needs the app {APP_PACKAGE!r} "
             f"in [apps] active")

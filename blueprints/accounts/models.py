@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -9,17 +10,29 @@ from sqlalchemy import Column, DateTime, Integer, String
 
 from framework.db import Base
 
-__all__ = ["User"]
+__all__ = ["User", "new_token_version"]
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def new_token_version() -> str:
+    """A fresh random token version: unguessable, and never shared by two accounts in practice,
+    so a token cannot match another account even where an id was reused."""
+    return secrets.token_urlsafe(16)
+
+
 class User(Base):
-    """An account; ``roles`` is a space-separated list (``admin``, ``user``)."""
+    """An account; ``roles`` is a space-separated list (``admin``, ``user``).
+
+    ``token_version`` is named by every login token and replaced on a password change and on
+    logout, which revokes all the tokens issued before. Ids are never reused (AUTOINCREMENT on
+    SQLite; PostgreSQL sequences never go back), so a deleted account's token names no one.
+    """
 
     __tablename__ = "accounts_users"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(Integer(), primary_key=True)
     username = Column(String(32), nullable=False, unique=True)
@@ -28,6 +41,11 @@ class User(Base):
     last_name = Column(String(50))
     roles = Column(String(200), nullable=False, default="user")
     created_at = Column(DateTime(timezone=True), nullable=False, default=_now)
+    token_version = Column(String(32), nullable=False, default=new_token_version)
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued to this account so far (commit to take effect)."""
+        self.token_version = new_token_version()
 
     @property
     def role_list(self) -> list[str]:

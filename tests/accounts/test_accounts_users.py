@@ -64,12 +64,25 @@ def test_password_policy_and_username_rules(client):
     assert missing.status_code == 400 and set(missing.get_json()["data"]) == {"username", "password"}
 
 
-def test_login_and_detail(client):
+def add_admin(app, username="root"):
+    from werkzeug.security import generate_password_hash
+
+    from blueprints.accounts.models import User
+
+    with app.app_context():
+        db.session.add(User(username=username, password_hash=generate_password_hash(PASSWORD),
+                            roles="admin user"))
+        db.session.commit()
+    return username
+
+
+def test_login_and_detail(accounts_app, client):
     user_id = signup(client, "erin").get_json()["data"]["id"]
     headers = login(client, "erin")
     response = client.get(f"/users/{user_id}", headers=headers)
     assert response.status_code == 200 and response.get_json()["data"]["username"] == "erin"
-    assert client.get("/users/999999", headers=headers).get_json() == {
+    admin = login(client, add_admin(accounts_app))  # others' accounts, missing ones included, are 403
+    assert client.get("/users/999999", headers=admin).get_json() == {
         "status": "error", "code": 1101, "message": "User 999999 not found"}
 
 
@@ -114,10 +127,10 @@ def test_token_of_a_deleted_user_is_refused(client):
     assert client.get("/users", headers=headers).status_code == 401
 
 
-def test_list_is_paginated(client):
-    for i in range(5):
+def test_list_is_paginated(accounts_app, client):
+    for i in range(4):
         signup(client, f"user{i}")
-    headers = login(client, "user0")
+    headers = login(client, add_admin(accounts_app, "user4"))  # the full list is for admins
     page = client.get("/users?page=2&per_page=2", headers=headers).get_json()["data"]
     assert [u["username"] for u in page["items"]] == ["user2", "user3"]
     assert (page["page"], page["per_page"], page["total"], page["pages"]) == (2, 2, 5, 3)
@@ -135,7 +148,7 @@ def test_update_own_account(accounts_app, client):
                             json={"last_name": "Hopps", "password": "New-Password-42"})
     assert response.status_code == 200 and response.get_json()["data"]["last_name"] == "Hopps"
     assert client.post("/login", json={"username": "judy", "password": PASSWORD}).status_code == 401
-    login(client, "judy", "New-Password-42")
+    headers = login(client, "judy", "New-Password-42")  # the new password revoked the old token
     same_name = client.patch(f"/users/{user_id}", headers=headers, json={"username": "judy"})
     assert same_name.status_code == 200
 
@@ -159,15 +172,8 @@ def test_users_cannot_change_or_delete_others(accounts_app, client):
 
 
 def test_an_admin_may_delete_anyone(accounts_app, client):
-    from werkzeug.security import generate_password_hash
-
-    from blueprints.accounts.models import User
-
     victim = signup(client, "oscar").get_json()["data"]["id"]
-    with accounts_app.app_context():
-        db.session.add(User(username="root", password_hash=generate_password_hash(PASSWORD), roles="admin user"))
-        db.session.commit()
-    headers = login(client, "root")
+    headers = login(client, add_admin(accounts_app))
     assert client.delete(f"/users/{victim}", headers=headers).status_code == 200
     assert stored_user(accounts_app, "oscar") is None
     assert client.get(f"/users/{victim}", headers=headers).status_code == 404

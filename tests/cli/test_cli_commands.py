@@ -14,6 +14,8 @@ from framework.testing.postgres import require_postgres, temporary_database
 from tests.db.conftest import ROOT, database_uri, dispose, make_app  # noqa: F401
 
 ACCOUNTS = ["blueprints.hello", "blueprints.accounts"]
+#: the accounts app serves only behind its middleware
+AUTH = "blueprints.accounts.middleware.AuthMiddleware"
 
 
 def flask_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None):
@@ -134,7 +136,7 @@ def admin_rows(app):
 
 
 def test_accounts_init_creates_the_admin_from_the_environment(database_uri, monkeypatch):
-    app = make_app(database_uri, apps=ACCOUNTS)
+    app = make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]})
     monkeypatch.setenv("ADMIN_USERNAME", "root")
     monkeypatch.setenv("ADMIN_PASSWORD", "Very-Secret-Admin-1")
     result = app.test_cli_runner().invoke(args=["init-project", "--no-input"])

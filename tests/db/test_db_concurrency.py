@@ -38,7 +38,8 @@ def test_8_threads_x_50_inserts_all_land(postgres_uri):
 
 
 def test_racing_creates_of_one_username_give_one_201_and_one_1002(postgres_uri):
-    app = make_app(postgres_uri, apps=ACCOUNTS, flask={"secret_key": "test-secret-key-for-concurrency"})
+    app = make_app(postgres_uri, apps=ACCOUNTS, flask={"secret_key": "test-secret-key-for-concurrency"},
+                   middlewares={"active": ["blueprints.accounts.middleware.AuthMiddleware"]})
     outcomes = []
     with live_server(app) as base:
         for round_ in range(10):

@@ -19,13 +19,17 @@ ALL_APPS = SAMPLE_APPS + ["tests.openapi.sample_api"]
 
 @pytest.fixture
 def make_app(tmp_path: Any) -> Callable[..., Flask]:
-    """``make_app(apps=[...], openapi={...}, auth=False, **sections)``: a project on a fresh
-    SQLite file; ``auth=True`` activates the accounts app's bearer-token middleware."""
+    """``make_app(apps=[...], openapi={...}, auth=None, **sections)``: a project on a fresh
+    SQLite file; ``auth=True`` activates the accounts app's bearer-token middleware, which
+    ``auth=None`` does whenever the accounts app is active (it refuses to start without)."""
 
     def make(apps: list[str] | None = None, openapi: dict[str, Any] | None = None,
-             auth: bool = False, **sections: Any) -> Flask:
+             auth: bool | None = None, **sections: Any) -> Flask:
+        active = ALL_APPS if apps is None else apps
+        if auth is None:
+            auth = "blueprints.accounts" in active
         config: dict[str, Any] = {
-            "apps": {"active": ALL_APPS if apps is None else apps},
+            "apps": {"active": active},
             "middlewares": {"active": [AUTH_MIDDLEWARE] if auth else []},
             "database": {"uri": f"sqlite:///{tmp_path / 'openapi.sqlite'}"},
             "openapi": {"enabled": "true", **(openapi or {})},

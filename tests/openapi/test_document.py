@@ -23,7 +23,8 @@ def test_sample_blueprints_document_is_valid_openapi(make_app):
     assert set(_operations(document)) == {
         ("GET", "/hello-world"), ("GET", "/home"),
         ("POST", "/users"), ("GET", "/users"), ("GET", "/users/{id}"),
-        ("PATCH", "/users/{id}"), ("DELETE", "/users/{id}"), ("POST", "/login")}
+        ("PATCH", "/users/{id}"), ("DELETE", "/users/{id}"), ("POST", "/login"),
+        ("POST", "/logout")}
 
 
 def test_whole_document_with_every_field_type_is_valid(document):
@@ -36,7 +37,7 @@ def test_one_tag_per_app_with_the_package_docstring(document):
     assert tags["hello"]["description"].startswith("The minimal sample app")
     for (_method, path), operation in _operations(document).items():
         expected = ("hello" if path in ("/hello-world", "/home")
-                    else "accounts" if path.startswith(("/users", "/login")) else "sample_api")
+                    else "accounts" if path.startswith(("/users", "/login", "/logout")) else "sample_api")
         assert operation["tags"] == [expected], path
 
 
@@ -61,8 +62,12 @@ def test_operation_ids_are_unique(document):
 
 def test_opted_out_routes_and_doc_routes_are_left_out(app, document):
     client = app.test_client()
-    assert client.get("/internal").status_code == 200  # still served
-    assert client.get("/listed-hidden").status_code == 200
+    account = {"username": "reader", "password": "Reading-2024"}
+    client.post("/users", json=account)
+    token = client.post("/login", json=account).get_json()["data"]["token"]
+    signed_in = {"Authorization": f"Bearer {token}"}  # the accounts app's middleware is active
+    assert client.get("/internal", headers=signed_in).status_code == 200  # still served
+    assert client.get("/listed-hidden", headers=signed_in).status_code == 200
     for path in ("/internal", "/listed-hidden", "/openapi.json", "/docs"):
         assert path not in document["paths"]
 

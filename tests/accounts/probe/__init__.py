@@ -1,0 +1,1 @@
+"""A test app with a route that declares OPTIONS, to see whether AuthMiddleware lets it run."""
