@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import _async, signals
 from .error import Error
-from .middleware import declared_layers
 from .router import Route
 
 if TYPE_CHECKING:
@@ -35,9 +34,12 @@ class MiddlewareChains:
     ``ImproperlyConfigured`` here, at start-up)."""
 
     def __init__(self, middlewares: list[Any]) -> None:
-        declared = [(m, declared_layers(m)) for m in middlewares]
-        self.application = [m.process_application for m, layers in declared
-                            if "process_application" in layers]
+        from .middleware import declared_layers
+
+        #: Each middleware with the layers it declares (the application layer is applied
+        #: by the extension, once).
+        self.declared = [(m, declared_layers(m)) for m in middlewares]
+        declared = self.declared
         self.request = [m.process_request for m, layers in declared if "process_request" in layers]
         self.handler = [m.process_handler for m, layers in declared if "process_handler" in layers]
         self.response = [m.process_response for m, layers in declared if "process_response" in layers]

@@ -184,8 +184,9 @@ class Framework:
         self._install_proxy_fix(app)
         init_openapi(self, app)
         _exit_on_sigterm()
-        for wrap in self.chains.application:
-            app.wsgi_app = wrap(app.wsgi_app)  # type: ignore[method-assign]
+        for middleware, layers in self.chains.declared:
+            if "process_application" in layers:
+                app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
 
     def _install_request_class(self, app: Flask) -> None:
         if issubclass(app.request_class, RequestMixin):
