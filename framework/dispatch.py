@@ -29,12 +29,20 @@ RESPONSE_DONE = "_framework_response_done"
 
 
 class MiddlewareChains:
-    """The active middlewares' methods, one list per request-path layer."""
+    """The active middlewares' methods, one list per layer, from the layers each declares
+    (``framework.middleware.declared_layers``: a stray ``process_*`` method raises
+    ``ImproperlyConfigured`` here, at start-up)."""
 
     def __init__(self, middlewares: list[Any]) -> None:
-        self.request = [m.process_request for m in middlewares if _has(m, "process_request")]
-        self.handler = [m.process_handler for m in middlewares if _has(m, "process_handler")]
-        self.response = [m.process_response for m in middlewares if _has(m, "process_response")]
+        from .middleware import declared_layers
+
+        #: Each middleware with the layers it declares (the application layer is applied
+        #: by the extension, once).
+        self.declared = [(m, declared_layers(m)) for m in middlewares]
+        declared = self.declared
+        self.request = [m.process_request for m, layers in declared if "process_request" in layers]
+        self.handler = [m.process_handler for m, layers in declared if "process_handler" in layers]
+        self.response = [m.process_response for m, layers in declared if "process_response" in layers]
         #: True when a request-path method is async: run the whole path as one coroutine.
         self.any_async = any(_async.is_async_callable(f) for f in self.request + self.handler)
         #: True when a response middleware is async: an async view runs the response
@@ -52,10 +60,6 @@ class MiddlewareChains:
             if _async.is_awaitable(response):
                 response = await response
         return response
-
-
-def _has(middleware: Any, name: str) -> bool:
-    return callable(getattr(middleware, name, None))
 
 
 def make_view(fw: Framework, route: Route) -> Callable[..., Any]:

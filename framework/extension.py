@@ -201,8 +201,8 @@ class Framework:
         self._install_proxy_fix(app)
         init_openapi(self, app)
         _exit_on_sigterm()
-        for middleware in self.middlewares:
-            if callable(getattr(middleware, "process_application", None)):
+        for middleware, layers in self.chains.declared:
+            if "process_application" in layers:
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
         # outermost: whatever a handler or middleware set, no server sends a broken header
         app.wsgi_app = HeaderCheck(app.wsgi_app)  # type: ignore[method-assign]
@@ -246,6 +246,8 @@ class Framework:
         module_name, _, class_name = path.rpartition(".")
         try:
             cls = getattr(importlib.import_module(module_name), class_name)
+        except ImproperlyConfigured as exc:  # a misspelt layer method, found at class creation
+            raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
         except Exception as exc:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
@@ -254,6 +256,12 @@ class Framework:
         except TypeError as exc:
             raise ImproperlyConfigured(
                 f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
+        from .middleware import declared_layers
+
+        try:
+            declared_layers(middleware)  # before setup: a misspelt layer stops start-up first
+        except ImproperlyConfigured as exc:
+            raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
         setup = getattr(middleware, "setup", None)
         if callable(setup):
             setup(self)  # optional hook: the middleware reads the project's config here

@@ -15,7 +15,7 @@ import datetime
 import decimal
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .validators import FALSE_STRINGS, TRUE_STRINGS
@@ -39,6 +39,15 @@ class Filter:
     def __call__(self, value: Any) -> Any:
         """Return the filtered value."""
         return value
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """JSON-schema keywords for the OpenAPI document, as ``Validator.openapi_schema``.
+
+        None by default: the document describes what a client sends, and a filter changes
+        the value after it arrived. A filter that narrows what is accepted (one that
+        raises ``FilterError`` for some input) may say so here.
+        """
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -60,6 +60,17 @@ class Validator:
         """The message with ``detail`` appended, unless the user chose the message."""
         return self.message if self.custom_message else f"{self.message}: {detail}"
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON-schema keywords this validator implies, for the OpenAPI document.
+
+        ``schema`` is the field's schema so far (read-only; its ``type`` tells, for
+        instance, string lengths from array lengths). The keywords returned are merged
+        into it, in the order the field's validators run; a keyword mapped to None is
+        removed. The default says nothing: a validator the schema cannot express
+        (a database lookup, a cross-field check) keeps it.
+        """
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -144,6 +155,9 @@ class NotNull(Validator):
     def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
         return self.message if value in _BLANK else None
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {"nullable": None, **_non_empty_string(schema)}
+
 
 class NotBlank(Validator):
     """The value is not an empty or whitespace-only string, nor an empty list or dict.
@@ -159,6 +173,35 @@ class NotBlank(Validator):
         if isinstance(value, (bytes, list, tuple, dict)):
             return self.message if not value else None
         return None
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return _non_empty_string(schema)
+
+
+def _non_empty_string(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``minLength`` of at least 1 when the field is a string."""
+    if schema.get("type") != "string":
+        return {}
+    return {"minLength": max(1, int(schema.get("minLength", 0)))}
+
+
+def _string_format(schema: Mapping[str, Any], format: str) -> dict[str, Any]:  # noqa: A002
+    """``format``, and ``type: string`` unless the field has a type already."""
+    return {**({} if "type" in schema else {"type": "string"}), "format": format}
+
+
+def _json_values(values: Collection[Any]) -> list[Any] | None:
+    """``values`` as a JSON list (a set sorted, so the document is stable), else None."""
+    import json  # only the OpenAPI document needs it
+
+    items = list(values)
+    if isinstance(values, (set, frozenset)):
+        items.sort(key=repr)
+    try:
+        json.dumps(items)
+    except (TypeError, ValueError):
+        return None
+    return items
 
 
 class _Membership(Validator):
@@ -186,11 +229,19 @@ class In(_Membership):
 
     wanted = True
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        values = _json_values(self.values)
+        return {} if values is None else {"enum": values}
+
 
 class NotIn(_Membership):
     """The value is none of ``values``."""
 
     wanted = False
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        values = _json_values(self.values)
+        return {"not": {"enum": values}} if values else {}
 
 
 class Length(Validator):
@@ -219,6 +270,18 @@ class Length(Validator):
             return self.failed
         return None
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        low, high = (self.equal, self.equal) if self.equal is not None else (self.min, self.max)
+        lower, upper = {"array": ("minItems", "maxItems"),
+                        "object": ("minProperties", "maxProperties")}.get(
+            schema.get("type") or "", ("minLength", "maxLength"))
+        keywords: dict[str, Any] = {}
+        if low is not None:
+            keywords[lower] = max(int(low), int(schema.get(lower, 0)))
+        if high is not None:
+            keywords[upper] = int(high)
+        return keywords
+
 
 class Limit(Validator):
     """A number (or numeric string) within ``min`` and ``max``, both inclusive."""
@@ -241,6 +304,15 @@ class Limit(Validator):
         if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
             return self.failed
         return None
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        keywords: dict[str, Any] = (
+            {} if schema.get("type") in ("integer", "number") else {"type": "number"})
+        if self.min is not None:
+            keywords["minimum"] = self.min
+        if self.max is not None:
+            keywords["maximum"] = self.max
+        return keywords
 
 
 class UUID(Validator):
@@ -265,6 +337,9 @@ class UUID(Validator):
             return self.message
         return None
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return _string_format(schema, "uuid")
+
 
 class Numeric(Validator):
     """A finite number, or a string holding one."""
@@ -275,6 +350,9 @@ class Numeric(Validator):
         if value in _BLANK:
             return None
         return None if _to_number(value) is not None else self.message
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "number"}
 
 
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,300}")
@@ -295,6 +373,9 @@ class Integer(Validator):
             return None
         return self.message
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "integer"}
+
 
 class Boolean(Validator):
     """True, False, or one of ``true false 1 0 yes no on off`` (any case)."""
@@ -309,6 +390,9 @@ class Boolean(Validator):
         if isinstance(value, int) and value in (0, 1):
             return None
         return self.message
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "boolean"}
 
 
 class Url(Validator):
@@ -336,6 +420,9 @@ class Url(Validator):
         if self.schemes is not None and parts.scheme.lower() not in self.schemes:
             return self.message
         return None
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return _string_format(schema, "uri")
 
 
 _URL_PATH_RE = re.compile(r"/[^\s?#]*")
@@ -383,6 +470,9 @@ class EmailAddress(Validator):
         if len(domain) > 253 or not _DOMAIN_RE.fullmatch(domain):
             return self.message
         return None
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return _string_format(schema, "email")
 
 
 _PHONE_RE = re.compile(r"\+?[0-9 ().-]{5,30}")
@@ -442,6 +532,18 @@ class PasswordPolicy(Validator):
             return self.message
         return None
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return _string_length(schema, self.min_length, self.max_length)
+
+
+def _string_length(schema: Mapping[str, Any], low: int, high: int | None) -> dict[str, Any]:
+    """``type: string`` unless typed already, and the length bounds of a policy."""
+    keywords: dict[str, Any] = {} if "type" in schema else {"type": "string"}
+    keywords["minLength"] = max(low, int(schema.get("minLength", 0)))
+    if high is not None:
+        keywords["maxLength"] = high
+    return keywords
+
 
 PasswordStrength = PasswordPolicy
 
@@ -465,6 +567,10 @@ class UserNamePolicy(Validator):
         if not isinstance(value, str) or not self.min_length <= len(value) <= self.max_length:
             return self.message
         return None if _USERNAME_RE.fullmatch(value) else self.message
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        return {**_string_length(schema, self.min_length, self.max_length),
+                "pattern": f"^(?:{_USERNAME_RE.pattern})$"}
 
 
 class DateTime(Validator):
@@ -490,6 +596,11 @@ class DateTime(Validator):
             return self.message
         return None
 
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        # a custom strptime format has no JSON-schema format: only the type is said
+        keywords: dict[str, Any] = {"format": "date-time"} if self.format is None else {}
+        return {**keywords, **({} if "type" in schema else {"type": "string"})}
+
 
 class Date(DateTime):
     """A date in ``format`` (default ``YYYY-MM-DD``), as Backendpy's ``Date``."""
@@ -498,6 +609,10 @@ class Date(DateTime):
 
     def __init__(self, format: str = "%Y-%m-%d", message: str | None = None) -> None:  # noqa: A002
         super().__init__(format, message)
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        keywords = super().openapi_schema(schema)
+        return {"format": "date", **keywords} if self.format == "%Y-%m-%d" else keywords
 
 
 class MatchRegex(Validator):
@@ -516,6 +631,13 @@ class MatchRegex(Validator):
         if not isinstance(value, str):
             return self.message
         return None if self.pattern.match(value) else self.message
+
+    def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        # JSON-schema patterns search anywhere; re.match anchors at the start only
+        pattern = self.pattern.pattern if self.pattern is not None else None
+        if not isinstance(pattern, str):
+            return {}
+        return {"pattern": pattern if pattern.startswith("^") else f"^(?:{pattern})"}
 
 
 def _human_size(size: float) -> str:

@@ -5,7 +5,8 @@ to path parameters, ``TYPE_PARAM`` to query parameters, ``TYPE_HEADER`` to heade
 parameters, ``TYPE_JSON_FIELD`` to an ``application/json`` body, ``TYPE_FORM_FIELD`` and
 ``TYPE_FILE`` to form bodies, ``TYPE_CONTENT`` to a raw body. A field becomes a JSON
 schema through apispec's marshmallow converter, to which ``install_field_converters``
-teaches the framework's field classes and validators:
+teaches the framework's field classes and validators. Each validator says what it means
+as ``openapi_schema(schema)`` (a custom one can too); the framework's say:
 
 =====================  ==========================================
 validator              schema
@@ -30,9 +31,9 @@ A nested list of processors describes the items of an array.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -41,7 +42,6 @@ from marshmallow import fields as ma_fields
 from werkzeug.routing import BaseConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from ..data_handler import fields as dh
-from ..data_handler import validators as v
 from ..router import FloatText, IntText, UUIDText
 
 __all__ = ["RouteInput", "describe_input", "install_field_converters", "path_schema",
@@ -108,6 +108,9 @@ def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | N
                           ) -> dict[str, Any]:
     """The JSON schema keywords that ``processors`` (validators, in order) express.
 
+    Each processor describes itself (``Validator.openapi_schema``; filters say nothing
+    by default, since the schema describes what the client sends, before any filter).
+
     ``base`` is the schema found so far (its ``type`` decides between string and array
     length keywords); the result holds only what changes or adds to it.
     """
@@ -117,7 +120,7 @@ def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | N
         if isinstance(processor, (list, tuple, set, frozenset)):
             schema["type"] = "array"
             schema["items"] = processor_constraints(processor, schema.get("items"))
-        elif isinstance(processor, v.Validator):
+        else:
             _apply(processor, schema)
     return {k: val for k, val in schema.items() if before.get(k, _MISSING) != val} | (
         {"nullable": False} if before.get("nullable") and not schema.get("nullable") else {})
@@ -126,84 +129,16 @@ def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | N
 _MISSING = object()
 
 
-def _apply(processor: v.Validator, schema: dict[str, Any]) -> None:
-    """Add what one validator says to ``schema``."""
-    if isinstance(processor, v.Integer):
-        schema["type"] = "integer"
-    elif isinstance(processor, v.Numeric):
-        schema["type"] = "number"
-    elif isinstance(processor, v.Boolean):
-        schema["type"] = "boolean"
-    elif isinstance(processor, v.Length):
-        low, high = ((processor.equal, processor.equal) if processor.equal is not None
-                     else (processor.min, processor.max))
-        kind = schema.get("type")
-        names = {"array": ("minItems", "maxItems"),
-                 "object": ("minProperties", "maxProperties")}.get(kind or "", ("minLength", "maxLength"))
-        if low is not None:
-            schema[names[0]] = max(int(low), int(schema.get(names[0], 0)))
-        if high is not None:
-            schema[names[1]] = int(high)
-    elif isinstance(processor, v.In):
-        values = _json_values(processor.values)
-        if values is not None:
-            schema["enum"] = values
-    elif isinstance(processor, v.NotIn):
-        values = _json_values(processor.values)
-        if values:
-            schema["not"] = {"enum": values}
-    elif isinstance(processor, v.Limit):
-        if schema.get("type") not in ("integer", "number"):
-            schema["type"] = "number"
-        if processor.min is not None:
-            schema["minimum"] = processor.min
-        if processor.max is not None:
-            schema["maximum"] = processor.max
-    elif isinstance(processor, v.MatchRegex):
-        if processor.pattern is not None:
-            pattern = processor.pattern.pattern
-            if isinstance(pattern, str):
-                schema["pattern"] = pattern if pattern.startswith("^") else f"^(?:{pattern})"
-    elif isinstance(processor, v.EmailAddress):
-        schema.setdefault("type", "string")
-        schema["format"] = "email"
-    elif isinstance(processor, v.UUID):
-        schema.setdefault("type", "string")
-        schema["format"] = "uuid"
-    elif isinstance(processor, v.Url):
-        schema.setdefault("type", "string")
-        schema["format"] = "uri"
-    elif isinstance(processor, v.DateTime):
-        if isinstance(processor, v.Date) and processor.format == "%Y-%m-%d":
-            schema["format"] = "date"
-        elif processor.format is None:
-            schema["format"] = "date-time"
-        schema.setdefault("type", "string")
-    elif isinstance(processor, (v.PasswordPolicy, v.UserNamePolicy)):
-        schema.setdefault("type", "string")
-        schema["minLength"] = max(processor.min_length, int(schema.get("minLength", 0)))
-        if processor.max_length is not None:
-            schema["maxLength"] = processor.max_length
-        username = getattr(v, "_USERNAME_RE", None)
-        if isinstance(processor, v.UserNamePolicy) and username is not None:
-            schema["pattern"] = f"^(?:{username.pattern})$"
-    elif isinstance(processor, (v.NotNull, v.NotBlank)):
-        if isinstance(processor, v.NotNull):
-            schema.pop("nullable", None)
-        if schema.get("type") == "string":
-            schema["minLength"] = max(1, int(schema.get("minLength", 0)))
-
-
-def _json_values(values: Any) -> list[Any] | None:
-    """``values`` as a JSON list (sets sorted so the document is stable), or None."""
-    items = list(values)
-    if isinstance(values, (set, frozenset)):
-        items.sort(key=repr)
-    try:
-        json.dumps(items)
-    except (TypeError, ValueError):
-        return None
-    return items
+def _apply(processor: Any, schema: dict[str, Any]) -> None:
+    """Merge what one processor says of itself (``openapi_schema``) into ``schema``."""
+    describe = getattr(processor, "openapi_schema", None)
+    if isinstance(processor, type) or not callable(describe):  # a plain function says nothing
+        return
+    for keyword, value in describe(MappingProxyType(schema)).items():
+        if value is None:
+            schema.pop(keyword, None)
+        else:
+            schema[keyword] = value
 
 
 # ------------------------------------------------------------------ route input
