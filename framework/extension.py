@@ -27,7 +27,7 @@ from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import ClosingIterator
 
-from . import _async, signals
+from . import _async, events, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
@@ -51,7 +51,9 @@ from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
 from .security import apply_secure_defaults, check_secret_key
 
-__all__ = ["Framework", "InstalledApp"]
+__all__ = ["Framework", "InstalledApp", "HookReceiver"]
+
+HookReceiver = events.HookReceiver  # importable here as before
 
 LOGGER = get_logger("framework")
 
@@ -65,48 +67,6 @@ class InstalledApp:
     blueprint: Blueprint
     path: str
     template_dirs: list[str] = field(default_factory=list)
-
-
-class HookReceiver:
-    """Connects a hook function to a signal: keyword arguments in, failures logged."""
-
-    __slots__ = ("fw", "event", "func", "is_async")
-
-    def __init__(self, fw: Framework, event: str, func: Callable[..., Any]) -> None:
-        self.fw, self.event, self.func = fw, event, func
-        self.is_async = _async.is_async_callable(func)
-
-    def __call__(self, sender: Any, **kwargs: Any) -> None:
-        try:
-            if self.is_async:
-                _async.run(self.func(**kwargs))
-            else:
-                _async.call(self.func, **kwargs)
-        except Exception:
-            _receiver_failed(self.event, self.func)
-
-    async def acall(self, kwargs: dict[str, Any]) -> None:
-        try:
-            result = self.func(**kwargs)
-            if _async.is_awaitable(result):
-                await result
-        except Exception:
-            _receiver_failed(self.event, self.func)
-
-
-def _receiver_failed(event: str, func: Any) -> None:
-    """Log the exception being handled, naming the event and the hook; re-raise it for
-    ``startup`` (a worker whose start-up failed must not serve)."""
-    name = getattr(func, "__qualname__", None) or repr(func)
-    module = getattr(func, "__module__", None)
-    if module:
-        name = f"{module}.{name}"
-    if event == "startup":
-        exc = sys.exc_info()[1]
-        if exc is not None:
-            exc.add_note(f"raised by the startup hook {name}")
-        raise  # noqa: PLE0704 - called from an ``except`` block
-    LOGGER.exception("hook %s for event %r failed", name, event)
 
 
 class Framework:
@@ -392,7 +352,7 @@ class Framework:
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
         """Run ``func`` (sync or async) with the event's arguments when ``event`` fires."""
-        signals.event(event).connect(HookReceiver(self, event, func), sender=self, weak=False)
+        events.connect_hook(self, event, func)
 
     def event(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator for a project-level hook (``@fw.event('startup')``)."""
@@ -411,34 +371,13 @@ class Framework:
         of an async handler included, the hooks run before it returns, and what it
         returns may still be awaited (it completes at once).
         """
-        kwargs = dict(args or {})
-        if sys._getframe(1).f_code.co_flags & _ASYNC_CODE:
-            return self._asend(signals.event(name), kwargs)
-        self._send(signals.event(name), kwargs)
-        return _FIRED
-
-    async def _asend(self, signal: Any, kwargs: dict[str, Any]) -> None:
-        """``_send`` for async code: async receivers are awaited on the running loop."""
-        for receiver in signal.receivers_for(self):
-            if type(receiver) is HookReceiver:
-                await receiver.acall(kwargs)
-            else:
-                try:
-                    await _async.acall(receiver, self, **kwargs)
-                except Exception:
-                    _receiver_failed(signal.name, receiver)
+        return events.execute_event(self, name, args, sys._getframe(1).f_code.co_flags)
 
     def _send(self, signal: Any, kwargs: dict[str, Any]) -> None:
-        """Call ``signal``'s receivers for this project in order; one failing receiver
-        is logged and the others still run (``startup`` raises instead)."""
-        for receiver in signal.receivers_for(self):
-            if type(receiver) is HookReceiver:
-                receiver(self, **kwargs)
-            else:
-                try:
-                    _async.call(receiver, self, **kwargs)
-                except Exception:
-                    _receiver_failed(signal.name, receiver)
+        events.send(self, signal, kwargs)
+
+    async def _asend(self, signal: Any, kwargs: dict[str, Any]) -> None:
+        await events.asend(self, signal, kwargs)
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""
@@ -509,25 +448,6 @@ class _Process:
 
 _process = _Process
 os.register_at_fork(after_in_child=_Process.forked)
-
-class _Fired:
-    """What ``execute_event`` returns to plain code: the hooks have run; awaiting it
-    (from an async caller that went through a sync helper) completes at once."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Any:
-        return iter(())
-
-    def __repr__(self) -> str:
-        return "<event fired>"
-
-
-_FIRED = _Fired()
-
-#: Code flags of a function whose body may ``await`` (``async def``, async generators).
-_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-
 
 def _on_close(response: Any, *callback: Any) -> None:
     """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
