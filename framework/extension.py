@@ -8,15 +8,12 @@ reachable as ``app.extensions["framework"]`` and ``request.app``.
 
 from __future__ import annotations
 
-import atexit
 import contextvars
 import functools
 import importlib
 import inspect
 import os
-import signal as _signal
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,11 +42,12 @@ from .error import (
 from .exception import ExceptionResponse
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
+from .lifecycle import Lifecycle, exit_on_sigterm, process
 from .logging import get_logger, set_level
 from .openapi import init_openapi
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
-from .security import apply_secure_defaults, check_secret_key
+from .security import apply_secure_defaults
 
 __all__ = ["Framework", "InstalledApp", "HookReceiver"]
 
@@ -104,9 +102,7 @@ class Framework:
         self._async_endpoints: set[str] = set()
         self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
-        self._lifecycle_lock = threading.Lock()
-        self._started_pid: int | None = None
-        self._stopped = False
+        self.lifecycle = Lifecycle(self)
         if app is not None:
             self.init_app(app)
 
@@ -160,7 +156,8 @@ class Framework:
             self._install_request_lifecycle(app)
         self._install_proxy_fix(app)
         init_openapi(self, app)
-        _exit_on_sigterm()
+        if self.owns_app:  # a host application's process is left alone
+            exit_on_sigterm()
         for middleware, layers in self.chains.declared:
             if "process_application" in layers:
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
@@ -312,7 +309,7 @@ class Framework:
         install_error_handlers(scaffold)
 
     def _before_request(self) -> Any:
-        if self._started_pid != _process.pid:
+        if self.lifecycle.started_pid != process.pid:
             self.startup()
         req = _cv_request.get().request
         allowed = self._allowed_hosts
@@ -381,31 +378,11 @@ class Framework:
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""
-        pid = os.getpid()
-        if self._started_pid == pid:
-            return
-        with self._lifecycle_lock:
-            if self._started_pid == pid:
-                return
-            self._stopped = False
-            if self.owns_app and self.app is not None:
-                check_secret_key(self.app)
-            if self.app is not None and self.app.debug:
-                LOGGER.warning(
-                    "debug mode is on in process %d: tracebacks and the interactive debugger "
-                    "can reach clients; never serve it on a network ([flask] debug)", pid)
-            self._send(signals.startup, {})
-            self._started_pid = pid
-        atexit.register(self.shutdown)
-        _exit_on_sigterm()
+        self.lifecycle.startup()
 
     def shutdown(self) -> None:
         """Fire ``shutdown`` once, if ``startup`` fired in this process."""
-        with self._lifecycle_lock:
-            if self._started_pid != os.getpid() or self._stopped:
-                return
-            self._stopped = True
-        self._send(signals.shutdown, {})
+        self.lifecycle.shutdown()
 
     @staticmethod
     def get_current_request() -> Any:
@@ -435,19 +412,6 @@ class Framework:
             self._templates[blueprint] = env
         return env
 
-
-class _Process:
-    """This process's id, kept current across forks without a system call per request."""
-
-    pid = os.getpid()
-
-    @classmethod
-    def forked(cls) -> None:
-        cls.pid = os.getpid()
-
-
-_process = _Process
-os.register_at_fork(after_in_child=_Process.forked)
 
 def _on_close(response: Any, *callback: Any) -> None:
     """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
@@ -487,22 +451,6 @@ def _once(func: Callable[[], Any]) -> Callable[[], None]:
             func()
 
     return call
-
-
-_sigterm_installed = False
-
-
-def _exit_on_sigterm() -> None:
-    """Under the development server, turn SIGTERM into a normal exit so ``shutdown`` fires.
-
-    Servers that handle SIGTERM themselves (gunicorn, uvicorn) are left alone.
-    """
-    global _sigterm_installed
-    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
-        return
-    if _signal.getsignal(_signal.SIGTERM) is _signal.SIG_DFL:
-        _signal.signal(_signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(SystemExit(0)))
-    _sigterm_installed = True
 
 
 def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
