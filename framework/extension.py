@@ -24,7 +24,7 @@ from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import ClosingIterator
 
-from . import _async, events, signals
+from . import _async, events, signals, templating
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
@@ -392,25 +392,11 @@ class Framework:
     # --------------------------------------------------------------- templates
     def blueprint_for_module(self, module: str) -> str | None:
         """The blueprint name of the app whose package holds ``module``."""
-        for installed in self.apps.values():
-            if module == installed.package or module.startswith(installed.package + "."):
-                return installed.blueprint.name
-        return None
+        return templating.blueprint_for_module(self, module)
 
     def template_environment(self, blueprint: str | None) -> jinja2.Environment:
         """A Jinja environment searching ``blueprint``'s folders first (cached)."""
-        env = self._templates.get(blueprint)
-        if env is None:
-            first = self.apps_by_blueprint.get(blueprint) if blueprint else None
-            ordered = ([first] if first else []) + [i for i in self.apps.values() if i is not first]
-            loaders: list[jinja2.BaseLoader] = [
-                jinja2.FileSystemLoader(i.template_dirs) for i in ordered if i.template_dirs]
-            app = self.app or current_app
-            if app.jinja_loader is not None:
-                loaders.append(app.jinja_loader)
-            env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
-            self._templates[blueprint] = env
-        return env
+        return templating.environment(self, blueprint)
 
 
 def _on_close(response: Any, *callback: Any) -> None:
