@@ -8,10 +8,7 @@ reachable as ``app.extensions["framework"]`` and ``request.app``.
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import importlib
-import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -19,32 +16,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
-from flask import Blueprint, Flask, current_app, has_request_context, request
-from flask.globals import _cv_request
-from werkzeug.exceptions import HTTPException
-from werkzeug.wsgi import ClosingIterator
+from flask import Blueprint, Flask, has_request_context, request
 
-from . import _async, events, signals, templating
+from . import events, templating
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
-from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
 from .error import (
     BASE_ERRORS,
-    BODY_TOO_LARGE,
-    DISALLOWED_HOST,
     FRAMEWORK_CODE_LIMIT,
-    HTTP_STATUS_CODES,
-    REQUEST_ERROR,
-    SERVER_ERROR,
-    Error,
     ErrorCode,
 )
-from .exception import ExceptionResponse
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
-from .lifecycle import Lifecycle, exit_on_sigterm, process
+from .lifecycle import Lifecycle, exit_on_sigterm
 from .logging import get_logger, set_level
 from .openapi import init_openapi
+from .pipeline import MiddlewareChains, Pipeline
 from .request import Request, RequestMixin
 from .router import CONVERTERS, to_rule
 from .security import apply_secure_defaults
@@ -96,11 +83,9 @@ class Framework:
         self.error_codes: dict[int, ErrorCode] = {e.code: e for e in BASE_ERRORS}
         self._error_owner: dict[int, str] = {}
         self.middlewares: list[Any] = []
+        self.pipeline: Pipeline | None = None
         self.chains = MiddlewareChains([])
         self.media_path = ""
-        #: Endpoints whose view runs as a coroutine (request_start fires inside it).
-        self._async_endpoints: set[str] = set()
-        self._allowed_hosts: frozenset[str] | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self.lifecycle = Lifecycle(self)
         if app is not None:
@@ -141,10 +126,9 @@ class Framework:
                 app.url_map.converters[name] = converter
         self.middlewares = [self._load_middleware(path)
                             for path in as_list(self.config["middlewares"].get("active"))]
-        self.chains = MiddlewareChains(self.middlewares)
+        self.pipeline = Pipeline(self, self.middlewares)
+        self.chains = self.pipeline.chains
         self._install_form_limit(app)
-        allowed = as_list(self.config["networking"].get("allowed_hosts")) or ["*"]
-        self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
             self._install_app(app, package)
         from .cli import register_commands
@@ -153,7 +137,7 @@ class Framework:
         init_database(self, app)
         register_commands(app)
         if self.owns_app:
-            self._install_request_lifecycle(app)
+            self.pipeline.install(app)
         self._install_proxy_fix(app)
         init_openapi(self, app)
         if self.owns_app:  # a host application's process is left alone
@@ -265,14 +249,12 @@ class Framework:
             while endpoint in endpoints:
                 endpoint, n = f"{base}_{n}", n + 1
             endpoints.add(endpoint)
-            view = make_view(self, route)
-            if view.runs_async:  # type: ignore[attr-defined]
-                self._async_endpoints.add(f"{name}.{endpoint}")
+            view = self.pipeline.view(route, f"{name}.{endpoint}")
             blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
                                    view_func=view, methods=list(route.methods))
         installed = InstalledApp(package, app, blueprint, path, dirs)
         if not self.owns_app:
-            self._install_request_lifecycle(blueprint)
+            self.pipeline.install(blueprint)
         flask_app.register_blueprint(blueprint)
         self.apps[package] = installed
         self.apps_by_blueprint[name] = installed
@@ -291,60 +273,6 @@ class Framework:
                 f"error code {error.code} is claimed by both {owner!r} and {package!r}")
         self._error_owner[error.code] = package
         self.error_codes[error.code] = error
-
-    # --------------------------------------------------------- request lifecycle
-    def _install_request_lifecycle(self, scaffold: Any) -> None:
-        """Error envelope and per-request hooks: app-wide when the framework owns the app,
-        else on each of its blueprints only (the host's routes keep their own)."""
-        self._install_blueprint_handlers(scaffold)
-        scaffold.before_request(self._before_request)
-        scaffold.after_request(self._after_request)
-
-    def _install_blueprint_handlers(self, scaffold: Any) -> None:
-        scaffold.register_error_handler(ExceptionResponse, _exception_response)
-        scaffold.register_error_handler(HTTPException, _http_error)
-        scaffold.register_error_handler(Exception, _server_error)
-        from .db import install_error_handlers
-
-        install_error_handlers(scaffold)
-
-    def _before_request(self) -> Any:
-        if self.lifecycle.started_pid != process.pid:
-            self.startup()
-        req = _cv_request.get().request
-        allowed = self._allowed_hosts
-        if allowed is not None:
-            host = req.host.lower()
-            if host not in allowed and host.rpartition(":")[0] not in allowed:
-                return Error(DISALLOWED_HOST)
-        if req.environ.get("CONTENT_LENGTH"):  # no header (a GET): nothing to parse
-            limit = req.max_content_length
-            if limit is not None and (req.content_length or 0) > limit:
-                # refuse before anything reads the body, on every route (not only those that read it)
-                return Error(BODY_TOO_LARGE)
-        if signals.request_start.receivers:
-            if req.endpoint in self._async_endpoints:
-                # fired first thing in the view's coroutine: one start of the loop
-                req.__dict__[START_PENDING] = True
-            else:
-                self._send(signals.request_start, {})
-        return None
-
-    def _after_request(self, response: Any) -> Any:
-        chains = self.chains
-        req = _cv_request.get().request
-        if req.__dict__.pop(START_PENDING, False):  # the view never ran
-            self._send(signals.request_start, {})
-        if chains.response and not response.__dict__.get(RESPONSE_DONE):
-            response = chains.apply_response(req, response)
-        if signals.request_end.receivers:
-            # Runs when the server closes the body, after Flask has popped the request
-            # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
-            _on_close(response, contextvars.copy_context().run, self._request_ended)
-        return response
-
-    def _request_ended(self) -> None:
-        self._send(signals.request_end, {})
 
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
@@ -397,67 +325,3 @@ class Framework:
     def template_environment(self, blueprint: str | None) -> jinja2.Environment:
         """A Jinja environment searching ``blueprint``'s folders first (cached)."""
         return templating.environment(self, blueprint)
-
-
-def _on_close(response: Any, *callback: Any) -> None:
-    """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
-
-    A pass-through body (a file sent with the server's ``wsgi.file_wrapper``) is handed to
-    the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
-    instead (keeping the server's sendfile path).
-    """
-    call = _once(functools.partial(*callback))
-    if not response.direct_passthrough:
-        response.call_on_close(call)
-        return
-    body = response.response
-    close = getattr(body, "close", None)
-
-    def closing() -> None:
-        try:
-            if close is not None:
-                close()
-        finally:
-            call()
-
-    try:
-        body.close = closing
-    except AttributeError:
-        response.response = ClosingIterator(body, call)  # closes ``body`` first itself
-
-
-def _once(func: Callable[[], Any]) -> Callable[[], None]:
-    """``func`` guarded to run at most once (a body closed twice fires ``request_end`` once)."""
-    done = False
-
-    def call() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            func()
-
-    return call
-
-
-def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
-    return exc
-
-
-def _http_error(exc: HTTPException) -> Any:
-    if exc.code is None or exc.code < 400:
-        return exc
-    code = HTTP_STATUS_CODES.get(exc.code, SERVER_ERROR if exc.code >= 500 else REQUEST_ERROR)
-    error = Error(code)
-    if code in (SERVER_ERROR, REQUEST_ERROR):
-        error.status_code = exc.code
-    for name, value in exc.get_headers():
-        if name.lower() not in ("content-type", "content-length"):
-            error.headers[name] = value
-    return error
-
-
-def _server_error(exc: Exception) -> Any:
-    LOGGER.error("unhandled %s in %s %s", type(exc).__name__,
-                 request.method if has_request_context() else "-",
-                 request.path if has_request_context() else "-", exc_info=exc)
-    return Error(SERVER_ERROR)
