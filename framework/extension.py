@@ -8,32 +8,29 @@ reachable as ``app.extensions["framework"]`` and ``request.app``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
-from flask import Blueprint, Flask, has_request_context, request
+from flask import Flask, has_request_context, request
 
-from . import events, templating
-from .app import App
+from . import events, installation, templating
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .error import (
     BASE_ERRORS,
-    FRAMEWORK_CODE_LIMIT,
     ErrorCode,
 )
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
+from .installation import InstalledApp
 from .lifecycle import Lifecycle, exit_on_sigterm
 from .logging import get_logger, set_level
 from .openapi import init_openapi
 from .pipeline import MiddlewareChains, Pipeline
 from .request import Request, RequestMixin
-from .router import CONVERTERS, to_rule
+from .router import CONVERTERS
 from .security import apply_secure_defaults
 
 __all__ = ["Framework", "InstalledApp", "HookReceiver"]
@@ -41,17 +38,6 @@ __all__ = ["Framework", "InstalledApp", "HookReceiver"]
 HookReceiver = events.HookReceiver  # importable here as before
 
 LOGGER = get_logger("framework")
-
-
-@dataclass
-class InstalledApp:
-    """An active app as installed in one project."""
-
-    package: str
-    app: App
-    blueprint: Blueprint
-    path: str
-    template_dirs: list[str] = field(default_factory=list)
 
 
 class Framework:
@@ -124,13 +110,13 @@ class Framework:
         for _kind, (name, converter) in CONVERTERS.items():
             if converter is not None:
                 app.url_map.converters[name] = converter
-        self.middlewares = [self._load_middleware(path)
+        self.middlewares = [installation.load_middleware(self, path)
                             for path in as_list(self.config["middlewares"].get("active"))]
         self.pipeline = Pipeline(self, self.middlewares)
         self.chains = self.pipeline.chains
         self._install_form_limit(app)
         for package in as_list(self.config["apps"].get("active")):
-            self._install_app(app, package)
+            installation.install_app(self, app, package)
         from .cli import register_commands
         from .db import init_database
 
@@ -182,97 +168,6 @@ class Framework:
 
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
                                     x_host=count, x_port=count, x_prefix=count)
-
-    def _load_middleware(self, path: str) -> Any:
-        module_name, _, class_name = path.rpartition(".")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except ImproperlyConfigured as exc:  # a misspelt layer method, found at class creation
-            raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
-        except Exception as exc:
-            raise ImproperlyConfigured(
-                f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
-        try:
-            middleware = cls() if isinstance(cls, type) else cls
-        except TypeError as exc:
-            raise ImproperlyConfigured(
-                f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
-        from .middleware import declared_layers
-
-        try:
-            declared_layers(middleware)  # before setup: a misspelt layer stops start-up first
-        except ImproperlyConfigured as exc:
-            raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
-        setup = getattr(middleware, "setup", None)
-        if callable(setup):
-            setup(self)  # optional hook: the middleware reads the project's config here
-        return middleware
-
-    def _install_app(self, flask_app: Flask, package: str) -> None:
-        try:
-            module = importlib.import_module(f"{package}.main")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (package, f"{package}.main") and not package.startswith(f"{exc.name}."):
-                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
-            try:
-                module = importlib.import_module(package)
-            except Exception as inner:
-                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({inner})") from inner
-        except Exception as exc:
-            raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
-        app = getattr(module, "app", None)
-        if not isinstance(app, App):
-            raise ImproperlyConfigured(
-                f"[apps] active: module {module.__name__!r} has no 'app = App(...)'")
-        name = package.rpartition(".")[2]
-        if name in self.apps_by_blueprint or name in flask_app.blueprints:
-            other = self.apps_by_blueprint.get(name)
-            raise ImproperlyConfigured(
-                f"[apps] active: apps {other.package if other else name!r} and {package!r} "
-                f"both claim the blueprint name {name!r}")
-        path = os.path.dirname(os.path.abspath(importlib.import_module(package).__file__ or ""))
-        for model_module in app.models:
-            try:
-                importlib.import_module(model_module)
-            except Exception as exc:
-                raise ImproperlyConfigured(
-                    f"app {package!r}: models module {model_module!r} cannot be imported ({exc})") from exc
-        for error_list in app.errors:
-            for error in error_list:
-                self._register_error(package, error)
-        dirs = [os.path.join(path, d) for d in app.template_dirs]
-        blueprint = Blueprint(name, package, root_path=path)
-        endpoints: set[str] = set()
-        for route in app.routes:
-            endpoint = getattr(route.handler, "__name__", "handler")
-            base, n = endpoint, 2
-            while endpoint in endpoints:
-                endpoint, n = f"{base}_{n}", n + 1
-            endpoints.add(endpoint)
-            view = self.pipeline.view(route, f"{name}.{endpoint}")
-            blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
-                                   view_func=view, methods=list(route.methods))
-        installed = InstalledApp(package, app, blueprint, path, dirs)
-        if not self.owns_app:
-            self.pipeline.install(blueprint)
-        flask_app.register_blueprint(blueprint)
-        self.apps[package] = installed
-        self.apps_by_blueprint[name] = installed
-        for hooks in app.hooks:
-            for event_name, func in hooks:
-                self.connect_hook(event_name, func)
-
-    def _register_error(self, package: str, error: ErrorCode) -> None:
-        if error.code < FRAMEWORK_CODE_LIMIT:
-            raise ImproperlyConfigured(
-                f"app {package!r}: error code {error.code} is in the framework's range "
-                f"(app codes start at {FRAMEWORK_CODE_LIMIT})")
-        owner = self._error_owner.get(error.code)
-        if owner is not None and owner != package:
-            raise ImproperlyConfigured(
-                f"error code {error.code} is claimed by both {owner!r} and {package!r}")
-        self._error_owner[error.code] = package
-        self.error_codes[error.code] = error
 
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
