@@ -1,9 +1,12 @@
 """The ``Framework`` extension: the project object of a Flask application.
 
-It reads the configuration, installs the active apps as blueprints, resolves the
-middlewares, registers the error envelope and the request lifecycle, and fires the
-events. Everything is set up once in ``init_app``; per-app state lives on this object,
-reachable as ``app.extensions["framework"]`` and ``request.app``.
+It wires the parts together once, in ``init_app``: the configuration
+(``framework.config``), the apps and middlewares (``framework.installation``), the
+request's way (``framework.pipeline``), the events (``framework.events``), the process
+lifecycle (``framework.lifecycle``), templates (``framework.templating``), the database,
+the CLI and the OpenAPI document. Its public methods delegate to those modules. Per-app
+state lives on this object, reachable as ``app.extensions["framework"]`` and
+``request.app``; nothing process-wide is changed for a host application.
 """
 
 from __future__ import annotations
@@ -18,10 +21,7 @@ from flask import Flask, has_request_context, request
 
 from . import events, installation, templating
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
-from .error import (
-    BASE_ERRORS,
-    ErrorCode,
-)
+from .error import BASE_ERRORS, ErrorCode
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
 from .installation import InstalledApp
@@ -192,12 +192,6 @@ class Framework:
         returns may still be awaited (it completes at once).
         """
         return events.execute_event(self, name, args, sys._getframe(1).f_code.co_flags)
-
-    def _send(self, signal: Any, kwargs: dict[str, Any]) -> None:
-        events.send(self, signal, kwargs)
-
-    async def _asend(self, signal: Any, kwargs: dict[str, Any]) -> None:
-        await events.asend(self, signal, kwargs)
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""
