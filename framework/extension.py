@@ -26,7 +26,7 @@ from .form_limits import max_form_fields
 from .header_check import HeaderCheck
 from .installation import InstalledApp
 from .lifecycle import Lifecycle, exit_on_sigterm
-from .logging import get_logger, set_level
+from .logging import allow_level, get_logger, resolve_level, set_level
 from .openapi import init_openapi
 from .pipeline import MiddlewareChains, Pipeline
 from .request import Request, RequestMixin
@@ -72,6 +72,8 @@ class Framework:
         self.pipeline: Pipeline | None = None
         self.chains = MiddlewareChains([])
         self.media_path = ""
+        #: ``[logging] level``: what this project logs in its own context.
+        self.log_level: int | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self.lifecycle = Lifecycle(self)
         if app is not None:
@@ -100,9 +102,12 @@ class Framework:
         if self.owns_app:
             apply_secure_defaults(app, self.config.get("flask", {}))
         try:
-            set_level(self.config["logging"].get("level", "INFO"))
+            self.log_level = resolve_level(self.config["logging"].get("level", "INFO"))
         except ValueError as exc:
             raise ImproperlyConfigured(f"[logging] level: {exc}") from None
+        allow_level(self.log_level)  # this project's records, in its context
+        if self.owns_app:  # the framework owns the process: its default level too
+            set_level(self.log_level)
         base = self.root_path or app.root_path
         self.media_path = os.path.abspath(os.path.join(
             base, self.config["environment"].get("media_path") or "media"))
