@@ -35,7 +35,7 @@ def drive_sync(steps: Steps[T]) -> T:
             else:
                 awaitable = steps.send(result)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
 
 
 async def drive_async(steps: Steps[T]) -> T:
@@ -50,4 +50,4 @@ async def drive_async(steps: Steps[T]) -> T:
             else:
                 awaitable = steps.send(result)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value

@@ -181,7 +181,7 @@ class Pipeline:
             return response
 
         def view(**_url_vars: str) -> Any:
-            request = _cv_request.get().request
+            request: Any = _cv_request.get().request
             request.data_handler = data_handler
             if run_async:
                 response = _async.run(drive_async(serve(request)))
@@ -248,7 +248,7 @@ def _on_close(response: Any, *callback: Any) -> None:
     the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
     instead (keeping the server's sendfile path).
     """
-    call = _once(functools.partial(*callback))
+    call = _once(functools.partial(callback[0], *callback[1:]))
     if not response.direct_passthrough:
         response.call_on_close(call)
         return
