@@ -7,9 +7,12 @@ import json
 import os
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
+
+from tests.liveserver import http_get, wait_until
+
+__all__ = ["write_project", "create_tables", "child_pids", "wait_until", "Background", "get_json"]
 
 
 APP_PACKAGE = "fw_faults_app"
@@ -172,17 +175,6 @@ def child_pids(pid: int) -> set[int]:
     return children
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-
-
 class Background(threading.Thread):
     """Runs ``func`` in a thread and keeps its result or exception."""
 
@@ -200,7 +192,5 @@ class Background(threading.Thread):
 
 
 def get_json(port: int, path: str, timeout: float = 30.0) -> tuple[int, Any]:
-    from tests.liveserver import http_get
-
     status, _, body = http_get(port, path, timeout=timeout)
     return status, json.loads(body)
