@@ -11,7 +11,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, slow_run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="the full run: property tests with all their examples, randomised "
+                          "(the same as FRAMEWORK_TESTS_SLOW=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pick the Hypothesis profile before any test module builds its settings: the everyday
+    run tries fewer examples, the same ones each time; ``--slow`` tries them all, at random."""
+    from hypothesis import HealthCheck, settings
+
+    if config.getoption("--slow"):
+        os.environ["FRAMEWORK_TESTS_SLOW"] = "1"  # seen by tests.helpers.examples and subprocesses
+    settings.register_profile("framework-default", derandomize=True, database=None, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("framework-slow", deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    if not config.getoption("hypothesis_profile", None):  # an explicit --hypothesis-profile wins
+        settings.load_profile("framework-slow" if slow_run() else "framework-default")
+
 
 # Serving outside debug/testing needs a secret key (framework.security). Apps built by the
 # suite, and the servers it starts, get a throw-away one unless a test removes it.

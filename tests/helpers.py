@@ -6,6 +6,7 @@ Servers and waiting live in ``tests.liveserver`` (``LiveServer``, ``wait_until``
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -15,10 +16,27 @@ from urllib.parse import urlsplit
 
 from tests.liveserver import LiveServer, free_port, wait_until
 
-__all__ = ["ROOT", "BIN", "free_port", "wait_until", "running_server"]
+__all__ = ["ROOT", "BIN", "WITHOUT_SUITE_PLUGINS", "examples", "slow_run", "free_port", "wait_until",
+           "running_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+#: Arguments for a pytest run in a subprocess (a generated project's tests, the plugin's
+#: own tests): leave out the property-testing plugins installed for this suite, which those
+#: tests never use and whose import costs about two seconds of CPU per run.
+WITHOUT_SUITE_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
+
+
+def slow_run() -> bool:
+    """True in the full run (``pytest --slow`` or ``FRAMEWORK_TESTS_SLOW=1``)."""
+    return os.environ.get("FRAMEWORK_TESTS_SLOW", "") not in ("", "0")
+
+
+def examples(full: int, default: int) -> int:
+    """How many examples a property test tries: ``default`` in the everyday run (derandomised,
+    so every run tries the same ones), ``full`` in the slow run (random, a new draw each time)."""
+    return full if slow_run() else default
 
 
 @contextmanager
