@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import textwrap
@@ -34,6 +35,33 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("hypothesis_profile", None):  # an explicit --hypothesis-profile wins
         settings.load_profile("framework-slow" if slow_run() else "framework-default")
 
+
+def _cheaper_password_hashing() -> None:
+    """Hash passwords with scrypt at a lower work factor in the everyday run.
+
+    Werkzeug's default (scrypt, N=2**15) costs about 0.1 s of CPU per hash and the suite
+    registers and logs in users hundreds of times: that was close to half of the in-process
+    CPU time. The hashes stay real scrypt hashes that ``check_password_hash`` verifies (it
+    reads the parameters from the hash); only the default cost changes, and ``--slow`` keeps
+    Werkzeug's. Patched here, before any app module binds the function by name.
+    """
+    import werkzeug.security as security
+
+    real = security.generate_password_hash
+    if getattr(real, "framework_tests_wrapper", False):
+        return
+
+    @functools.wraps(real)
+    def generate_password_hash(password: str, method: str | None = None, salt_length: int = 16) -> str:
+        if method is None:
+            method = "scrypt" if slow_run() else "scrypt:1024:8:1"
+        return real(password, method, salt_length)
+
+    generate_password_hash.framework_tests_wrapper = True  # type: ignore[attr-defined]
+    security.generate_password_hash = generate_password_hash
+
+
+_cheaper_password_hashing()
 
 # Serving outside debug/testing needs a secret key (framework.security). Apps built by the
 # suite, and the servers it starts, get a throw-away one unless a test removes it.

@@ -1,5 +1,9 @@
 """A throw-away project for the fault tests: rows in a database, a slow route, lifecycle hooks
-that write to a file, served by real gunicorn workers."""
+that write to a file, served by real gunicorn workers.
+
+``/slow`` stays in flight until the test releases it (or its time is up): a test sees it
+start through a marker file and decides when it ends, so nothing depends on how long a
+fixed pause lasts."""
 
 from __future__ import annotations
 
@@ -92,11 +96,15 @@ FILES = {
 
         @routes.get("/slow")
         def slow(request):
+            # in flight until the test creates the file ``release`` (at most ``seconds``)
             marker = request.params.get("marker")
             if marker:
                 with open(marker, "w", encoding="utf-8") as handle:
                     handle.write(str(os.getpid()))
-            time.sleep(float(request.params.get("seconds", "2")))
+            release = request.params.get("release")
+            deadline = time.monotonic() + float(request.params.get("seconds", "2"))
+            while time.monotonic() < deadline and not (release and os.path.exists(release)):
+                time.sleep(0.01)
             return JSON({"pid": os.getpid(), "done": True, "padding": "x" * 100000})
 
 
