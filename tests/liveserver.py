@@ -97,7 +97,8 @@ class LiveServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self._thread_server: Any = None
         self._thread: threading.Thread | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)
+        # the log outlives this call: it is closed and removed by close()
+        self._log = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
 
     # -- what a test reads -------------------------------------------------------------
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework.data_handler import filters as f
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
-from framework.data_handler.fields import (TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER, TYPE_PARAM,
-                                           Boolean, Dict, Float, Integer, List, String)
+from framework.data_handler.fields import (
+    TYPE_FILE,
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_PARAM,
+    Boolean,
+    Dict,
+    Float,
+    Integer,
+    List,
+    String,
+)
 from tests.helpers import examples
 
 #: One field per validator and filter, so random input reaches every one of them.

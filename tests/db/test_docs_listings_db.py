@@ -9,7 +9,6 @@ PostgreSQL and a real server.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
