@@ -160,15 +160,18 @@ class LiveServer:
         self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.environment(),
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log_text()}")
-            if self._answers():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}")
+        try:
+            wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
+        return self
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log_text()}")
+        return self._answers()
 
     def _answers(self) -> bool:
         try:
