@@ -109,6 +109,9 @@ def _backendpy(project: str) -> str:
 def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     """Instructions callgrind collected for a whole run of ``PROGRAM``."""
     env = dict(os.environ)
+    # the same string hashes in every run: with random ones the start-up (subtracted)
+    # differs by tens of thousands of instructions per measured request
+    env["PYTHONHASHSEED"] = "0"
     env.pop("FRAMEWORK_PUBLIC_API_ONLY", None)
     if public_api_only:
         env["FRAMEWORK_PUBLIC_API_ONLY"] = "1"
