@@ -27,10 +27,10 @@ runs it. Each run is also written to ``bench/results/run-<time>.json``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
-import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             peers["backendpy-root"] = scratch / "backendpy-project"
             write_project(peers["backendpy-root"], BACKENDPY_FILES)
-    for need, why in missing.items():
+    for why in missing.values():
         print(f"{why}: its scenarios are skipped")
     chosen = [s for s in chosen if s.needs not in missing]
     sys.path.insert(0, str(root))
