@@ -10,13 +10,17 @@ of dicts, read once at start-up.
 from __future__ import annotations
 
 import configparser
+import logging
 import os
 import stat
-import logging
+import sys
+import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["ImproperlyConfigured", "load_config", "parse_value", "as_list", "as_bool",
+import click
+
+__all__ = ["ImproperlyConfigured", "ShowsCause", "tracebacks_wanted", "load_config", "parse_value", "as_list", "as_bool",
            "ENV_VAR", "ENV_PREFIX"]
 
 #: Chooses ``config.<env>.ini`` (Backendpy's ``BACKENDPY_ENV`` is honoured too).
@@ -36,8 +40,36 @@ DEFAULTS: Config = {
 }
 
 
-class ImproperlyConfigured(Exception):
-    """The project cannot start: the message names the setting or file at fault."""
+#: Set (to 1) by ``framework --traceback``: command errors also print their traceback.
+TRACEBACK_VAR = "FRAMEWORK_TRACEBACK"
+
+
+def tracebacks_wanted() -> bool:
+    """True when a failing command should print its traceback: ``framework --traceback``,
+    or a debug run (``flask --debug``, ``FLASK_DEBUG=1``)."""
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+               for name in (TRACEBACK_VAR, "FLASK_DEBUG"))
+
+
+class ShowsCause(click.ClickException):
+    """A command's error: one line, ``Error: <message>``; with ``tracebacks_wanted()`` the
+    traceback of the error (and of the errors that led to it) comes first."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if tracebacks_wanted():
+            traceback.print_exception(self, file=file or sys.stderr)  # with its causes
+        super().show(file)
+
+
+class ImproperlyConfigured(ShowsCause):
+    """The project cannot start: the message names the setting or file at fault.
+
+    A ``click.ClickException``: a command (``flask ...``, ``framework ...``) that meets one
+    prints its message on one line and exits with status 1.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 def parse_value(raw: str) -> str | list[str]:

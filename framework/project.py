@@ -119,10 +119,19 @@ class Backendpy(FrameworkFlask):
                 adapter = self._asgi
         return adapter
 
-    def __call__(self, *args: Any) -> Any:  # type: ignore[override]
-        """``(environ, start_response)``: WSGI; ``(scope, receive, send)``: ASGI 3;
-        ``(scope)``: ASGI 2 (what a server that cannot tell a class-based ASGI 3 app
-        from an ASGI 2 one calls), which returns the ``(receive, send)`` coroutine."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """``(environ, start_response)``: WSGI; ``(scope, receive, send)``, positional or
+        by name: ASGI 3; ``(scope)``: ASGI 2 (what a server that cannot tell a class-based
+        ASGI 3 app from an ASGI 2 one calls), which returns the ``(receive, send)``
+        coroutine function."""
+        if kwargs:
+            names = _ASGI_ARGUMENTS[len(args):]
+            unknown = set(kwargs) - set(names)
+            if unknown:
+                raise TypeError(f"Backendpy() got unexpected argument(s) {sorted(unknown)}")
+            args += tuple(kwargs[name] for name in names if name in kwargs)
+            if len(args) == 2:  # (scope, receive=...) is not a call anything makes
+                raise TypeError("Backendpy() needs scope, receive and send")
         if len(args) == 2:
             return self.wsgi_app(*args)
         if len(args) == 3:
@@ -131,6 +140,9 @@ class Backendpy(FrameworkFlask):
             return functools.partial(self.asgi_app(), args[0])
         raise TypeError("Backendpy() is called as WSGI (environ, start_response) or "
                         f"ASGI (scope, receive, send), not with {len(args)} argument(s)")
+
+
+_ASGI_ARGUMENTS = ("scope", "receive", "send")
 
 
 def _mark_coroutine_function(func: Callable[..., Any]) -> Callable[..., Any]:
