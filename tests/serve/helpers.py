@@ -40,14 +40,19 @@ def tool(name: str) -> str:
 SERVERS: dict[str, list[str]] = {
     "uvicorn": ["uvicorn", "main:bp", "--host", "127.0.0.1", "--port", "{port}"],
     "hypercorn": ["hypercorn", "main:bp", "--bind", "127.0.0.1:{port}"],
+    "hypercorn-asgi": ["hypercorn", "asgi:main:bp", "--bind", "127.0.0.1:{port}"],
     "daphne": ["daphne", "-b", "127.0.0.1", "-p", "{port}", "main:bp"],
     "gunicorn-uvicorn": ["gunicorn", "main:bp", "-w", "2", "-k", "uvicorn.workers.UvicornWorker",
                          "--bind", "127.0.0.1:{port}"],
     "gunicorn": ["gunicorn", "main:bp", "--bind", "127.0.0.1:{port}"],
     "flask": ["flask", "--app", "main:bp", "run", "--host", "127.0.0.1", "--port", "{port}"],
 }
-#: servers that speak the ASGI lifespan to this object (startup fires before any request)
-LIFESPAN = {"uvicorn", "gunicorn-uvicorn"}
+#: servers that speak the ASGI lifespan to this object (startup fires before any request);
+#: hypercorn tells ASGI from WSGI with ``inspect.iscoroutinefunction``, which a callable
+#: answering both can satisfy from Python 3.12 (``inspect.markcoroutinefunction``) only;
+#: daphne does not speak the lifespan protocol
+LIFESPAN = {"uvicorn", "gunicorn-uvicorn", "hypercorn-asgi"} | (
+    {"hypercorn"} if sys.version_info >= (3, 12) else set())
 
 
 def base_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
