@@ -50,7 +50,7 @@ def test_a_signing_project_without_a_key_does_not_start(server, tmp_path):
         stop(proc)
     text = log.read_text()
     assert code is not None, text  # it stopped by itself
-    if server != "hypercorn":  # hypercorn's own exit status stays 0 when its worker fails
+    if not server.startswith("hypercorn"):  # hypercorn exits with 0 when its worker fails
         assert code != 0, text
     assert "[flask] secret_key is not set (app 'project.apps.signer' signs with it)" in text
     assert not (tmp_path / "hooks.log").exists()  # no startup hook ran: nothing was served
