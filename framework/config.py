@@ -23,8 +23,8 @@ from typing import IO, Any
 
 import click
 
-__all__ = ["ImproperlyConfigured", "ShowsCause", "tracebacks_wanted", "load_config", "parse_value", "as_list", "as_bool",
-           "ENV_VAR", "ENV_PREFIX"]
+__all__ = ["ImproperlyConfigured", "ShowsCause", "tracebacks_wanted", "load_config",
+           "parse_value", "as_list", "as_bool", "ENV_VAR", "ENV_PREFIX"]
 
 #: Chooses ``config.<env>.ini`` (Backendpy's ``BACKENDPY_ENV`` is honoured too).
 ENV_VAR = "FRAMEWORK_ENV"

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from blinker import ANY, Namespace, NamedSignal
+from blinker import ANY, NamedSignal, Namespace
 from flask import Flask
 
 __all__ = ["namespace", "startup", "shutdown", "request_start", "request_end", "event"]

@@ -11,7 +11,6 @@ import sys
 import pytest
 from flask import Flask
 
-from framework import Backendpy
 from framework.asgi import to_asgi
 
 from .helpers import base_env, copy_project

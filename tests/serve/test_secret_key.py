@@ -12,8 +12,6 @@ import pytest
 import requests
 
 from framework import Backendpy
-from framework.response import JSON
-from framework.router import Routes
 
 from .helpers import SERVERS, base_env, copy_project, free_port, run, serve, stop, tool, wait_until
 
