@@ -119,7 +119,7 @@ class Backendpy(FrameworkFlask):
                 adapter = self._asgi
         return adapter
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """``(environ, start_response)``: WSGI; ``(scope, receive, send)``, positional or
         by name: ASGI 3; ``(scope)``: ASGI 2 (what a server that cannot tell a class-based
         ASGI 3 app from an ASGI 2 one calls), which returns the ``(receive, send)``
