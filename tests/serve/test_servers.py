@@ -51,12 +51,14 @@ def test_the_docs_project_under_each_server(server, tmp_path):
         got = [answer(base, *request) for request, _ in EXPECTED]
         home = requests.get(base + "/home", timeout=30)
         assert home.status_code == 200 and "<h1>Hello World!</h1>" in home.text
-        started = hook_lines(hooks)
     assert got == [expected for _, expected in EXPECTED]
     log = (tmp_path / f"{server}.log").read_text()
     assert "Traceback" not in log, log
-    # each process that ran startup ran shutdown once it was stopped
-    starts = [pid for event, pid in started if event == "startup"]
-    assert starts and len(set(starts)) == len(starts), started
-    assert wait_until(lambda: sorted(pid for event, pid in hook_lines(hooks) if event == "shutdown")
-                      == sorted(starts), timeout=10), (hook_lines(hooks), log)
+    # each process that ran startup (once) ran shutdown (once) when it was stopped
+    def balanced():
+        lines = hook_lines(hooks)
+        starts = sorted(pid for event, pid in lines if event == "startup")
+        stops = sorted(pid for event, pid in lines if event == "shutdown")
+        return starts and starts == stops and len(set(starts)) == len(starts)
+
+    assert wait_until(balanced, timeout=10), (hook_lines(hooks), log)
