@@ -174,6 +174,10 @@ class Framework:
         self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
             self._install_app(app, package)
+        if self.owns_app:
+            # a project whose apps sign needs its key before it serves anything (every
+            # server, with or without a lifespan or worker hooks, imports the project first)
+            check_secret_key(app)
         from .cli import register_commands
         from .db import init_database
 
@@ -187,10 +191,6 @@ class Framework:
         for middleware in self.middlewares:
             if callable(getattr(middleware, "process_application", None)):
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
-        if self.owns_app:
-            # a project that signs needs its key before it serves anything (every server,
-            # with or without a lifespan or worker hooks, imports the project first)
-            check_secret_key(app)
 
     def _install_request_class(self, app: Flask) -> None:
         if issubclass(app.request_class, RequestMixin):

@@ -13,8 +13,6 @@ from typing import Any
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from .security import NoKeySession
-
 __all__ = ["FrameworkFlask", "SessionInterface"]
 
 
@@ -28,9 +26,6 @@ class SessionInterface(SecureCookieSessionInterface):
     A request without a Cookie header, and an empty session left untouched, skip the work
     whose outcome is already known (the same session, cookies and headers as Flask's).
     """
-
-    #: without a secret key, writing the session names the missing setting
-    null_session_class = NoKeySession
 
     def __init__(self) -> None:
         self._signing: tuple[Any, Any] | None = None

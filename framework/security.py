@@ -41,7 +41,8 @@ MIN_SECRET_KEY_LENGTH = 16
 
 
 def apply_secure_defaults(app: Flask, flask_section: Mapping[str, Any]) -> None:
-    """Harden the session cookie and SQLAlchemy's error messages, keeping explicit settings."""
+    """Harden the session cookie and SQLAlchemy's error messages, keeping explicit settings;
+    without a key, writing the session raises ``SessionUnavailable``."""
     given = {key.upper() for key in flask_section}
     debug = bool(app.debug)
     defaults = {
@@ -52,6 +53,9 @@ def apply_secure_defaults(app: Flask, flask_section: Mapping[str, Any]) -> None:
     for name, value in defaults.items():
         if name not in given:
             app.config[name] = value
+    interface = vars(app).get("session_interface")  # the app's own, not Flask's shared one
+    if interface is not None and getattr(interface, "null_session_class", None) is NullSession:
+        interface.null_session_class = NoKeySession  # names the missing key on a write
     if not debug and "SQLALCHEMY_ENGINE_OPTIONS" not in given:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("hide_parameters", True)
