@@ -31,7 +31,7 @@ from .openapi import init_openapi
 from .pipeline import MiddlewareChains, Pipeline
 from .request import Request, RequestMixin
 from .router import CONVERTERS
-from .security import apply_secure_defaults
+from .security import apply_secure_defaults, check_secret_key
 
 __all__ = ["Framework", "InstalledApp", "HookReceiver"]
 
@@ -122,6 +122,10 @@ class Framework:
         self._install_form_limit(app)
         for package in as_list(self.config["apps"].get("active")):
             installation.install_app(self, app, package)
+        if self.owns_app:
+            # a project whose apps sign needs its key before it serves anything (every
+            # server, with or without a lifespan or worker hooks, imports the project first)
+            check_secret_key(app)
         from .cli import register_commands
         from .db import init_database
 

@@ -49,8 +49,8 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
         try:
             module = importlib.import_module(package)
         except Exception as inner:
-            raise ImproperlyConfigured(
-                f"[apps] active: app {package!r} cannot be imported ({inner})") from inner
+            raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported "
+                                       f"({inner}){_path_hint(package, inner)}") from inner
     except Exception as exc:
         raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
     app = getattr(module, "app", None)
@@ -121,7 +121,7 @@ def load_middleware(fw: Framework, path: str) -> Any:
         raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
     except Exception as exc:
         raise ImproperlyConfigured(
-            f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
+            f"[middlewares] active: {path!r} cannot be imported ({exc}){_path_hint(path, exc)}") from exc
     try:
         middleware = cls() if isinstance(cls, type) else cls
     except TypeError as exc:
@@ -137,3 +137,12 @@ def load_middleware(fw: Framework, path: str) -> Any:
     if callable(setup):
         setup(fw)  # optional hook: the middleware reads the project's config here
     return middleware
+
+
+def _path_hint(path: str, exc: BaseException) -> str:
+    """A hint when the first part of a dotted path is what cannot be found."""
+    top = path.split(".", 1)[0]
+    if isinstance(exc, ModuleNotFoundError) and exc.name == top:
+        return (f"; no package {top!r} is importable: run from the project folder (a "
+                "Backendpy() project imports as 'apps.x' and as '<folder name>.apps.x')")
+    return ""

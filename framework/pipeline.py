@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context
 from flask import request as _request
-from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _WerkzeugResponse
 from werkzeug.wsgi import ClosingIterator
 
-from . import _async, events, signals
+from . import _async, _compat, events, signals
 from .config import as_list
 from .drive import Steps, drive_async, drive_sync
 from .error import (
@@ -181,7 +180,7 @@ class Pipeline:
             return response
 
         def view(**_url_vars: str) -> Any:
-            request: Any = _cv_request.get().request
+            request: Any = _compat.current_request()
             request.data_handler = data_handler
             if run_async:
                 response = _async.run(drive_async(serve(request)))
@@ -204,7 +203,7 @@ class Pipeline:
         fw = self.fw
         if fw.lifecycle.started_pid != process.pid:
             fw.startup()
-        req = _cv_request.get().request
+        req = _compat.current_request()
         if req.endpoint in self.views:
             return None  # the view runs them
         refused = self.refusal(req)
@@ -217,7 +216,7 @@ class Pipeline:
     def after_request(self, response: Any) -> Any:
         """The response middlewares for a request that is not a framework route's; for
         every request, ``request_end`` once its body is closed."""
-        req = _cv_request.get().request
+        req = _compat.current_request()
         if self.chains.response and req.endpoint not in self.views:
             response = drive_sync(self.chains.respond(req, response))
         if signals.request_end.receivers:

@@ -8,8 +8,8 @@ request class is kept and extended with the same mixin.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from flask import Request as _FlaskRequest
 from flask import current_app
