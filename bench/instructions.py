@@ -12,6 +12,19 @@ server adds its own fixed cost per request (accept, parse, send, close), which i
 ratio of instruction counts is lower than the ratio of rates under gunicorn.
 
     python bench/instructions.py [--requests 1000] [--variants flask,def,async,full]
+    python bench/instructions.py --variants asgi-hello,asgi-post   # through to_asgi
+    python bench/instructions.py --variants def,async,full --compare-compat
+
+Variants: ``flask`` (plain Flask hello), ``def``, ``async``, ``full`` (async hooks on every
+event and a middleware on every layer), ``hooks``, ``middleware`` (its halves), ``hello``
+and ``post`` (the Backendpy comparison's ``async def`` hello and validated POST, WSGI), and
+``asgi-hello``, ``asgi-post``, ``asgi-def`` (the same through ``to_asgi`` on an event loop,
+the WSGI call on the adapter's pool thread, as under uvicorn but without sockets).
+``asgi-noop`` is ``to_asgi`` of a bare WSGI hello (the adapter's own cost), ``asgi-plain``
+the driver answering from a bare ASGI app (subtract it), and ``bp-hello``, ``bp-post``
+Backendpy's project of bench/run.py under the same driver, in the bench's Backendpy venv.
+``--compare-compat`` counts each variant a second time with ``FRAMEWORK_PUBLIC_API_ONLY=1``
+(framework/_compat.py's public-API fallbacks) and prints the difference.
 
 Needs valgrind (Debian's package). Each run takes about thirty seconds per variant.
 """
@@ -25,16 +38,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: The measured program: build the variant's app, warm it up, then serve ``n`` requests.
 PROGRAM = """
+import os
 import sys
 sys.path.insert(0, {root!r})
-from bench.apps.wsgi import in_process
-
-one = in_process({variant!r})
+{setup}
+one = {driver}
 for _ in range(50):
     one()
 for _ in range({requests}):
@@ -42,30 +56,91 @@ for _ in range({requests}):
 """
 
 
-def count(variant: str, requests: int) -> int:
+_POST = '"/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER'
+_FRAMEWORK = "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, in_process, in_process_asgi"
+#: Backendpy's project (bench/run.py writes it) in the folder ``{project}``.
+_BACKENDPY = """
+from bench.apps.asgi_driver import asgi_driver
+SIGNUP_BODY = b'{{"name": "Ann Smith", "email": "ann@example.com"}}'
+SIGNUP_ANSWER = b'"email": "ann@example.com"'
+os.chdir({project!r})
+sys.path.insert(0, {project!r})
+from main import bp
+"""
+#: The request driver of each variant that is not simply ``in_process(variant)``.
+DRIVERS = {
+    "hello": 'in_process("validated")',
+    "post": f'in_process("validated", {_POST})',
+    "asgi-hello": 'in_process_asgi("validated")',
+    "asgi-post": f'in_process_asgi("validated", {_POST})',
+    "asgi-def": 'in_process_asgi("def")',
+    "asgi-noop": 'in_process_asgi("wsgi-noop")',  # to_asgi of a bare WSGI hello
+    # the driver alone, answering from a bare ASGI app: subtract it from the asgi-* counts
+    "asgi-plain": ('from bench.apps.asgi_driver import asgi_driver, plain_asgi_app',
+                   'asgi_driver(plain_asgi_app())'),
+    # Backendpy under the same driver, in the bench's Backendpy venv
+    "bp-hello": (_BACKENDPY, "asgi_driver(bp)"),
+    "bp-post": (_BACKENDPY, 'asgi_driver(bp, "/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER)'),
+}
+
+
+def _program(variant: str, requests: int, project: str) -> tuple[str, str]:
+    """The measured program and the interpreter that runs it."""
+    driver = DRIVERS.get(variant, f"in_process({variant!r})")
+    setup, python = _FRAMEWORK, sys.executable
+    if isinstance(driver, tuple):
+        setup, driver = driver
+        if variant.startswith("bp-"):
+            setup = setup.format(project=project)
+            python = str(_backendpy(project))
+    return PROGRAM.format(root=ROOT, setup=setup, driver=driver, requests=requests), python
+
+
+def _backendpy(project: str) -> str:
+    """The Backendpy venv's interpreter (made when missing), with the project written."""
+    sys.path.insert(0, ROOT)
+    from bench.run import BACKENDPY_FILES, BACKENDPY_VENV, backendpy_python, write_project
+
+    if not os.path.exists(os.path.join(project, "main.py")):
+        write_project(Path(project), BACKENDPY_FILES)
+    return str(backendpy_python(BACKENDPY_VENV))
+
+
+def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     """Instructions callgrind collected for a whole run of ``PROGRAM``."""
+    env = dict(os.environ)
+    # the same string hashes in every run: with random ones the start-up (subtracted)
+    # differs by tens of thousands of instructions per measured request
+    env["PYTHONHASHSEED"] = "0"
+    env.pop("FRAMEWORK_PUBLIC_API_ONLY", None)
+    if public_api_only:
+        env["FRAMEWORK_PUBLIC_API_ONLY"] = "1"
     with tempfile.TemporaryDirectory() as folder:
         script = os.path.join(folder, "run.py")
+        program, python = _program(variant, requests, os.path.join(folder, "backendpy"))
         with open(script, "w") as handle:
-            handle.write(PROGRAM.format(root=ROOT, variant=variant, requests=requests))
+            handle.write(program)
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out",
-             sys.executable, script],
-            cwd=ROOT, capture_output=True, text=True, check=False)
+             python, script],
+            cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise SystemExit(f"callgrind run of {variant!r} failed:\n{done.stderr[-2000:]}")
     return int(found.group(1))
 
 
-def per_request(variant: str, requests: int) -> float:
-    return (count(variant, requests) - count(variant, 0)) / requests
+def per_request(variant: str, requests: int, public_api_only: bool = False) -> float:
+    return (count(variant, requests, public_api_only)
+            - count(variant, 0, public_api_only)) / requests
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--variants", default="flask,def,async,full")
+    parser.add_argument("--compare-compat", action="store_true",
+                        help="also count with FRAMEWORK_PUBLIC_API_ONLY=1 (no private fast paths)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -73,8 +148,12 @@ def main() -> None:
     costs = {}
     for variant in variants:
         costs[variant] = per_request(variant, args.requests)
-        print(f"{variant:<10} {costs[variant] / 1000:8.1f} k instructions per request",
-              flush=True)
+        line = f"{variant:<10} {costs[variant] / 1000:8.1f} k instructions per request"
+        if args.compare_compat:
+            public = per_request(variant, args.requests, public_api_only=True)
+            line += (f"; public API only {public / 1000:8.1f} k "
+                     f"({(public - costs[variant]) / 1000:+.1f} k)")
+        print(line, flush=True)
     if "flask" in costs:
         print("\ncost relative to plain Flask's hello (lower is better):")
         for variant in variants:

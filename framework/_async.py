@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from . import _compat
+
 T = TypeVar("T")
 
 _local = threading.local()
@@ -75,7 +77,7 @@ def close_thread_loop() -> None:
 
 def in_async_context() -> bool:
     """True when called from code running inside an event loop in this thread."""
-    return asyncio._get_running_loop() is not None
+    return _compat.running_loop() is not None
 
 
 def run(awaitable: Awaitable[T]) -> T:
@@ -86,7 +88,7 @@ def run(awaitable: Awaitable[T]) -> T:
     handler), the loop is busy, so the awaitable runs on a helper thread with its own
     loop and a copy of the current context.
     """
-    if asyncio._get_running_loop() is None:
+    if _compat.running_loop() is None:
         return _run_here(get_loop(), awaitable)
     ctx = contextvars.copy_context()
     return _pool().submit(ctx.run, _run_on_thread_loop, awaitable).result()
@@ -96,43 +98,10 @@ def _run_on_thread_loop(awaitable: Awaitable[T]) -> T:
     return _run_here(get_loop(), awaitable)
 
 
-#: Rounds of ready callbacks run before falling back to the full loop (which also polls
-#: for I/O); bounds how long a busy background task can hold back I/O.
-_FAST_ROUNDS = 4
-
-
 def _run_here(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
-    """Run ``awaitable`` as a task of ``loop`` in this thread and return its result.
-
-    ``run_until_complete`` costs two to three times as much as the coroutine of a hello
-    handler itself (measured here: 12-30 us against 5-9 us, the machine's load varying),
-    most of it starting the loop and polling the selector for I/O. A coroutine that needs no I/O (a hello handler, a no-op hook, a validator)
-    finishes within a few rounds of the loop's ready callbacks, so those rounds run here
-    first, with the loop set as the running loop and the coroutine wrapped in a real
-    ``Task`` (``current_task()``, ``asyncio.timeout`` and cancellation behave as usual).
-    Only a task still waiting afterwards goes through ``run_until_complete``.
-    """
-    ready = getattr(loop, "_ready", None)
-    if type(awaitable) is not types.CoroutineType or ready is None or loop.is_running():
-        return loop.run_until_complete(awaitable)
-    if getattr(loop, "_task_factory", True) is None:
-        task = asyncio.Task(awaitable, loop=loop)  # what create_task does, minus its checks
-    else:
-        task = loop.create_task(awaitable)
-    asyncio._set_running_loop(loop)
-    try:
-        for _ in range(_FAST_ROUNDS):
-            for _ in range(len(ready)):
-                handle = ready.popleft()
-                if not handle._cancelled:
-                    handle._run()
-            if task.done() or not ready:
-                break
-    finally:
-        asyncio._set_running_loop(None)
-    if not task.done():
-        return loop.run_until_complete(task)
-    return task.result()
+    """Run ``awaitable`` on ``loop`` in this thread and return its result (the cheap way
+    for a coroutine that needs no I/O is in ``_compat.run_until_complete``)."""
+    return _compat.run_until_complete(loop, awaitable)
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -216,10 +216,12 @@ def init_database(fw: Framework, app: Flask) -> None:
             app.config.setdefault("SQLALCHEMY_ECHO", as_bool(section.get("echo", False)))
         except ValueError as exc:
             raise ImproperlyConfigured(f"[database] echo: {exc}") from None
+        known = list(app.teardown_appcontext_funcs)
         db.init_app(app)
-        # in place of Flask-SQLAlchemy's own teardown, which removes the session without
-        # the connection-loss handling below, and even when no session was opened
-        _replace_teardown(app, db._teardown_session, _session_remover(db))
+        # in place of Flask-SQLAlchemy's own teardown (the one init_app added, a method of
+        # ``db``), which removes the session without the connection-loss handling below,
+        # and even when no session was opened
+        _replace_teardown(app, known, db, _session_remover(db))
         _install_migrate(fw, app)
     else:
         uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
@@ -257,11 +259,13 @@ def _rollback_on_error(exc: BaseException | None) -> None:
             ext.session.rollback()
 
 
-def _replace_teardown(app: Flask, old: Callable[..., Any], new: Callable[..., Any]) -> None:
-    """Put ``new`` where ``old`` is in the app's teardown functions (or add it)."""
+def _replace_teardown(app: Flask, known: list[Callable[..., Any]], owner: Any,
+                      new: Callable[..., Any]) -> None:
+    """Put ``new`` where the app's teardown functions hold one that is not in ``known``
+    and is a method of ``owner`` (or add it)."""
     funcs = app.teardown_appcontext_funcs
     for index, func in enumerate(funcs):
-        if func == old:
+        if getattr(func, "__self__", None) is owner and func not in known:
             funcs[index] = new
             return
     funcs.append(new)

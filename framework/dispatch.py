@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask.globals import _cv_request
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
-from . import _async, signals
+from . import _async, _compat, signals
 from .error import FORBIDDEN, Error
 from .router import Route
 
@@ -115,7 +114,7 @@ def make_view(fw: Framework, route: Route) -> Callable[..., Any]:
         return response
 
     def view(**_url_vars: str) -> Any:
-        request = _cv_request.get().request
+        request = _compat.current_request()
         if only_ssl and not request.is_secure:
             raise Error(FORBIDDEN, data={"message": "This route is served over HTTPS only"})
         request.data_handler = data_handler

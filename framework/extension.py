@@ -23,11 +23,10 @@ from typing import Any
 
 import jinja2
 from flask import Blueprint, Flask, current_app, has_request_context, request
-from flask.globals import _cv_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import ClosingIterator
 
-from . import _async, signals
+from . import _async, _compat, signals
 from .app import App
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .dispatch import RESPONSE_DONE, START_PENDING, MiddlewareChains, make_view
@@ -354,7 +353,7 @@ class Framework:
     def _before_request(self) -> Any:
         if self._started_pid != _process.pid:
             self.startup()
-        req = _cv_request.get().request
+        req = _compat.current_request()
         allowed = self._allowed_hosts
         if allowed is not None:
             host = req.host.lower()
@@ -375,7 +374,7 @@ class Framework:
 
     def _after_request(self, response: Any) -> Any:
         chains = self.chains
-        req = _cv_request.get().request
+        req = _compat.current_request()
         if req.__dict__.pop(START_PENDING, False):  # the view never ran
             self._send(signals.request_start, {})
         if chains.response and not response.__dict__.get(RESPONSE_DONE):

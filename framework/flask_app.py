@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask.sessions import SecureCookieSessionInterface
 
 from .test_client import FrameworkClient
@@ -87,7 +87,10 @@ class FrameworkFlask(Flask):
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         known = self._sync_callables
         if known is None:
-            if not self._got_first_request:
+            # Collected on the first call inside a request, when the app is set up. Only
+            # functions known to be sync are kept, so one registered after that (Flask
+            # refuses them once a request was served) just takes Flask's own check.
+            if not has_request_context():
                 return super().ensure_sync(func)
             known = self._sync_callables = self._collect_sync_callables()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import textwrap
@@ -11,7 +12,56 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, slow_run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="the full run: property tests with all their examples, randomised "
+                          "(the same as FRAMEWORK_TESTS_SLOW=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pick the Hypothesis profile before any test module builds its settings: the everyday
+    run tries fewer examples, the same ones each time; ``--slow`` tries them all, at random."""
+    from hypothesis import HealthCheck, settings
+
+    if config.getoption("--slow"):
+        os.environ["FRAMEWORK_TESTS_SLOW"] = "1"  # seen by tests.helpers.examples and subprocesses
+    settings.register_profile("framework-default", derandomize=True, database=None, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("framework-slow", deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    if not config.getoption("hypothesis_profile", None):  # an explicit --hypothesis-profile wins
+        settings.load_profile("framework-slow" if slow_run() else "framework-default")
+
+
+def _cheaper_password_hashing() -> None:
+    """Hash passwords with scrypt at a lower work factor in the everyday run.
+
+    Werkzeug's default (scrypt, N=2**15) costs about 0.1 s of CPU per hash and the suite
+    registers and logs in users hundreds of times: that was close to half of the in-process
+    CPU time. The hashes stay real scrypt hashes that ``check_password_hash`` verifies (it
+    reads the parameters from the hash); only the default cost changes, and ``--slow`` keeps
+    Werkzeug's. Patched here, before any app module binds the function by name.
+    """
+    import werkzeug.security as security
+
+    real = security.generate_password_hash
+    if getattr(real, "framework_tests_wrapper", False):
+        return
+
+    @functools.wraps(real)
+    def generate_password_hash(password: str, method: str | None = None, salt_length: int = 16) -> str:
+        if method is None:
+            method = "scrypt" if slow_run() else "scrypt:1024:8:1"
+        return real(password, method, salt_length)
+
+    generate_password_hash.framework_tests_wrapper = True  # type: ignore[attr-defined]
+    security.generate_password_hash = generate_password_hash
+
+
+_cheaper_password_hashing()
 
 # Serving outside debug/testing needs a secret key (framework.security). Apps built by the
 # suite, and the servers it starts, get a throw-away one unless a test removes it.

@@ -1,62 +1,55 @@
 """Helpers shared by test modules (import as ``from tests.helpers import ...``).
 
-``running_server`` runs any server command line; ``tests.liveserver.LiveServer`` is the
-richer runner for gunicorn and uvicorn with their own options.
+Servers and waiting live in ``tests.liveserver`` (``LiveServer``, ``wait_until``);
+``running_server`` is the short form for a command line that serves a URL.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.liveserver import free_port
+from tests.liveserver import LiveServer, free_port, wait_until
+
+__all__ = ["ROOT", "BIN", "WITHOUT_SUITE_PLUGINS", "examples", "slow_run", "free_port", "wait_until",
+           "running_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+#: Arguments for a pytest run in a subprocess (a generated project's tests, the plugin's
+#: own tests): leave out the property-testing plugins installed for this suite, which those
+#: tests never use and whose import costs about two seconds of CPU per run.
+WITHOUT_SUITE_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
 
-def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Poll ``url`` until the server answers (any HTTP status) or fail with its output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out = proc.stderr.read().decode() if proc.stderr else ""
-            raise AssertionError(f"server exited with {proc.returncode}: {out}")
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"server did not answer {url} within {timeout}s")
+
+def slow_run() -> bool:
+    """True in the full run (``pytest --slow`` or ``FRAMEWORK_TESTS_SLOW=1``)."""
+    return os.environ.get("FRAMEWORK_TESTS_SLOW", "") not in ("", "0")
+
+
+def examples(full: int, default: int) -> int:
+    """How many examples a property test tries: ``default`` in the everyday run (derandomised,
+    so every run tries the same ones), ``full`` in the slow run (random, a new draw each time)."""
+    return full if slow_run() else default
 
 
 @contextmanager
 def running_server(args: list[str], url: str, cwd: Path = ROOT, env: dict | None = None,
-                   stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> Iterator[subprocess.Popen]:
-    """Start a server process, wait until ``url`` answers, stop it by its pid afterwards."""
-    # serving outside debug needs a secret key (framework.security); tests use a throw-away one
-    base_env = {"FRAMEWORK__FLASK__SECRET_KEY": "test-secret-key-not-for-production", **os.environ}
-    proc = subprocess.Popen(args, cwd=cwd, env={**base_env, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> Iterator[LiveServer]:
+    """Run the command line ``args`` (which listens where ``url`` points) as a
+    ``LiveServer``: started once ``url`` answers, stopped by its pid with ``stop_signal``."""
+    parts = urlsplit(url)
+    server = LiveServer(cwd, argv=args, port=parts.port, env=env,
+                        ready_path=parts.path or "/", stop_signal=stop_signal)
     try:
-        wait_for(url, proc, timeout)
-        yield proc
+        server.start(wait=timeout)
+        yield server
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, stop_signal)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        server.stop()
+        server.close()

@@ -1,8 +1,14 @@
-"""Real servers for tests and benchmarks: gunicorn (or uvicorn) on a free loopback port.
+"""The suite's one live-server runner, its one wait helper, and raw HTTP over a socket.
 
-Each server is a child process started with its own command line and stopped by its pid,
-never by name. ``raw_request`` speaks HTTP/1.1 over a plain socket, so tests can send what
-no well-behaved client would (bad bytes, lies about the body's length, early hang-ups).
+``LiveServer`` serves a project for real on a free loopback port: gunicorn (with the
+project's gunicorn.conf.py, so the worker hooks fire), uvicorn, any other command line
+(``argv``, with ``{port}`` filled in), or a WSGI app object on werkzeug's threaded server in
+this process (``kind="thread"``, for tests that read the app's state directly). A process
+is started by this test and stopped by its pid, never by name; its output goes to a log
+file (``log_text()``). ``wait_until`` polls a predicate until a deadline: no test sleeps
+for a fixed time to decide anything. ``raw_request`` speaks HTTP/1.1 over a plain socket,
+so tests can send what no well-behaved client would (bad bytes, lies about the body's
+length, early hang-ups).
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ["REPO", "free_port", "LiveServer", "raw_request", "parse_response", "http_get"]
+__all__ = ["REPO", "free_port", "wait_until", "LiveServer", "raw_request", "parse_response",
+           "http_get"]
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -29,34 +39,94 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LiveServer:
-    """A server process serving ``app`` (``module:attr``) from the folder ``cwd``.
+def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,
+               what: str | None = None) -> T:
+    """Poll ``predicate`` until it returns something true and return that; fail the test
+    with an ``AssertionError`` naming ``what`` (or the predicate) after ``timeout`` seconds.
 
-    ``kind`` is ``gunicorn`` (the project's gunicorn.conf.py, so the worker hooks fire) or
-    ``uvicorn``. Output goes to a log file that tests can read (``log_text()``).
+    The deadline only bounds a wait for something that is expected to happen: a slow
+    machine makes a test slower, never makes it fail or pass differently.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not met within {timeout}s: {what or predicate}")
+        time.sleep(interval)
+
+
+class LiveServer:
+    """A real server for one test (or one session): start, serve, stop by pid.
+
+    ``kind``:
+      - ``"gunicorn"``: ``app`` (``module:attr``) served from the folder ``cwd`` with the
+        repository's gunicorn.conf.py, ``workers`` x ``threads``;
+      - ``"uvicorn"``: ``app`` under uvicorn;
+      - ``"command"`` (implied by ``argv``): any command line; ``{port}`` in an argument is
+        replaced by the chosen port;
+      - ``"thread"``: ``app`` is a WSGI callable served by werkzeug's threaded server in a
+        thread of this process (``env``, ``cwd`` and signals do not apply).
+
+    ``ready_path`` (for example ``"/hello-world"``) makes ``start`` wait until that path
+    answers with any HTTP status, not only until the port accepts connections. ``env``
+    is laid over this process's environment; a ``None`` value removes a variable.
+    ``stop_signal`` is what ``stop`` sends first (SIGKILL to the process group if it hangs).
     """
 
-    def __init__(self, cwd: str, app: str = "wsgi:app", *, kind: str = "gunicorn",
-                 workers: int = 1, threads: int = 1, env: Mapping[str, str | None] | None = None,
-                 extra_args: Sequence[str] = (), timeout: int = 30) -> None:
-        self.cwd, self.app, self.kind = cwd, app, kind
+    def __init__(self, cwd: str | os.PathLike[str] | None = None, app: Any = "wsgi:app", *,
+                 kind: str | None = None, workers: int = 1, threads: int = 1,
+                 env: Mapping[str, str | None] | None = None, extra_args: Sequence[str] = (),
+                 timeout: int = 30, argv: Sequence[str] | None = None, port: int | None = None,
+                 ready_path: str | None = None, stop_signal: int = signal.SIGTERM) -> None:
+        if kind is None:
+            kind = "command" if argv is not None else "gunicorn"
+        if kind not in ("gunicorn", "uvicorn", "command", "thread"):
+            raise ValueError(f"unknown server kind {kind!r}")
+        if kind == "command" and not argv:
+            raise ValueError("kind='command' needs argv")
+        self.cwd = os.fspath(cwd) if cwd is not None else REPO
+        self.app, self.kind, self.argv = app, kind, list(argv or ())
         self.workers, self.threads, self.timeout = workers, threads, timeout
         self.env: dict[str, Any] = dict(env or {})
         self.extra_args = list(extra_args)
-        self.port = 0
+        self.port = port or 0
+        self.ready_path = ready_path
+        self.stop_signal = stop_signal
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)
+        self._thread_server: Any = None
+        self._thread: threading.Thread | None = None
+        # the log outlives this call: it is closed and removed by close()
+        self._log = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
+
+    # -- what a test reads -------------------------------------------------------------
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
+        """The server process's pid (this process for ``kind="thread"``)."""
+        if self.kind == "thread":
+            return os.getpid()
+        assert self.proc is not None, "not started"
         return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once the process has ended, else None."""
+        return None if self.proc is None else self.proc.poll()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def log_text(self) -> str:
+        """Everything the server process printed so far (stdout and stderr)."""
+        self._log.flush()
+        with open(self._log.name, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
     def command(self) -> list[str]:
+        """The command line for the chosen port."""
         if self.kind == "gunicorn":
             return [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO, "gunicorn.conf.py"),
                     "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
@@ -65,60 +135,88 @@ class LiveServer:
         if self.kind == "uvicorn":
             return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
                     "--log-level", "warning", *self.extra_args, self.app]
-        raise ValueError(f"unknown server kind {self.kind!r}")
+        if self.kind == "command":
+            return [arg.replace("{port}", str(self.port)) for arg in self.argv] + self.extra_args
+        raise ValueError(f"{self.kind!r} servers have no command line")
 
-    def start(self, wait: float = 30.0) -> LiveServer:
-        """Start the server and return once it accepts connections."""
-        self.port = free_port()
+    def environment(self) -> dict[str, str]:
+        """This process's environment with the repository importable and ``env`` applied."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, self.cwd, env.get("PYTHONPATH")) if p)
         env.setdefault("FRAMEWORK__FLASK__SECRET_KEY", "test-secret-key-not-for-production")
         env.pop("GUNICORN_CMD_ARGS", None)
         env.update(self.env)
-        for name in [k for k, v in env.items() if v is None]:  # None in ``env`` removes a variable
-            del env[name]
-        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log_text()}")
-            try:
+        return {k: v for k, v in env.items() if v is not None}
+
+    # -- start and stop ----------------------------------------------------------------
+
+    def start(self, wait: float = 30.0) -> LiveServer:
+        """Start the server and return once it accepts connections (and answers
+        ``ready_path`` if set); raise ``RuntimeError`` with its output if it exits first."""
+        if self.kind == "thread":
+            return self._start_thread()
+        if not self.port:
+            self.port = free_port()
+        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.environment(),
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        try:
+            wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
+        return self
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log_text()}")
+        return self._answers()
+
+    def _answers(self) -> bool:
+        try:
+            if self.ready_path is None:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}")
+                    return True
+            http_get(self.port, self.ready_path, timeout=5)
+            return True
+        except (OSError, ValueError):  # refused, reset, or closed before an HTTP answer
+            return False
+
+    def _start_thread(self) -> LiveServer:
+        from werkzeug.serving import make_server
+
+        self._thread_server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self._thread_server.server_port
+        self._thread = threading.Thread(target=self._thread_server.serve_forever, daemon=True,
+                                        name=f"LiveServer:{self.port}")
+        self._thread.start()
+        return self
 
     def signal(self, signum: int) -> None:
-        """Send ``signum`` to the server's main process."""
+        """Send ``signum`` to the server's main process (by its pid)."""
         os.kill(self.pid, signum)
 
-    def stop(self, wait: float = 30.0) -> int | None:
-        """SIGTERM the server (by pid), wait for it, SIGKILL its group if it hangs."""
+    def stop(self, wait: float = 30.0, signum: int | None = None) -> int | None:
+        """Stop the server: ``signum`` (default ``stop_signal``) to its pid, wait for it,
+        SIGKILL its process group if it hangs. Returns the exit status."""
+        if self._thread_server is not None:
+            self._thread_server.shutdown()
+            assert self._thread is not None
+            self._thread.join(wait)
+            self._thread_server.server_close()
+            self._thread_server = None
+            return 0
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(self.stop_signal if signum is None else signum)
             try:
                 self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         return self.proc.returncode
-
-    def log_text(self) -> str:
-        self._log.flush()
-        with open(self._log.name, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-
-    def __enter__(self) -> LiveServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-        self.close()
 
     def close(self) -> None:
         """Drop the log file (after ``stop``)."""
@@ -127,6 +225,19 @@ class LiveServer:
             os.unlink(self._log.name)
         except OSError:
             pass
+
+    def __enter__(self) -> LiveServer:
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.stop()
+        finally:
+            self.close()
 
 
 def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -1,6 +1,7 @@
 """WSGI entry points of the benchmark: ``gunicorn 'bench.apps.wsgi:make("def")'``."""
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Callable
@@ -18,7 +19,14 @@ VARIANTS = {
     "hooks": {"apps": {"active": ["bench.apps.hello_full"]}},
     "middleware": {"apps": {"active": ["bench.apps.hello_async"]},
                    "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+    # the routes of the Backendpy comparison: async hello and the validated POST
+    "validated": {"apps": {"active": ["bench.apps.validated"]}},
 }
+
+#: The validated POST's request body (the same as bench/run.py sends).
+SIGNUP_BODY = b'{"name": "Ann Smith", "email": "ann@example.com"}'
+SIGNUP_ANSWER = b'"email":"ann@example.com"'
+
 
 
 def make(variant: str) -> Flask:
@@ -38,20 +46,45 @@ def make(variant: str) -> Flask:
     return create_app(HERE, config=config)
 
 
-def in_process(variant: str, path: str = "/hello-world") -> Callable[[], None]:
+def in_process(variant: str, path: str = "/hello-world", method: str = "GET",
+               body: bytes = b"", expect: bytes = b"Hello World!") -> Callable[[], None]:
     """One WSGI request to ``variant``'s app per call, no server: for profiles and counts."""
     from werkzeug.test import EnvironBuilder
 
     app = make(variant)
-    environ = EnvironBuilder(path=path).get_environ()
+    builder = EnvironBuilder(path=path, method=method, data=body or None,
+                             content_type="application/json" if body else None)
+    environ = builder.get_environ()
 
     def start_response(status: str, headers: list, exc_info: object = None) -> None:
         pass
 
     def one() -> None:
-        body = app(dict(environ), start_response)
-        if b"".join(body) != b"Hello World!":
-            raise RuntimeError(f"{variant} answered something else than the hello body")
-        body.close()
+        call = dict(environ)
+        if body:
+            call["wsgi.input"] = io.BytesIO(body)
+        answer = app(call, start_response)
+        if expect not in b"".join(answer):
+            raise RuntimeError(f"{variant} {method} {path} answered something else")
+        answer.close()
 
     return one
+
+
+def in_process_asgi(variant: str, path: str = "/hello-world", method: str = "GET",
+                    body: bytes = b"", expect: bytes = b"Hello World!") -> Callable[[], None]:
+    """One request to ``to_asgi(app)`` per call, on an event loop of this thread, as a
+    server would make it (the WSGI call on the adapter's pool thread), without sockets.
+    ``variant`` ``wsgi-noop`` is a bare WSGI hello: the adapter's own cost."""
+    from framework.asgi import to_asgi
+
+    from .asgi_driver import asgi_driver
+
+    if variant == "wsgi-noop":
+        def app(environ: dict, start_response: Callable) -> list[bytes]:
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),
+                                      ("Content-Length", "12")])
+            return [b"Hello World!"]
+
+        return asgi_driver(to_asgi(app), path, method, body, expect)
+    return asgi_driver(to_asgi(make(variant)), path, method, body, expect)

@@ -10,13 +10,15 @@ A test that assigns ``self.client`` itself (Backendpy's listing does) never buil
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import inspect
 import os
 import shutil
 import sys
 import tempfile
 import unittest
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask
@@ -141,35 +143,54 @@ class AsyncTestCase(TestCase):
     """``TestCase`` whose ``setUp``, ``tearDown``, tests and cleanups may be ``async def``.
 
     Each test runs on one event loop (created for the test, closed after it), so objects
-    made in ``setUp`` can be awaited in the test and in ``tearDown``.
+    made in ``setUp`` can be awaited in the test and in ``tearDown``. Only unittest's
+    public API is used: for the time of ``run`` (or ``debug``) the instance's ``setUp``,
+    ``tearDown`` and test method are shadowed by wrappers that run what they return on
+    that loop, and ``addCleanup`` wraps each cleanup the same way.
     """
 
     _runner: asyncio.Runner | None = None
 
     def run(self, result: Any = None) -> Any:
-        with asyncio.Runner() as runner:
-            self._runner = runner
-            try:
-                return super().run(result)
-            finally:
-                self._runner = None
+        with asyncio.Runner() as runner, self._on_loop(runner):
+            return super().run(result)
 
-    def _maybe_await(self, value: Any) -> Any:
-        if inspect.isawaitable(value):
-            runner = self._runner
-            if runner is None:
-                return asyncio.run(_await(value))
-            return runner.run(_await(value))
-        return value
+    def debug(self) -> None:
+        with asyncio.Runner() as runner, self._on_loop(runner):
+            super().debug()
 
-    def _callSetUp(self) -> None:
-        self._maybe_await(self.setUp())
+    def addCleanup(self, function: Any, /, *args: Any, **kwargs: Any) -> None:
+        super().addCleanup(self._awaiting(function), *args, **kwargs)
 
-    def _callTestMethod(self, method: Any) -> None:
-        self._maybe_await(method())
+    @contextlib.contextmanager
+    def _on_loop(self, runner: asyncio.Runner) -> Iterator[None]:
+        self._runner = runner
+        names = ("setUp", "tearDown", self.id().rpartition(".")[2])
+        shadowed = []
+        for name in dict.fromkeys(names):
+            method = getattr(self, name, None)
+            if callable(method) and name not in self.__dict__:
+                setattr(self, name, self._awaiting(method))
+                shadowed.append(name)
+        try:
+            yield
+        finally:
+            for name in shadowed:
+                self.__dict__.pop(name, None)
+            self._runner = None
 
-    def _callTearDown(self) -> None:
-        self._maybe_await(self.tearDown())
+    def _awaiting(self, function: Any) -> Any:
+        """``function`` made synchronous: an awaitable it returns is run to completion on
+        the test's loop (on a new one outside ``run``)."""
 
-    def _callCleanup(self, function: Any, /, *args: Any, **kwargs: Any) -> None:
-        self._maybe_await(function(*args, **kwargs))
+        @functools.wraps(function)  # keeps unittest's skip and expected-failure marks
+        def call(*args: Any, **kwargs: Any) -> Any:
+            value = function(*args, **kwargs)
+            if inspect.isawaitable(value):
+                runner = self._runner
+                if runner is None:
+                    return asyncio.run(_await(value))
+                return runner.run(_await(value))
+            return value
+
+        return call

@@ -220,15 +220,17 @@ def test_async_hooks_and_middlewares_see_the_request(shim):
 
 def test_background_tasks_run_only_while_the_thread_serves_a_request(shim):
     """The documented limit: the loop runs only inside a request of its thread."""
-    import time
-
+    threads_before = set(threading.enumerate())
     client = shim.test_client()
     client.get("/spawn")
     task = shim.extensions["framework"].context["task"]
     steps = shim.handlers.BACKGROUND
     after_spawn = steps[0]
-    time.sleep(0.05)
-    assert steps[0] == after_spawn and not task.done()  # paused between requests
+    # paused between requests: nothing runs the loop (it is not running, and no thread was
+    # started to run it), so the task cannot advance however long the pause lasts
+    assert not task.get_loop().is_running()
+    assert set(threading.enumerate()) <= threads_before
+    assert steps[0] == after_spawn and not task.done()
     client.get("/tick")
     assert steps[0] > after_spawn                          # resumed while serving one
     task.cancel()

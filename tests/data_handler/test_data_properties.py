@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework.data_handler import filters as f
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
-from framework.data_handler.fields import (TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER, TYPE_PARAM,
-                                           Boolean, Dict, Float, Integer, List, String)
+from framework.data_handler.fields import (
+    TYPE_FILE,
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_PARAM,
+    Boolean,
+    Dict,
+    Float,
+    Integer,
+    List,
+    String,
+)
+from tests.helpers import examples
 
 #: One field per validator and filter, so random input reaches every one of them.
 PROCESSORS = {
@@ -62,7 +72,7 @@ json_objects = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), json
 form_text = st.text(max_size=40) | st.sampled_from(["", "1", "x", "2024-01-01", "on", "aGk="])
 form_keys = st.sampled_from(KEYS + [k + "[]" for k in KEYS]) | st.text(min_size=1, max_size=8)
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=examples(full=150, default=40), deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

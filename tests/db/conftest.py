@@ -8,16 +8,15 @@ server is down, except with CI=true, where they fail.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from framework import create_app
 from framework.testing.postgres import require_postgres, temporary_schema
+from tests.liveserver import LiveServer
 
 #: The docs' project is run by test_docs_listings_db.py in its own processes, not collected.
 collect_ignore_glob = ["docs_project/*"]
@@ -63,13 +62,6 @@ def dispose(app: Any) -> None:
 
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
-    """A threaded werkzeug server on a free port; yields its base URL, stops it after."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    """``app`` served in this process (``LiveServer`` of kind ``thread``); yields its base URL."""
+    with LiveServer(app=app, kind="thread") as server:
+        yield server.url

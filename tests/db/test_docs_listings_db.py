@@ -9,8 +9,6 @@ PostgreSQL and a real server.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ import requests
 import sqlalchemy as sa
 
 from framework.testing.postgres import require_postgres, temporary_database
+from tests.liveserver import LiveServer
 
 from .conftest import ROOT
 
@@ -54,26 +53,14 @@ def python(folder, code: str, input: str | None = None) -> subprocess.CompletedP
 @contextmanager
 def server(folder, module: str) -> Iterator[str]:
     """``module``'s ``bp`` on werkzeug's threaded server, in its own process."""
-    code = ("from werkzeug.serving import make_server\n"
+    code = ("import sys\n"
+            "from werkzeug.serving import make_server\n"
             f"from {module} import bp\n"
-            "s = make_server('127.0.0.1', 0, bp, threaded=True)\n"
-            "print(s.server_port, flush=True)\n"
-            "s.serve_forever()\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=folder, env=env_for(folder),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.strip().isdigit(), proc.stderr.read()
-        yield f"http://127.0.0.1:{int(line)}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+            "make_server('127.0.0.1', int(sys.argv[1]), bp, threaded=True).serve_forever()\n")
+    with LiveServer(folder, argv=[sys.executable, "-c", code, "{port}"],
+                    env={"PYTHONPATH": env_for(folder)["PYTHONPATH"],
+                         "PYTHONDONTWRITEBYTECODE": "1"}) as live:
+        yield live.url
 
 
 def cli(folder, module: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ import unittest
 
 from framework.testing import AsyncTestCase, TestCase
 from framework.utils.http import Client
+from tests.helpers import WITHOUT_SUITE_PLUGINS
 
 from .conftest import BOOK_APPS, ROOT, dispose, live_server, make_app
 
@@ -140,7 +141,7 @@ def test_pytest_plugin_fixtures_and_project_override(tmp_path):
     load = [] if installed else ["-p", "framework.testing.plugin"]  # the entry point loads it
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", *load, "-p", "no:cacheprovider",
-         "-W", "error", str(tmp_path)],
+         *WITHOUT_SUITE_PLUGINS, "-W", "error", str(tmp_path)],
         cwd=root, env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout

@@ -1,5 +1,9 @@
 """A throw-away project for the fault tests: rows in a database, a slow route, lifecycle hooks
-that write to a file, served by real gunicorn workers."""
+that write to a file, served by real gunicorn workers.
+
+``/slow`` stays in flight until the test releases it (or its time is up): a test sees it
+start through a marker file and decides when it ends, so nothing depends on how long a
+fixed pause lasts."""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ import json
 import os
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
+
+from tests.liveserver import http_get, wait_until
+
+__all__ = ["write_project", "create_tables", "child_pids", "wait_until", "Background", "get_json"]
 
 
 APP_PACKAGE = "fw_faults_app"
@@ -89,11 +96,15 @@ FILES = {
 
         @routes.get("/slow")
         def slow(request):
+            # in flight until the test creates the file ``release`` (at most ``seconds``)
             marker = request.params.get("marker")
             if marker:
                 with open(marker, "w", encoding="utf-8") as handle:
                     handle.write(str(os.getpid()))
-            time.sleep(float(request.params.get("seconds", "2")))
+            release = request.params.get("release")
+            deadline = time.monotonic() + float(request.params.get("seconds", "2"))
+            while time.monotonic() < deadline and not (release and os.path.exists(release)):
+                time.sleep(0.01)
             return JSON({"pid": os.getpid(), "done": True, "padding": "x" * 100000})
 
 
@@ -172,17 +183,6 @@ def child_pids(pid: int) -> set[int]:
     return children
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-
-
 class Background(threading.Thread):
     """Runs ``func`` in a thread and keeps its result or exception."""
 
@@ -200,7 +200,5 @@ class Background(threading.Thread):
 
 
 def get_json(port: int, path: str, timeout: float = 30.0) -> tuple[int, Any]:
-    from tests.liveserver import http_get
-
     status, _, body = http_get(port, path, timeout=timeout)
     return status, json.loads(body)

@@ -19,10 +19,12 @@ def started_pids(events_file: Path, kind: str = "startup") -> list[int]:
             if line.startswith(kind + " ")]
 
 
-def slow_request(port: int, marker: Path, seconds: float) -> bytes:
-    request = (f"GET /slow?marker={marker}&seconds={seconds} HTTP/1.1\r\nHost: localhost\r\n"
+def slow_request(port: int, marker: Path, seconds: float, release: Path | None = None) -> bytes:
+    """GET /slow: it writes its worker's pid to ``marker``, then waits for ``release``."""
+    query = f"marker={marker}&seconds={seconds}" + (f"&release={release}" if release else "")
+    request = (f"GET /slow?{query} HTTP/1.1\r\nHost: localhost\r\n"
                "Connection: close\r\n\r\n").encode()
-    return raw_request(port, request, timeout=60)
+    return raw_request(port, request, timeout=90)
 
 
 def test_killed_worker_is_replaced_and_the_others_keep_serving(tmp_path):
@@ -69,11 +71,15 @@ def test_sigterm_finishes_inflight_requests_and_fires_shutdown_once(tmp_path):
         wait_until(lambda: len(set(started_pids(events))) == 2)
         workers = child_pids(server.pid)
 
-        marker = tmp_path / "marker"
-        inflight = Background(lambda: slow_request(server.port, marker, 2))
+        marker, release = tmp_path / "marker", tmp_path / "release"
+        inflight = Background(lambda: slow_request(server.port, marker, 60, release))
         inflight.start()
         busy = int(wait_until(lambda: marker.exists() and marker.read_text()))
         server.signal(signal.SIGTERM)
+        # the request is still in flight when gunicorn starts its graceful shutdown
+        wait_until(lambda: "Handling signal: term" in server.log_text())
+        assert inflight.is_alive()
+        release.touch()
         inflight.join(60)
         assert inflight.error is None, inflight.error
         status, _, body = parse_response(inflight.result)

@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN, ROOT, free_port, running_server
+from tests.helpers import BIN, ROOT, free_port, running_server, wait_until
 
 HOOKS = """
     import os
@@ -86,15 +85,6 @@ def served(project, tmp_path):
 
 def lines(log: Path) -> list[tuple[str, int]]:
     return [(word, int(pid)) for word, pid in (line.split() for line in log.read_text().splitlines())]
-
-
-def wait_until(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_gunicorn_two_workers_start_once_and_shut_down_once(served):

@@ -9,15 +9,13 @@ dumps the DOM after the page's scripts ran. Skipped when no Chromium is installe
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.liveserver import LiveServer
 
 from .conftest import ROOT, SAMPLE_APPS
 
@@ -38,36 +36,12 @@ OFFLINE_FLAGS = [
 @pytest.fixture
 def live_server(tmp_path):
     """The project under gunicorn (one worker) on a free port of 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1",
-               FRAMEWORK__APPS__ACTIVE="\n".join(SAMPLE_APPS),
-               FRAMEWORK__DATABASE__URI=f"sqlite:///{tmp_path / 'browser.sqlite'}",
-               FRAMEWORK__OPENAPI__ENABLED="true", FRAMEWORK__OPENAPI__TITLE="Sample API",
-               PYTHONPATH=ROOT, PYTHONWARNINGS="ignore")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _attempt in range(300):
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not start listening")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stderr.close()
+    env = {"FRAMEWORK__APPS__ACTIVE": "\n".join(SAMPLE_APPS),
+           "FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
+           "FRAMEWORK__OPENAPI__ENABLED": "true", "FRAMEWORK__OPENAPI__TITLE": "Sample API",
+           "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    with LiveServer(ROOT, workers=1, env=env) as server:
+        yield server.url
 
 
 def test_docs_render_offline_in_headless_chromium(live_server, tmp_path):

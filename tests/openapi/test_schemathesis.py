@@ -2,7 +2,7 @@
 
 The app is driven in-process through its WSGI interface. Each operation gets a few
 generated requests with valid input and a few with invalid input, derandomised so that a
-run is repeatable and bounded.
+run is repeatable and bounded (more of them with ``pytest --slow``).
 """
 
 from __future__ import annotations
@@ -12,16 +12,21 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_headers_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.helpers import examples
 
 from .conftest import ALL_APPS
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-EXAMPLES = 10
+#: generated requests per operation and mode; the slow run (--slow) tries more
+EXAMPLES = examples(full=10, default=4)
 
 OPERATIONS = [
     ("GET", "/hello-world"), ("GET", "/home"),
@@ -63,8 +68,9 @@ def test_with_the_auth_middleware_signed_in_and_not(make_app, method, path):
     without one, where protected routes answer 401 as the document says."""
     app = make_app(apps=ALL_APPS, auth=True)
     client = app.test_client()
-    signed_in = _run(app, method, path, GenerationMode.POSITIVE, 4, headers=_sign_in(app))
-    anonymous = _run(app, method, path, GenerationMode.POSITIVE, 2)
+    signed_in = _run(app, method, path, GenerationMode.POSITIVE, examples(full=4, default=2),
+                     headers=_sign_in(app))
+    anonymous = _run(app, method, path, GenerationMode.POSITIVE, examples(full=2, default=1))
     assert all(status < 500 for status in signed_in + anonymous)
     document = client.get("/openapi.json").get_json()
     if "security" in document["paths"][path][method.lower()]:

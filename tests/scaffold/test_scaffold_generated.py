@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN, ROOT, free_port, running_server
+from tests.helpers import BIN, ROOT, WITHOUT_SUITE_PLUGINS, free_port, running_server
 
 ENTRY_POINTS = """\
 [flask.commands]
@@ -31,10 +32,11 @@ create-app = framework.scaffold:create_app_command
 """
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of a shell where ``flask create-project`` is available."""
-    dist = tmp_path / "_entry_points" / "framework_scaffold_commands-0.0.dist-info"
+    folder = tmp_path_factory.mktemp("scaffold")
+    dist = folder / "_entry_points" / "framework_scaffold_commands-0.0.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: framework-scaffold-commands\nVersion: 0.0\n")
@@ -52,6 +54,22 @@ def work(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def created(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``flask create-project --name demo`` run once for the module: the untouched project
+    and what the command printed. Tests work on copies of it (``demo``)."""
+    folder = tmp_path_factory.mktemp("pristine")
+    result = flask(["create-project", "--name", "demo"], folder, env)
+    assert result.returncode == 0, result.stderr
+    return folder / "demo", result.stdout
+
+
+@pytest.fixture
+def demo(created: tuple[Path, str], work: Path) -> Path:
+    """A fresh copy of the project made by ``flask create-project --name demo``."""
+    return Path(shutil.copytree(created[0], work / "demo", symlinks=True))
+
+
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -63,7 +81,8 @@ def flask(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complet
 
 def run_generated_tests(folder: Path, env: dict[str, str], *args: str) -> int:
     """Run pytest in ``folder``; assert that everything passed and nothing was skipped."""
-    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args],
+    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                  *WITHOUT_SUITE_PLUGINS, *args],
                  folder, env)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.strip().splitlines()[-1]
@@ -93,11 +112,9 @@ def test_flask_lists_the_commands_without_an_app(work, env):
     assert "create-project" in result.stdout and "create-app" in result.stdout
 
 
-def test_created_project_passes_its_tests_and_serves_with_gunicorn(work, env):
-    created = flask(["create-project", "--name", "demo"], work, env)
-    assert created.returncode == 0, created.stderr
-    project = work / "demo"
-    assert "Created project 'demo'" in created.stdout
+def test_created_project_passes_its_tests_and_serves_with_gunicorn(created, demo, env):
+    project = demo
+    assert "Created project 'demo'" in created[1]
 
     assert run_generated_tests(project, env) == 7
 
@@ -110,13 +127,12 @@ def test_created_project_passes_its_tests_and_serves_with_gunicorn(work, env):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn is not installed")
-def test_created_project_serves_with_uvicorn(work, env):
-    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
+def test_created_project_serves_with_uvicorn(demo, env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
             "wsgi:asgi_app"]
-    with running_server(args, f"{base}/hello-world", cwd=work / "demo", env=env):
+    with running_server(args, f"{base}/hello-world", cwd=demo, env=env):
         assert fetch(f"{base}/hello-world") == (200, "Hello World!")
 
 
@@ -150,9 +166,8 @@ def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(work, env)
             {"status": "success", "data": post}, separators=(",", ":"))
 
 
-def test_created_app_joins_a_project_and_its_tests_pass(work, env):
-    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
-    project = work / "demo"
+def test_created_app_joins_a_project_and_its_tests_pass(demo, env):
+    project = demo
     created = flask(["create-app", "--name", "shop", "--full"], project / "apps", env)
     assert created.returncode == 0, created.stderr
     assert "apps.shop" in created.stdout

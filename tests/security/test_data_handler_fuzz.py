@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import examples
+
 from .conftest import assert_envelope
 
 FIELDS = ["name", "count", "big", "ratio", "active", "email", "website", "uid", "color", "when", "day",
@@ -19,7 +21,7 @@ json_scalars = (st.none() | st.booleans() | st.integers(min_value=-10**30, max_v
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=12)
 documents = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))
-fuzz_settings = settings(max_examples=150, deadline=None, derandomize=True,
+fuzz_settings = settings(max_examples=examples(full=150, default=40), deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                 HealthCheck.too_slow])
 
@@ -28,7 +30,9 @@ def check(response) -> None:
     if response.status_code == 200:
         cleaned = response.json
         assert isinstance(cleaned["id"], int) and 1 <= cleaned["id"] <= 10**6
-        assert isinstance(cleaned["name"], str) and 1 <= len(cleaned["name"]) <= 20 * 6
+        # ``required`` asks for the key, not a value: null passes unless NotNull is declared
+        assert cleaned["name"] is None or (isinstance(cleaned["name"], str)
+                                           and 1 <= len(cleaned["name"]) <= 20 * 6)
         assert 0 <= cleaned["count"] <= 100
         assert cleaned.get("color") in (None, "red", "green", "blue")
         assert cleaned.get("big") is None or -2**63 <= cleaned["big"] < 2**63
