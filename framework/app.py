@@ -40,6 +40,8 @@ class App:
     :param models: dotted names of modules holding the app's models, imported at start-up.
     :param template_dirs: template folders, relative to the app's package.
     :param init_func: ``init_func(config)``, sync or async, run by ``flask init-project``.
+    :param needs_secret_key: the app signs with ``[flask] secret_key`` (tokens, the Flask
+        session): a project using it refuses to start without a long enough key.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class App:
         models: Iterable[str] | None = None,
         template_dirs: Iterable[str] | None = None,
         init_func: Callable[..., Any] | None = None,
+        needs_secret_key: bool = False,
     ) -> None:
         self.routes: list[Route] = _flatten_routes(routes)
         self.hooks: list[Hooks] = [hooks] if isinstance(hooks, Hooks) else list(hooks or ())
@@ -58,6 +61,7 @@ class App:
         self.template_dirs: list[str] = (
             [template_dirs] if isinstance(template_dirs, str) else list(template_dirs or ()))
         self.init_func = init_func
+        self.needs_secret_key = bool(needs_secret_key)
 
     def __repr__(self) -> str:
         return f"<App routes={len(self.routes)} hooks={len(self.hooks)} errors={len(self.errors)}>"

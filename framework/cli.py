@@ -25,9 +25,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import _async
+from .config import ShowsCause
 
 __all__ = ["register_commands", "create_db_command", "init_project_command", "create_database",
-           "InputRequired"]
+           "InputRequired", "describe_failure"]
 
 
 class InputRequired(click.ClickException):
@@ -138,9 +139,25 @@ def init_project_command(no_input: bool) -> None:
             cause = _input_required_in(exc)
             if cause is not None:
                 raise InputRequired(f"app {package!r}: {cause.message}") from None
-            raise click.ClickException(f"app {package!r}: init_func failed: {type(exc).__name__}: {exc}") from exc
+            raise ShowsCause(f"app {package!r}: init_func failed: {describe_failure(exc)}") from exc
         ran += 1
     click.echo(f"Initialized {ran} app(s)")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """``Type: message`` of ``exc``, naming the first error of its chain too when that one
+    is another (an error raised while handling an earlier one must not hide it)."""
+    text = f"{type(exc).__name__}: {exc}"
+    seen = {id(exc)}
+    first: BaseException | None = None
+    current = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        first = current
+        current = current.__cause__ or current.__context__
+    if first is not None:
+        text += f" (first error: {type(first).__name__}: {first})"
+    return text
 
 
 def _input_required_in(exc: BaseException) -> InputRequired | None:

@@ -10,14 +10,21 @@ of dicts, read once at start-up.
 from __future__ import annotations
 
 import configparser
-import os
-import stat
+import hashlib
 import logging
+import os
+import re
+import stat
+import sys
+import tempfile
+import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["ImproperlyConfigured", "load_config", "parse_value", "as_list", "as_bool",
-           "ENV_VAR", "ENV_PREFIX"]
+import click
+
+__all__ = ["ImproperlyConfigured", "ShowsCause", "tracebacks_wanted", "load_config",
+           "parse_value", "as_list", "as_bool", "ENV_VAR", "ENV_PREFIX"]
 
 #: Chooses ``config.<env>.ini`` (Backendpy's ``BACKENDPY_ENV`` is honoured too).
 ENV_VAR = "FRAMEWORK_ENV"
@@ -36,8 +43,36 @@ DEFAULTS: Config = {
 }
 
 
-class ImproperlyConfigured(Exception):
-    """The project cannot start: the message names the setting or file at fault."""
+#: Set (to 1) by ``framework --traceback``: command errors also print their traceback.
+TRACEBACK_VAR = "FRAMEWORK_TRACEBACK"
+
+
+def tracebacks_wanted() -> bool:
+    """True when a failing command should print its traceback: ``framework --traceback``,
+    or a debug run (``flask --debug``, ``FLASK_DEBUG=1``)."""
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+               for name in (TRACEBACK_VAR, "FLASK_DEBUG"))
+
+
+class ShowsCause(click.ClickException):
+    """A command's error: one line, ``Error: <message>``; with ``tracebacks_wanted()`` the
+    traceback of the error (and of the errors that led to it) comes first."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if tracebacks_wanted():
+            traceback.print_exception(self, file=file or sys.stderr)  # with its causes
+        super().show(file)
+
+
+class ImproperlyConfigured(ShowsCause):
+    """The project cannot start: the message names the setting or file at fault.
+
+    A ``click.ClickException``: a command (``flask ...``, ``framework ...``) that meets one
+    prints its message on one line and exits with status 1.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 def parse_value(raw: str) -> str | list[str]:
@@ -84,19 +119,79 @@ def read_ini(path: str) -> Config:
         raise ImproperlyConfigured(f"configuration file not found: {path}") from None
     except configparser.Error as exc:
         raise ImproperlyConfigured(f"configuration file {path} is not valid INI: {exc}") from None
-    _warn_if_world_readable(path)
-    return {section: {key: parse_value(value) for key, value in parser.items(section)}
-            for section in parser.sections()}
+    result = {section: {key: parse_value(value) for key, value in parser.items(section)}
+              for section in parser.sections()}
+    secrets_held = secret_settings(result)
+    if secrets_held:
+        _warn_if_world_readable(path, secrets_held)
+    return result
 
 
-def _warn_if_world_readable(path: str) -> None:
+#: Setting names that hold a secret (``secret_key``, ``password``, ``aes_key``, ``api_token``...).
+_SECRET_NAME = re.compile(r"secret|passw|(^|_)tokens?$|(^|_)key$", re.IGNORECASE)
+#: A URL with a password in it (``postgresql://user:password@host/db``).
+_URL_PASSWORD = re.compile(r"://[^/@:\s]*:[^/@\s]+@")
+#: Config files already warned about in this process tree (inherited by worker processes).
+WARNED_VAR = "FRAMEWORK_WARNED_READABLE"
+
+
+def secret_settings(config: Config) -> list[str]:
+    """The settings of ``config`` that hold a secret, as ``[section] key``."""
+    found = []
+    for section, values in config.items():
+        for key, value in values.items():
+            text = "\n".join(value) if isinstance(value, list) else str(value)
+            if text.strip() and (_SECRET_NAME.search(key) or _URL_PASSWORD.search(text)):
+                found.append(f"[{section}] {key}")
+    return found
+
+
+def _warn_if_world_readable(path: str, secrets_held: list[str]) -> None:
+    """Warn that ``path`` holds secrets every user can read: once per process tree.
+
+    Workers inherit the environment of the process that warned (``WARNED_VAR``); workers
+    that read the file themselves (a server whose master never imports the project) agree
+    through a marker file per process group, so ``gunicorn -w 4`` warns once, not four times.
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return
-    if mode & stat.S_IROTH:
-        logging.getLogger("framework").warning(
-            "%s is readable by every user; it may hold secrets (chmod 600 it)", path)
+    if not mode & stat.S_IROTH:
+        return
+    warned = [p for p in os.environ.get(WARNED_VAR, "").split(os.pathsep) if p]
+    if path in warned:
+        return
+    os.environ[WARNED_VAR] = os.pathsep.join([*warned, path])
+    if not _first_in_process_group(path):
+        return
+    logging.getLogger("framework").warning(
+        "%s is readable by every user and holds %s (chmod 600 it)", path, ", ".join(secrets_held))
+
+
+def _first_in_process_group(path: str) -> bool:
+    """True for the first process of this process group to ask about ``path``."""
+    try:
+        group = os.getpgrp()
+    except (AttributeError, OSError):  # not POSIX: no groups to share the warning with
+        return True
+    try:  # the group leader's start time: a later group reusing the number is another one
+        with open(f"/proc/{group}/stat", encoding="ascii") as handle:
+            started = handle.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        started = ""
+    folder = os.path.join(tempfile.gettempdir(), f"framework-{os.getuid()}")
+    digest = hashlib.sha1(path.encode()).hexdigest()[:16]
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(folder, f"warned-{group}-{started}-{digest}"),
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    os.close(fd)
+    return True
 
 
 def env_overrides(environ: Mapping[str, str]) -> Config:

@@ -190,6 +190,10 @@ class Framework:
         self._allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         for package in as_list(self.config["apps"].get("active")):
             self._install_app(app, package)
+        if self.owns_app:
+            # a project whose apps sign needs its key before it serves anything (every
+            # server, with or without a lifespan or worker hooks, imports the project first)
+            check_secret_key(app)
         from .cli import register_commands
         from .db import init_database
 
@@ -249,7 +253,7 @@ class Framework:
             raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
         except Exception as exc:
             raise ImproperlyConfigured(
-                f"[middlewares] active: {path!r} cannot be imported ({exc})") from exc
+                f"[middlewares] active: {path!r} cannot be imported ({exc}){_path_hint(path, exc)}") from exc
         try:
             middleware = cls() if isinstance(cls, type) else cls
         except TypeError as exc:
@@ -275,7 +279,8 @@ class Framework:
             try:
                 module = importlib.import_module(package)
             except Exception as inner:
-                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({inner})") from inner
+                raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported "
+                                           f"({inner}){_path_hint(package, inner)}") from inner
         except Exception as exc:
             raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
         app = getattr(module, "app", None)
@@ -494,6 +499,15 @@ class Framework:
             env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
             self._templates[blueprint] = env
         return env
+
+
+def _path_hint(path: str, exc: BaseException) -> str:
+    """A hint when the first part of a dotted path is what cannot be found."""
+    top = path.split(".", 1)[0]
+    if isinstance(exc, ModuleNotFoundError) and exc.name == top:
+        return (f"; no package {top!r} is importable: run from the project folder (a "
+                "Backendpy() project imports as 'apps.x' and as '<folder name>.apps.x')")
+    return ""
 
 
 class _Process:

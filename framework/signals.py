@@ -1,7 +1,8 @@
 """The framework's events as blinker signals, so plain Flask code can subscribe too.
 
-Senders are ``Framework`` objects: a receiver connected with ``sender=fw`` hears only that
-project; one connected without a sender hears every project in the process. Receivers run
+Senders are ``Framework`` objects: a receiver connected with ``sender=fw`` (or the Flask
+app it belongs to, a ``Backendpy`` project included) hears only that project; one connected
+without a sender hears every project in the process. Receivers run
 in the order they were connected (blinker's own signals leave the order undefined), so an
 app's hooks run in the order they were written.
 """
@@ -12,7 +13,8 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from blinker import ANY, Namespace, NamedSignal
+from blinker import ANY, NamedSignal, Namespace
+from flask import Flask
 
 __all__ = ["namespace", "startup", "shutdown", "request_start", "request_end", "event"]
 
@@ -57,13 +59,13 @@ class OrderedSignal(NamedSignal):
 
     def connect(self, receiver: Callable[..., Any], sender: Any = ANY, weak: bool = True) -> Any:
         try:
-            return super().connect(receiver, sender, weak)
+            return super().connect(receiver, _project(sender), weak)
         finally:
             self._changed()
 
     def disconnect(self, receiver: Callable[..., Any], sender: Any = ANY) -> None:
         try:
-            super().disconnect(receiver, sender)
+            super().disconnect(receiver, _project(sender))
         finally:
             self._changed()
 
@@ -84,6 +86,13 @@ class OrderedSignal(NamedSignal):
             except TypeError:  # a sender that cannot be weakly referenced: not cached
                 pass
         return receivers
+
+
+def _project(sender: Any) -> Any:
+    """The ``Framework`` of a Flask app given as sender (the object the events come from)."""
+    if isinstance(sender, Flask):
+        return sender.extensions.get("framework", sender)
+    return sender
 
 
 class _OrderedNamespace(Namespace):

@@ -6,4 +6,5 @@ from .hooks import hooks
 from .init import init_data
 
 app = App(routes=[routes], hooks=[hooks], errors=[errors],
-          models=["blueprints.accounts.models"], init_func=init_data)
+          models=["blueprints.accounts.models"], init_func=init_data,
+          needs_secret_key=True)

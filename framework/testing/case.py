@@ -49,6 +49,8 @@ def build_test_app(root: str | None, config: Mapping[str, Mapping[str, Any]] | N
     from .. import Framework, create_app
 
     overrides: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (config or {}).items()}
+    # testing from the start: a project whose apps sign gets a generated key, not a refusal
+    overrides.setdefault("flask", {}).setdefault("testing", True)
     database = overrides.setdefault("database", {})
     if not any(database.get(k) for k in ("uri", "host")):
         database["uri"] = "sqlite:///" + os.path.join(database_folder, "test.sqlite3")

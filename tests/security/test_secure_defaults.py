@@ -34,6 +34,11 @@ def make_project(root: Path, flask_section: str = "", extra: str = "", mode: int
     return root
 
 
+#: An app that declares ``App(needs_secret_key=True)``, added beside the test app.
+SIGNER = "tests.serve.signer_app"
+SIGNING = {"apps": {"active": [APP_PACKAGE, SIGNER]}}
+
+
 @pytest.fixture(autouse=True)
 def no_key_in_environment(monkeypatch, project):
     _SOURCE[:] = [project]
@@ -42,13 +47,18 @@ def no_key_in_environment(monkeypatch, project):
 
 
 # ------------------------------------------------------------------------ secret key
-def test_serving_without_a_secret_key_stops_with_a_clear_error(tmp_path):
-    app = create_app(make_project(tmp_path))
-    fw = app.extensions["framework"]
+def test_a_project_that_signs_stops_without_a_secret_key(tmp_path):
     with pytest.raises(ImproperlyConfigured) as info:
-        fw.startup()
+        create_app(make_project(tmp_path), config=SIGNING)
     message = str(info.value)
     assert "[flask] secret_key" in message and "FRAMEWORK__FLASK__SECRET_KEY" in message
+    assert repr(SIGNER) in message  # names the app that needs it
+
+
+def test_a_project_that_signs_nothing_serves_without_a_key(tmp_path):
+    app = create_app(make_project(tmp_path))
+    app.extensions["framework"].startup()
+    assert app.test_client().get("/ok").status_code == 200
 
 
 def test_commands_that_do_not_serve_work_without_a_key(tmp_path):
@@ -58,7 +68,8 @@ def test_commands_that_do_not_serve_work_without_a_key(tmp_path):
 
 
 def test_gunicorn_without_a_key_refuses_to_start(tmp_path):
-    server = LiveServer(str(make_project(tmp_path)), env={"FRAMEWORK__FLASK__SECRET_KEY": None})
+    server = LiveServer(str(make_project(tmp_path)), env={
+        "FRAMEWORK__FLASK__SECRET_KEY": None, "FRAMEWORK__APPS__ACTIVE": f"{APP_PACKAGE}\n{SIGNER}"})
     try:
         try:
             server.start()  # the master may bind before the worker fails
@@ -92,14 +103,13 @@ def test_key_from_the_environment_is_used(tmp_path, monkeypatch):
 
 
 def test_short_key_is_refused(tmp_path):
-    app = create_app(make_project(tmp_path, "secret_key = change-me"))
     with pytest.raises(ImproperlyConfigured, match="too short"):
-        app.extensions["framework"].startup()
+        create_app(make_project(tmp_path, "secret_key = change-me"), config=SIGNING)
 
 
 @pytest.mark.parametrize("flask_section", ["debug = true", "testing = true"])
 def test_debug_and_testing_need_no_key(tmp_path, flask_section):
-    app = create_app(make_project(tmp_path, flask_section))
+    app = create_app(make_project(tmp_path, flask_section), config=SIGNING)
     app.extensions["framework"].startup()
     assert app.test_client().get("/ok").status_code == 200
 

@@ -1,0 +1,26 @@
+import os  # filled in
+
+from framework import Backendpy
+from framework.logging import get_logger
+
+LOGGER = get_logger(__name__)
+
+bp = Backendpy()
+
+
+def note(event):  # filled in: the test reads the hooks' order from a file
+    with open(os.environ['HOOK_LOG'], 'a') as log:
+        log.write(f'{event} {os.getpid()}\n')
+
+
+@bp.event('startup')
+async def on_startup():
+    LOGGER.debug("Server starting")
+    bp.context['started'] = True  # filled in
+    note('startup')  # filled in
+
+
+@bp.event('shutdown')
+async def on_shutdown():
+    LOGGER.debug("Server stopping")
+    note('shutdown')  # filled in

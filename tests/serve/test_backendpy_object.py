@@ -1,0 +1,168 @@
+"""``Backendpy()`` in-process: one object that is a Flask app, a WSGI callable and an ASGI
+callable (lifespan included), and the docs' dotted paths resolving as in Backendpy."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import subprocess
+import sys
+
+import pytest
+from flask import Flask
+
+from framework.asgi import to_asgi
+
+from .helpers import base_env, copy_project
+
+
+@pytest.fixture
+def bp(tmp_path, monkeypatch):
+    """The docs project's ``bp``, imported as a server imports it (``main`` from its folder)."""
+    project = copy_project(tmp_path)
+    monkeypatch.setenv("HOOK_LOG", str(tmp_path / "hooks.log"))
+    monkeypatch.syspath_prepend(str(project))
+    saved = list(sys.path)
+    module = importlib.import_module("main")
+    try:
+        yield module.bp
+    finally:
+        sys.path[:] = saved
+        for name in [m for m in sys.modules
+                     if m in ("main", "apps", "project") or m.startswith(("apps.", "project."))]:
+            del sys.modules[name]
+
+
+class Lifespan:
+    """Drives an app's lifespan as a server does: startup, then requests, then shutdown."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.sent: asyncio.Queue = asyncio.Queue()
+        self.task = None
+
+    async def send(self, message) -> None:
+        await self.sent.put(message["type"])
+
+    async def startup(self) -> str:
+        self.task = asyncio.create_task(
+            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, self.queue.get, self.send))
+        await self.queue.put({"type": "lifespan.startup"})
+        return await asyncio.wait_for(self.sent.get(), 30)
+
+    async def shutdown(self) -> str:
+        await self.queue.put({"type": "lifespan.shutdown"})
+        answer = await asyncio.wait_for(self.sent.get(), 30)
+        await asyncio.wait_for(self.task, 30)
+        return answer
+
+
+async def _get(app, path: str, **call) -> tuple[int, bytes]:
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}
+    received = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+    async def receive():
+        return next(received)
+
+    messages = []
+
+    async def send(message):
+        messages.append(message)
+
+    if call.get("keywords"):
+        await app(scope=scope, receive=receive, send=send)
+    elif call.get("asgi2"):
+        await app(scope)(receive, send)
+    else:
+        await app(scope, receive, send)
+    status = messages[0]["status"]
+    return status, b"".join(m.get("body", b"") for m in messages[1:])
+
+
+def test_it_is_a_flask_app_and_keeps_backendpys_names(bp):
+    assert isinstance(bp, Flask) and bp.flask_app is bp
+    assert bp.config["apps"]["active"] == ["project.apps.hello"]
+    assert bp.context is bp.extensions["framework"].context
+    assert "project.apps.hello" in bp.apps
+
+
+def test_wsgi_and_asgi_answer_the_same(bp, tmp_path):
+    wsgi = bp.test_client().get("/json/hello-world")
+
+    async def scenario():
+        lifespan = Lifespan(bp)
+        assert await lifespan.startup() == "lifespan.startup.complete"
+        assert (tmp_path / "hooks.log").read_text().startswith("startup")  # before any request
+        answers = [await _get(bp, "/json/hello-world"),
+                   await _get(bp, "/json/hello-world", keywords=True),
+                   await _get(bp, "/json/hello-world", asgi2=True)]
+        assert await lifespan.shutdown() == "lifespan.shutdown.complete"
+        return answers
+
+    for status, body in asyncio.run(scenario()):
+        assert (status, body) == (wsgi.status_code, wsgi.data)
+    assert (tmp_path / "hooks.log").read_text().split()[::2] == ["startup", "shutdown"]
+
+
+def test_to_asgi_of_the_object_and_of_its_flask_app_are_alike(bp, tmp_path):
+    for app in (to_asgi(bp), to_asgi(bp.flask_app)):
+        (tmp_path / "hooks.log").unlink(missing_ok=True)
+        fw = bp.extensions["framework"]
+        fw._started_pid = None  # a fresh process, as far as the events go
+
+        async def scenario(app=app):
+            lifespan = Lifespan(app)
+            started = await lifespan.startup()
+            answer = await _get(app, "/hello-world")
+            return [started, await lifespan.shutdown()], answer
+
+        sent, answer = asyncio.run(scenario())
+        assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        assert answer == (200, b"Hello World!")
+        assert (tmp_path / "hooks.log").read_text().split()[::2] == ["startup", "shutdown"]
+
+
+def test_a_wrong_call_is_a_type_error(bp):
+    with pytest.raises(TypeError):
+        bp()
+    with pytest.raises(TypeError):
+        bp({"type": "http"}, lambda: None, lambda m: None, nonsense=1)
+
+
+# ---------------------------------------------------------------- dotted paths
+def _routes(project, env=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "main:bp", "routes"],
+                          cwd=project, env=base_env(env), capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("app_path", ["project.apps.hello", "apps.hello"])
+def test_both_forms_of_an_apps_path(tmp_path, app_path):
+    project = copy_project(tmp_path)
+    result = _routes(project, {"FRAMEWORK__APPS__ACTIVE": app_path})
+    assert result.returncode == 0, result.stderr
+    assert "/hello-world" in result.stdout
+
+
+def test_docs_paths_resolve_in_a_folder_of_another_name(tmp_path):
+    project = copy_project(tmp_path, name="shop")
+    config = project / "config.ini"
+    config.write_text(config.read_text().replace("project.apps.", "shop.apps."))
+    result = _routes(project)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("setting, path", [
+    ("FRAMEWORK__APPS__ACTIVE", "elsewhere.apps.hello"),
+    ("FRAMEWORK__MIDDLEWARES__ACTIVE", "elsewhere.middlewares.Auth"),
+])
+def test_an_unknown_path_is_named(tmp_path, setting, path):
+    project = copy_project(tmp_path)
+    result = _routes(project, {setting: path})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and repr(path) in lines[0]
+    assert "no package 'elsewhere' is importable" in lines[0]

@@ -1,0 +1,150 @@
+"""The ``framework`` command (Backendpy's ``backendpy`` with its prefix changed) and the
+Flask CLI on ``--app main:bp``, run as a user runs them: in a project folder, as processes."""
+
+from __future__ import annotations
+
+import configparser
+
+import pytest
+
+from .helpers import copy_project, run
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_project(tmp_path)
+
+
+def test_help_lists_backendpys_commands(tmp_path):
+    result = run(["framework", "--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ("create_project", "create_app", "create_db", "init_project"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_create_project_then_its_commands(tmp_path, full):
+    created = run(["framework", "create_project", "--name", "shop", *(["--full"] if full else [])], tmp_path)
+    assert created.returncode == 0, created.stderr
+    folder = tmp_path / "shop"
+    assert (folder / "config.ini").is_file() and (folder / "apps" / "hello" / "main.py").is_file()
+    app = run(["framework", "create_app", "-n", "orders", *(["-f"] if full else [])], folder / "apps")
+    assert app.returncode == 0, app.stderr
+    assert (folder / "apps" / "orders" / "main.py").is_file()
+    assert "apps.orders" in app.stdout  # how to switch it on
+    # the generated project is found from its folder (wsgi.py), with a SQLite database
+    env = {"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'shop.sqlite3'}"}
+    db = run(["framework", "create_db"], folder, env=env)
+    assert db.returncode == 0, db.stderr
+    assert "Tables ready" in db.stdout
+    init = run(["framework", "init_project", "--no-input"], folder, env=env)
+    assert init.returncode == 0, init.stderr
+    assert "Initialized" in init.stdout
+
+
+def test_create_project_refuses_an_existing_folder(tmp_path):
+    (tmp_path / "taken").mkdir()
+    result = run(["framework", "create_project", "--name", "taken"], tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "already exists" in result.stderr
+
+
+def test_create_db_and_init_project_find_main_bp(project, tmp_path):
+    env = {"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'docs.sqlite3'}"}
+    db = run(["framework", "create_db"], project, env=env)
+    assert db.returncode == 0, db.stderr
+    assert (tmp_path / "docs.sqlite3").exists()
+    init = run(["framework", "init_project"], project, env=env)
+    assert init.returncode == 0, init.stderr
+    assert "Initialized 0 app(s)" in init.stdout
+
+
+def test_framework_env_chooses_the_config_file(project, tmp_path):
+    text = (project / "config.ini").read_text().replace(
+        "    project.apps.hello\n", "    project.apps.hello\n    project.apps.missing_in_staging\n")
+    (project / "config.staging.ini").write_text(text)
+    plain = run(["framework", "init_project"], project)
+    assert plain.returncode == 0, plain.stderr
+    staging = run(["framework", "init_project"], project, env={"FRAMEWORK_ENV": "staging"})
+    assert staging.returncode == 1
+    assert "project.apps.missing_in_staging" in staging.stderr
+
+
+def test_outside_a_project_says_where_to_run_it(tmp_path):
+    result = run(["framework", "create_db"], tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no project in" in lines[0] and "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------ configuration errors
+def break_middleware(project) -> str:
+    config = project / "config.ini"
+    config.write_text(config.read_text().replace("middlewares.auth.AuthMiddleware",
+                                                 "middlewares.auth.NoSuchMiddleware"))
+    return "apps.hello.middlewares.auth.NoSuchMiddleware"
+
+
+@pytest.mark.parametrize("command", [
+    ["framework", "create_db"],
+    ["framework", "init_project"],
+    ["flask", "--app", "main:bp", "routes"],
+    ["flask", "--app", "main:bp", "init-project"],
+    ["flask", "--app", "main:bp", "db", "current"],
+    ["flask", "--app", "main:bp", "run"],
+])
+def test_a_configuration_error_is_one_line_and_a_failure(project, command):
+    culprit = break_middleware(project)
+    result = run(command, project)
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ") and culprit in lines[0]
+
+
+def test_traceback_on_request(project):
+    break_middleware(project)
+    result = run(["framework", "--traceback", "init_project"], project)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "AttributeError" in result.stderr
+    debug = run(["flask", "--app", "main:bp", "--debug", "routes"], project)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_init_project_names_the_first_error(project):
+    init = project / "apps" / "hello" / "controllers" / "init.py"
+    init.write_text(
+        "async def init_func(config):\n"
+        "    try:\n"
+        "        {}['missing']\n"
+        "    except KeyError:\n"
+        "        await None  # the second error, raised while handling the first\n")
+    main = project / "apps" / "hello" / "main.py"
+    main.write_text(main.read_text().replace(
+        "from .controllers.errors import errors",
+        "from .controllers.errors import errors\nfrom .controllers.init import init_func").replace(
+        "template_dirs=['templates'])", "template_dirs=['templates'], init_func=init_func)"))
+    result = run(["framework", "init_project"], project)
+    assert result.returncode == 1
+    assert "TypeError" in result.stderr and "first error: KeyError: 'missing'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------- the Flask CLI
+def test_flask_cli_accepts_main_bp(project, tmp_path):
+    routes = run(["flask", "--app", "main:bp", "routes"], project)
+    assert routes.returncode == 0, routes.stderr
+    assert "/hello-world" in routes.stdout and "/v4/login" in routes.stdout
+    env = {"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    for args in (["create-db"], ["init-project"], ["db", "--help"]):
+        result = run(["flask", "--app", "main:bp", *args], project, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+
+
+def test_scaffolded_config_holds_a_key_readable_by_its_owner_only(tmp_path):
+    assert run(["framework", "create_project", "-n", "keyed"], tmp_path).returncode == 0
+    config = tmp_path / "keyed" / "config.ini"
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(config)
+    assert len(parser["flask"]["secret_key"]) >= 32
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
