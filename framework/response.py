@@ -167,7 +167,7 @@ class Response(_FlaskResponse):
         self.headers["Content-Encoding"] = "gzip"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _default_content_type(cls: type[Response]) -> str | None:
     """``cls.default_mimetype`` with its charset, as Werkzeug would build it."""
     return get_content_type(cls.default_mimetype, "utf-8") if cls.default_mimetype else None
@@ -264,7 +264,7 @@ class File(Response):
                          content_type=mimetypes.guess_type(full)[0] or "application/octet-stream",
                          compress=compress)
         stat = os.stat(full)
-        handle = open(full, "rb")
+        handle = open(full, "rb")  # noqa: SIM115 - streamed: the WSGI server closes it after the body
         environ = request.environ
         if stream:
             self.response = wrap_file(environ, handle)
@@ -274,7 +274,7 @@ class File(Response):
                 self.set_data(handle.read())
         self.content_length = stat.st_size
         self.last_modified = last_modified or _dt.datetime.fromtimestamp(int(stat.st_mtime),
-                                                                         tz=_dt.timezone.utc)
+                                                                         tz=_dt.UTC)
         self.set_etag(entity_tag or f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
         self.make_conditional(environ, accept_ranges=partial,
                               complete_length=stat.st_size if partial else None)

@@ -135,7 +135,9 @@ def admin_rows(app):
             sa.text("SELECT username, roles FROM accounts_users")).all()
 
 
-def test_accounts_init_creates_the_admin_from_the_environment(database_uri, monkeypatch):
+def test_accounts_init_creates_the_admin_from_the_environment(
+    database_uri, monkeypatch  # noqa: F811 - the fixture imported above, requested by name
+):
     app = make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]})
     monkeypatch.setenv("ADMIN_USERNAME", "root")
     monkeypatch.setenv("ADMIN_PASSWORD", "Very-Secret-Admin-1")
