@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from framework.testing.postgres import require_postgres, temporary_database
-from tests.db.conftest import ROOT, database_uri, dispose, make_app  # noqa: F401
+from tests.db.conftest import ROOT, dispose, make_app
 
 ACCOUNTS = ["blueprints.hello", "blueprints.accounts"]
 #: the accounts app serves only behind its middleware
@@ -135,9 +135,7 @@ def admin_rows(app):
             sa.text("SELECT username, roles FROM accounts_users")).all()
 
 
-def test_accounts_init_creates_the_admin_from_the_environment(
-    database_uri, monkeypatch  # noqa: F811 - the fixture imported above, requested by name
-):
+def test_accounts_init_creates_the_admin_from_the_environment(database_uri, monkeypatch):
     app = make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]})
     monkeypatch.setenv("ADMIN_USERNAME", "root")
     monkeypatch.setenv("ADMIN_PASSWORD", "Very-Secret-Admin-1")
