@@ -9,8 +9,15 @@ from marshmallow import ValidationError
 
 from framework.data_handler import filters as f
 from framework.data_handler import validators as v
-from framework.data_handler._processing import (FILTER, NESTED, VALIDATOR, compile_steps, drive_async,
-                                                drive_sync, run_chain)
+from framework.data_handler._processing import (
+    FILTER,
+    NESTED,
+    VALIDATOR,
+    compile_steps,
+    drive_async,
+    drive_sync,
+    run_chain,
+)
 
 META = {"name": "a", "received_data": {}, "request": None}
 
