@@ -5,7 +5,8 @@ GUNICORN_THREADS, GUNICORN_KEEPALIVE, GUNICORN_TIMEOUT, GUNICORN_GRACEFUL_TIMEOU
 are threaded (``gthread``): a client that sends its request slowly holds one thread, not a
 whole worker, and idle keep-alive connections wait in the worker's event loop, holding no
 thread. Put a buffering proxy (nginx) in front in production: it reads whole requests
-before passing them on, so slow clients never reach a thread (docs/deployment.md).
+before passing them on, so slow clients never reach a thread (the framework's deployment
+guide, docs/deployment.md).
 
 Proxy headers: ``X-Forwarded-Proto`` is honoured only from ``forwarded_allow_ips``, which is
 empty unless ``[networking] trusted_proxies`` is above 0 (then ``$FORWARDED_ALLOW_IPS``, or

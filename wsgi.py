@@ -1,4 +1,4 @@
-"""The project's entry point (see docs/deployment.md):
+"""The project's entry point (see the deployment guide, docs/deployment.md in the framework):
 
 - ``gunicorn wsgi:app`` (settings from ``gunicorn.conf.py``);
 - ``uvicorn wsgi:asgi_app --no-proxy-headers --timeout-graceful-shutdown 20`` (with a proxy

@@ -114,8 +114,9 @@ end
 def _wrk_script(method: str, body: bytes | None, headers: dict[str, str],
                 mix: list[MixEntry] | None) -> str | None:
     if mix:
+        lua_headers = ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items())
         table = ", ".join(
-            f'wrk.format("{m}", {_lua(p)}, {{{", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items())}}}, '
+            f'wrk.format("{m}", {_lua(p)}, {{{lua_headers}}}, '
             f"{_lua(b) if b is not None else 'nil'})" for m, p, b in mix)
         return _MIX_LUA % {"requests": table}
     if method == "GET" and body is None and not headers:
@@ -157,7 +158,7 @@ def run_wrk(url: str, *, method: str = "GET", body: bytes | None = None,
     result.errors = sum(map(int, sock.groups())) if sock else 0
     counted = re.search(r"STATUS 2xx=(\d+) 4xx=(\d+) 5xx=(\d+) other=(\d+)", out)
     if counted:
-        result.statuses = dict(zip(("2xx", "4xx", "5xx", "other"), map(int, counted.groups())))
+        result.statuses = dict(zip(("2xx", "4xx", "5xx", "other"), map(int, counted.groups()), strict=True))
     return result
 
 

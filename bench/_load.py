@@ -94,8 +94,13 @@ class _Run:
                     assert reader is not None and writer is not None
                     writer.write(request)
                     status, close = await asyncio.wait_for(_read_response(reader), self.timeout)
-                except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                        asyncio.TimeoutError, ValueError) as exc:
+                except (
+                    TimeoutError,
+                    OSError,
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                    ValueError,
+                ) as exc:
                     self.errors[type(exc).__name__] += 1
                     _close(writer)
                     writer = None
@@ -212,10 +217,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.duration is None and args.requests is None:
         args.duration = 10.0
+    headers = {n.strip(): v.strip() for n, _, v in (h.partition(":") for h in args.header)}
     result = run_load(args.url, connections=args.connections, duration=args.duration,
                       requests=args.requests, keep_alive=not args.close, timeout=args.timeout,
                       method=args.method, body=args.body.encode() if args.body else None,
-                      headers={n.strip(): v.strip() for n, _, v in (h.partition(":") for h in args.header)} or None)
+                      headers=headers or None)
     print(json.dumps(asdict(result)))
 
 

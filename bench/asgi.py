@@ -68,7 +68,6 @@ def make_asgiref_app() -> Any:
 def make_project_asgi_app() -> Any:
     """The project's ``wsgi.py``: its ``asgi_app``, or ``to_asgi(app)`` if it has none yet."""
     import wsgi
-
     from framework.asgi import to_asgi
 
     return getattr(wsgi, "asgi_app", None) or to_asgi(wsgi.app)
@@ -82,7 +81,8 @@ class Server:
         self.url = f"http://127.0.0.1:{port}{ROUTE}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        self.log = tempfile.TemporaryFile()
+        # open for the server's whole life (its output), closed by stop()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
 

@@ -40,7 +40,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._drive import (  # noqa: E402
-    Driver, free_port, run_python, run_wrk, stop_process, wait_serving, wrk_available)
+    Driver,
+    free_port,
+    run_python,
+    run_wrk,
+    stop_process,
+    wait_serving,
+    wrk_available,
+)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -142,7 +149,8 @@ def write_projects(base: Path) -> None:
     (base / "bench_dh_app" / "main.py").write_text(textwrap.dedent(FRAMEWORK_APP))
     (base / "fw_wsgi.py").write_text(textwrap.dedent(FRAMEWORK_WSGI))
     # a serving app needs a secret key (framework.security): a throw-away one for the bench
-    (base / "config.ini").write_text(textwrap.dedent(FRAMEWORK_CONFIG).replace("SECRET", secrets.token_hex(32)))
+    config = textwrap.dedent(FRAMEWORK_CONFIG).replace("SECRET", secrets.token_hex(32))
+    (base / "config.ini").write_text(config)
     os.chmod(base / "config.ini", 0o600)
     (base / "apiflask_wsgi.py").write_text(textwrap.dedent(APIFLASK_WSGI))
     (base / "flask_wsgi.py").write_text(textwrap.dedent(FLASK_WSGI))

@@ -38,7 +38,13 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench._drive import (  # noqa: E402
-    free_port, run_python, run_wrk, stop_process, wait_serving, wrk_available)
+    free_port,
+    run_python,
+    run_wrk,
+    stop_process,
+    wait_serving,
+    wrk_available,
+)
 
 VARIANTS = ("flask", "def", "async", "full")
 EXTRA_VARIANTS = ("hooks", "middleware")  # --split: the halves of "full"
@@ -60,7 +66,8 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     try:
         body = wait_serving(url, timeout=timeout, proc=proc)
     except RuntimeError as exc:
-        raise SystemExit(f"{exc}: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
+        raise SystemExit(
+            f"{exc}: {proc.stderr.read().decode() if proc.poll() is not None else ''}") from None
     if body != b"Hello World!":
         raise SystemExit(f"{url} answered {body!r}")
 
@@ -114,7 +121,7 @@ def measure(rounds: int, seconds: float, connections: int,
         workers = {v: worker_pid(proc.pid) for v, proc in procs.items()}
         print(f"load generator: {'wrk' if wrk_available() else 'python'}, {connections} connections, "
               f"{rounds} rounds x {seconds}s per variant", file=sys.stderr)
-        for variant, url in urls.items():  # warm-up
+        for url in urls.values():  # warm-up
             drive(url, 1, connections)
         for number in range(rounds):
             order = variants[number % len(variants):] + variants[:number % len(variants)]
@@ -152,8 +159,9 @@ def report(results: dict[str, list[Sample]]) -> None:
           " best req/s | CPU time per request, median | best):")
     for name, (a, b, target) in {"async def / def": ("async", "def", 0.8),
                                  "full framework / plain Flask": ("full", "flask", 0.9)}.items():
-        paired = statistics.median(x[0] / y[0] for x, y in zip(results[a], results[b]))
-        print(f"  {name:<30} {paired:5.2f}x | {med[a][0] / med[b][0]:5.2f}x | {best[a][0] / best[b][0]:5.2f}x |"
+        paired = statistics.median(x[0] / y[0] for x, y in zip(results[a], results[b], strict=True))
+        print(f"  {name:<30} {paired:5.2f}x | {med[a][0] / med[b][0]:5.2f}x |"
+              f" {best[a][0] / best[b][0]:5.2f}x |"
               f" {med[b][3] / med[a][3]:5.2f}x | {best[b][3] / best[a][3]:5.2f}x   (target >= {target})")
     print("the paired ratio is the headline: the two variants of a round ran back to back, so a"
           " change in the machine's load between rounds cancels out")

@@ -438,7 +438,9 @@ def run_scenario(scenario: Scenario, root: Path, args: argparse.Namespace, uris:
         env["FRAMEWORK__DATABASE__URI"] = uris[scenario.database]
     extra: list[str] = []
     if scenario.kind == "uvicorn":
-        extra = ["--no-access-log", "--workers", str(args.workers)] if args.workers > 1 else ["--no-access-log"]
+        extra = ["--no-access-log"]
+        if args.workers > 1:
+            extra += ["--workers", str(args.workers)]
     server: LiveServer
     if scenario.kind == "backendpy":
         server = BackendpyServer(str(peers["backendpy-root"]), scenario.app,

@@ -33,8 +33,9 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from bench._drive import Drive, pick_driver, wait_serving  # noqa: E402
 from run import SECRET, machine, prepare_database, write_project  # noqa: E402
+
+from bench._drive import Drive, pick_driver, wait_serving  # noqa: E402
 from tests.liveserver import LiveServer  # noqa: E402
 
 #: (method, path, body, expected status class) — the mix, sent round-robin

@@ -301,7 +301,8 @@ class AsgiAdapter:
         """The rest of the body after ``chunk``, as a file; None once 413 is answered or the
         client left. Run on the loop for the thread that took the request."""
         limit = self.max_body
-        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=self.spool_limit)
+        # handed to the caller as the request body (closed here only on failure)
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=self.spool_limit)  # noqa: SIM115
         size = 0
         more = True
         try:

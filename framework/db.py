@@ -72,8 +72,15 @@ class _ModelBase(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=_ModelBase)
-#: The model base of every app (``class User(Base): __tablename__ = 'users'``).
-Base = db.Model
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Base(_ModelBase, _FlaskModel):
+        """``db.Model`` spelt as a class, so that type checkers accept it as a base class."""
+
+else:
+    #: The model base of every app (``class User(Base): __tablename__ = 'users'``).
+    Base = db.Model
 
 _SERVER_KEYS = ("host", "port", "username", "password")
 

@@ -17,7 +17,7 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus as Status
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response as _FlaskResponse
 from flask import current_app, has_app_context, request
@@ -42,6 +42,12 @@ class ResponseHeaders(_WerkzeugHeaders):
     (``[[b'x-frame-options', b'DENY']]``, decoded as Latin-1, as HTTP defines them),
     ``append([name, value])`` and ``headers += [[name, value], ...]``. Values are still
     checked by Werkzeug (a newline in a value is refused)."""
+
+    if TYPE_CHECKING:
+        # Werkzeug's own __init__ runs: it hands ``defaults`` to ``extend``, which unpacks each
+        # pair into ``add`` below, so Backendpy's ``[bytes, bytes]`` pairs are taken too.
+        # Declared for the type checker only: no extra call per response.
+        def __init__(self, defaults: Headers | _WerkzeugHeaders = None) -> None: ...
 
     def add(self, key: Any, value: Any, /, **kw: Any) -> None:
         super().add(_text(key), _text(value), **kw)
@@ -96,6 +102,11 @@ class _HeadersSetter:
                     headers[name] = old[name]
         response.__dict__["headers"] = headers
 
+    if TYPE_CHECKING:
+        # Reads find the instance's own attribute (no __get__ at run time, see above); this
+        # tells the type checker what they find.
+        def __get__(self, response: Any, owner: Any = None) -> ResponseHeaders: ...
+
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
@@ -125,7 +136,7 @@ class Response(_FlaskResponse):
     """
 
     default_mimetype = "text/plain"
-    headers = _HeadersSetter()  # type: ignore[assignment]
+    headers = _HeadersSetter()
 
     def __init__(
         self,
@@ -135,13 +146,16 @@ class Response(_FlaskResponse):
         content_type: str | None = None,
         compress: bool = False,
     ) -> None:
-        if content_type is None and not headers:
+        given: ResponseHeaders | None = None  # None: Werkzeug starts empty headers
+        if isinstance(headers, ResponseHeaders):
+            given = headers
+        elif headers:
+            given = ResponseHeaders(headers)  # before Werkzeug turns b'..' into "b'..'"
+        if content_type is None and not given:
             # what Werkzeug would choose, without its "content-type" lookup in the empty
             # headers (which raises and catches a KeyError on every response)
-            content_type = _default_content_type(type(self))
-        elif headers and not isinstance(headers, ResponseHeaders):
-            headers = ResponseHeaders(headers)  # before Werkzeug turns b'..' into "b'..'"
-        super().__init__(self.encode_body(body), status=int(status), headers=headers,
+            content_type = _default_content_type(self.default_mimetype)
+        super().__init__(self.encode_body(body), status=int(status), headers=given,
                          content_type=content_type)
         self.compress = compress
         if compress:
@@ -167,10 +181,10 @@ class Response(_FlaskResponse):
         self.headers["Content-Encoding"] = "gzip"
 
 
-@functools.lru_cache(maxsize=None)
-def _default_content_type(cls: type[Response]) -> str | None:
-    """``cls.default_mimetype`` with its charset, as Werkzeug would build it."""
-    return get_content_type(cls.default_mimetype, "utf-8") if cls.default_mimetype else None
+@functools.cache
+def _default_content_type(mimetype: str | None) -> str | None:
+    """A class's ``default_mimetype`` with its charset, as Werkzeug would build it."""
+    return get_content_type(mimetype, "utf-8") if mimetype else None
 
 
 def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -264,7 +278,7 @@ class File(Response):
                          content_type=mimetypes.guess_type(full)[0] or "application/octet-stream",
                          compress=compress)
         stat = os.stat(full)
-        handle = open(full, "rb")
+        handle = open(full, "rb")  # noqa: SIM115 - streamed: the WSGI server closes it after the body
         environ = request.environ
         if stream:
             self.response = wrap_file(environ, handle)
@@ -274,7 +288,7 @@ class File(Response):
                 self.set_data(handle.read())
         self.content_length = stat.st_size
         self.last_modified = last_modified or _dt.datetime.fromtimestamp(int(stat.st_mtime),
-                                                                         tz=_dt.timezone.utc)
+                                                                         tz=_dt.UTC)
         self.set_etag(entity_tag or f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
         self.make_conditional(environ, accept_ranges=partial,
                               complete_length=stat.st_size if partial else None)

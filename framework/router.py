@@ -98,7 +98,8 @@ class Route:
         self.options = options
 
     def __repr__(self) -> str:
-        return f"<Route {','.join(self.methods)} {self.path} -> {getattr(self.handler, '__name__', self.handler)}>"
+        handler = getattr(self.handler, "__name__", self.handler)
+        return f"<Route {','.join(self.methods)} {self.path} -> {handler}>"
 
 
 class Routes:

@@ -5,6 +5,28 @@ entry point group), write into the current folder and never overwrite anything. 
 starts with ``gunicorn wsgi:app`` and its generated tests pass under ``pytest``; ``--full``
 adds an app with a model, a data handler, hooks, error codes, a template and an init_func.
 
+The files written are real files shipped in the package (so ruff and mypy check the Python
+ones like the rest of the code):
+
+- ``project_template/``: a project; ``project_template_full/`` adds to it for ``--full``
+  (a file named ``X.append`` is appended to ``X``). The project's ``apps/hello`` is
+  ``app_template/`` with an empty URL prefix, the ``--full`` project's ``apps/blog`` is
+  ``app_template_full/``.
+- ``app_template/`` and ``app_template_full/``: an app package, plain and ``--full``; each
+  is complete, so that its relative imports resolve for mypy.
+
+Substitution is ``string.Template`` (``$name``; ``$$`` is a dollar sign) and explicit: in a
+project template only files whose name ends in ``-tpl`` are rendered (the suffix is
+dropped), everything else is copied byte for byte; in an app template every file is rendered,
+its placeholders sitting only in strings and comments so that the Python stays valid. The
+project's ``wsgi.py`` and ``gunicorn.conf.py`` are the repository's own, byte for byte.
+
+Placeholders: ``$project``, ``$secret_key``, ``$apps`` (the ``[apps] active`` lines) and
+``$version`` (the framework's) in a project; ``$app`` (the package name) and ``$prefix``
+(its routes' URL prefix: empty for the project's own ``hello`` app, ``/<app>`` otherwise)
+in an app. A full app's error codes are the literals of its ``errors.py``, moved to the
+app's own block of 100 (``_renumber_codes``).
+
 The same work is available to Python code as ``write_project`` and ``write_app``.
 """
 
@@ -17,16 +39,16 @@ import re
 import secrets
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template as _TextTemplate
 
 import click
 
-from . import _scaffold_templates as t
-
 __all__ = ["create_project", "create_app_command", "write_project", "write_app",
-           "ScaffoldError", "validate_name", "package_path"]
+           "ScaffoldError", "validate_name", "package_path", "template_folder"]
 
 #: The app every project starts with, and the one ``--full`` adds.
 HELLO_APP = "hello"
@@ -35,6 +57,20 @@ FULL_PROJECT_APP = "blog"
 FIRST_APP_CODE = 1100
 #: Files holding secrets are written readable by their owner only.
 PRIVATE_FILES = frozenset({"config.ini"})
+#: Template folders inside the ``framework`` package.
+PROJECT_TEMPLATE = "project_template"
+PROJECT_TEMPLATE_FULL = "project_template_full"
+APP_TEMPLATE = "app_template"
+APP_TEMPLATE_FULL = "app_template_full"
+#: A project template file with this suffix is rendered; the suffix is dropped.
+RENDERED_SUFFIX = "-tpl"
+#: A ``--full`` project template file with this suffix is appended to the base file.
+APPEND_SUFFIX = ".append"
+#: Files stored under another name in the package: a ``.gitignore`` would apply to the
+#: package's own folder in the framework's repository.
+_PROJECT_RENAMES = {"gitignore": ".gitignore"}
+#: An app template's test module, written as ``tests/test_<app>.py``.
+_APP_TEST_MODULE = "tests/test_app.py"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 #: Top-level modules an app package must not shadow when it sits on ``sys.path`` itself.
@@ -64,71 +100,89 @@ def validate_name(name: str, kind: str) -> str:
     return name
 
 
-def _render(text: str, values: Mapping[str, str]) -> str:
-    return _TextTemplate(text).substitute(values)
+def template_folder(name: str) -> Traversable:
+    """The template folder ``name`` (e.g. ``"project_template"``) shipped in the package."""
+    return files("framework") / name
 
 
-def _app_files(app: str, *, full: bool, prefix: str, codes: tuple[int, int] | None = None
-               ) -> dict[str, str]:
+def _walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    """Every file under ``folder`` as (path relative to it, file), in a stable order;
+    byte-code caches (written beside the templates when the package is installed) are not
+    template files."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == "__pycache__" or entry.name.endswith((".pyc", ".pyo")):
+            continue
+        relative = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            yield from _walk(entry, f"{relative}/")
+        else:
+            yield relative, entry
+
+
+def _render(data: bytes, values: Mapping[str, str]) -> bytes:
+    return _TextTemplate(data.decode("utf-8")).substitute(values).encode("utf-8")
+
+
+def _renumber_codes(source: bytes, first: int) -> bytes:
+    """``source`` (an app template's ``errors.py``, whose codes start at ``FIRST_APP_CODE``)
+    with each module-level integer constant moved by ``first - FIRST_APP_CODE``."""
+    offset = first - FIRST_APP_CODE
+    if not offset:
+        return source
+    lines = source.splitlines(keepends=True)
+    for statement in ast.parse(source).body:  # offsets count UTF-8 bytes
+        value = statement.value if isinstance(statement, ast.Assign) else None
+        if isinstance(value, ast.Constant) and type(value.value) is int and value.lineno == value.end_lineno:
+            line = lines[value.lineno - 1]
+            lines[value.lineno - 1] = (line[:value.col_offset] + str(value.value + offset).encode()
+                                       + line[value.end_col_offset:])
+    return b"".join(lines)
+
+
+def _app_files(app: str, *, full: bool, prefix: str, first_code: int = FIRST_APP_CODE
+               ) -> dict[str, bytes]:
     """The files of one app package, by path relative to the package folder."""
-    first, second = codes or (FIRST_APP_CODE, FIRST_APP_CODE + 1)
-    values = {"app": app, "prefix": prefix, "code": str(first), "code_exists": str(second)}
-    files = {
-        "__init__.py": "",
-        "main.py": t.FULL_APP_MAIN_PY if full else t.APP_MAIN_PY,
-        "handlers.py": t.APP_HANDLERS_PY,
-        "hooks.py": t.FULL_APP_HOOKS_PY if full else t.APP_HOOKS_PY,
-        "templates/home.html": t.HOME_HTML,
-        "tests/__init__.py": "",
-        f"tests/test_{app}.py": t.APP_TEST_PY,
-    }
-    if full:
-        files.update({
-            "models.py": t.MODELS_PY,
-            "data_handlers.py": t.DATA_HANDLERS_PY,
-            "errors.py": t.ERRORS_PY,
-            "posts.py": t.POSTS_PY,
-            "init.py": t.INIT_PY,
-            "templates/posts.html": t.POSTS_HTML,
-            "tests/test_posts.py": t.FULL_APP_TEST_PY,
-        })
-    return {path: _render(text, values) for path, text in files.items()}
+    values = {"app": app, "prefix": prefix}
+    result = {}
+    for relative, entry in _walk(template_folder(APP_TEMPLATE_FULL if full else APP_TEMPLATE)):
+        data = _render(entry.read_bytes(), values)
+        if relative == "errors.py":
+            data = _renumber_codes(data, first_code)
+        if relative == _APP_TEST_MODULE:
+            relative = f"tests/test_{app}.py"
+        result[relative] = data
+    return result
 
 
-def _project_files(project: str, *, full: bool) -> dict[str, str]:
+def _project_files(project: str, *, full: bool) -> dict[str, bytes]:
     """The files of a project, by path relative to the project folder."""
     apps = [f"apps.{HELLO_APP}"] + ([f"apps.{FULL_PROJECT_APP}"] if full else [])
     values = {"project": project, "secret_key": secrets.token_hex(32),
               "apps": "\n".join(f"    {a}" for a in apps), "version": _framework_version()}
-    readme = t.PROJECT_README + (t.PROJECT_README_FULL if full else "")
-    files = {
-        "README.md": readme,
-        ".gitignore": t.GITIGNORE,
-        "config.ini": t.CONFIG_INI,
-        "wsgi.py": t.WSGI_PY,
-        "gunicorn.conf.py": t.GUNICORN_CONF_PY,
-        "pytest.ini": t.PYTEST_INI,
-        "requirements.txt": t.REQUIREMENTS_TXT,
-        "apps/__init__.py": "",
-        "tests/conftest.py": t.PROJECT_CONFTEST_PY,
-        "tests/test_app.py": t.PROJECT_TEST_APP_PY,
-    }
+    result: dict[str, bytes] = {}
+    folders = [PROJECT_TEMPLATE] + ([PROJECT_TEMPLATE_FULL] if full else [])
+    for folder in folders:
+        for relative, entry in _walk(template_folder(folder)):
+            data = entry.read_bytes()
+            if relative.endswith(RENDERED_SUFFIX):
+                relative = relative.removesuffix(RENDERED_SUFFIX)
+                data = _render(data, values)
+            relative = _PROJECT_RENAMES.get(relative, relative)
+            if relative.endswith(APPEND_SUFFIX):
+                relative = relative.removesuffix(APPEND_SUFFIX)
+                data = result[relative] + data
+            result[relative] = data
+    for path, data in _app_files(HELLO_APP, full=False, prefix="").items():
+        result[f"apps/{HELLO_APP}/{path}"] = data
     if full:
-        files["tests/test_blog.py"] = t.PROJECT_TEST_BLOG_PY
-        files[f"migrations/versions/0001_{FULL_PROJECT_APP}_posts.py"] = _render(
-            t.BLOG_FIRST_REVISION_PY, {"app": FULL_PROJECT_APP})
-    result = {path: _render(text, values) for path, text in files.items()}
-    for path, text in _app_files(HELLO_APP, full=False, prefix="").items():
-        result[f"apps/{HELLO_APP}/{path}"] = text
-    if full:
-        for path, text in _app_files(FULL_PROJECT_APP, full=True,
+        for path, data in _app_files(FULL_PROJECT_APP, full=True,
                                      prefix=f"/{FULL_PROJECT_APP}").items():
-            result[f"apps/{FULL_PROJECT_APP}/{path}"] = text
+            result[f"apps/{FULL_PROJECT_APP}/{path}"] = data
     return result
 
 
-def _write_tree(target: Path, files: Mapping[str, str]) -> None:
-    """Create ``target`` (which must not exist) holding ``files``; all or nothing."""
+def _write_tree(target: Path, contents: Mapping[str, bytes | str]) -> None:
+    """Create ``target`` (which must not exist) holding ``contents``; all or nothing."""
     try:
         target.mkdir()
     except FileExistsError:
@@ -139,13 +193,13 @@ def _write_tree(target: Path, files: Mapping[str, str]) -> None:
         raise ScaffoldError(f"cannot create {target}: {exc.strerror}") from None
     path = target
     try:
-        for relative, text in files.items():
+        for relative, data in contents.items():
             path = target / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             mode = 0o600 if path.name in PRIVATE_FILES else 0o644
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            with open(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with open(fd, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}; "
@@ -248,13 +302,13 @@ def _used_error_codes(folder: Path) -> set[int]:
     return codes
 
 
-def _free_codes(folder: Path) -> tuple[int, int]:
-    """Two error codes for a new app: the first free block of 100 from 1100 up."""
+def _first_free_code(folder: Path) -> int:
+    """A new app's first error code: the start of the first free block of 100 from 1100 up."""
     used = _used_error_codes(folder)
     base = FIRST_APP_CODE
     if used:
         base = max(base, (max(used) // 100 + 1) * 100)
-    return base, base + 1
+    return base
 
 
 def package_path(folder: Path, name: str) -> str:
@@ -275,9 +329,9 @@ def write_app(parent: str | os.PathLike[str], name: str, *, full: bool = False) 
     """
     validate_name(name, "app")
     folder = Path(parent).resolve()
-    codes = _free_codes(folder) if full else None
+    first_code = _first_free_code(folder) if full else FIRST_APP_CODE
     target = folder / name
-    _write_tree(target, _app_files(name, full=full, prefix=f"/{name}", codes=codes))
+    _write_tree(target, _app_files(name, full=full, prefix=f"/{name}", first_code=first_code))
     return target
 
 

@@ -22,8 +22,16 @@ from marshmallow.schema import SchemaMeta
 
 from ..error import INVALID_DATA, UNSUPPORTED_MEDIA_TYPE, Error
 from ._processing import drive_async, drive_sync, run_chain, run_chain_sync
-from .fields import (TYPE_CONTENT, TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER, TYPE_JSON_FIELD,
-                     TYPE_PARAM, TYPE_URL_VAR, Field)
+from .fields import (
+    TYPE_CONTENT,
+    TYPE_FILE,
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_JSON_FIELD,
+    TYPE_PARAM,
+    TYPE_URL_VAR,
+    Field,
+)
 
 __all__ = ["Data"]
 
@@ -149,7 +157,8 @@ class Data(Schema, metaclass=DataMeta):
         if body_kinds and not ("json" in body_kinds and request.is_json) and request.content_length:
             mimetype = request.mimetype
             if not ("form" in body_kinds and mimetype in _FORM_MIMETYPES):
-                raise Error(UNSUPPORTED_MEDIA_TYPE, data={"body": [f"Unsupported content type {mimetype or 'none'!r}"]})
+                message = f"Unsupported content type {mimetype or 'none'!r}"
+                raise Error(UNSUPPORTED_MEDIA_TYPE, data={"body": [message]})
         sources: dict[int, Any] = {}
         if TYPE_JSON_FIELD in locations:
             body = request.body.json
@@ -210,7 +219,8 @@ class Data(Schema, metaclass=DataMeta):
                     cleaned[attr] = field.get_default()
                     continue
                 if steps:
-                    meta["name"], meta["key"], meta["field"], meta["default"] = attr, key, field, field.default
+                    meta["name"], meta["key"] = attr, key
+                    meta["field"], meta["default"] = field, field.default
                     field_errors: list[Any] = []
                     if is_async:
                         value, ok = yield from run_chain(steps, value, meta, field_errors)

@@ -83,7 +83,7 @@ class Field(ma_fields.Field):
         self.is_async = has_async(self.steps)
 
     @property
-    def default(self) -> Any:  # type: ignore[override]
+    def default(self) -> Any:
         """The value for an absent (or None, or blank) field; None for no default."""
         return self._default
 

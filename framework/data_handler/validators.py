@@ -911,7 +911,9 @@ class DictInnerTypes(Validator):
 
     default_message = "Invalid dict items"
 
-    def __init__(self, types: Mapping[str, Any], allow_extra: bool = True, message: str | None = None) -> None:
+    def __init__(
+        self, types: Mapping[str, Any], allow_extra: bool = True, message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.types = dict(types)
         self.allow_extra = allow_extra

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import unittest
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask
 
@@ -109,6 +109,9 @@ class TestCase(unittest.TestCase):
 
     app: Flask = _ClassApp("app")  # type: ignore[assignment]
     client: Any = _ClassApp("client")
+    # set on the class itself by the first read of ``app`` / ``client``
+    _fw_app: ClassVar[Flask]
+    _fw_client: ClassVar[Any]
 
     @classmethod
     def _framework_app(cls) -> Flask:
@@ -134,7 +137,8 @@ class TestCase(unittest.TestCase):
         shutil.rmtree(folder, ignore_errors=True)
         if cls.__dict__.get("_fw_app") is app:
             del cls._fw_app
-            cls.__dict__.get("_fw_client") is not None and delattr(cls, "_fw_client")
+            if cls.__dict__.get("_fw_client") is not None:
+                del cls._fw_client
 
 
 async def _await(awaitable: Any) -> Any:

@@ -56,10 +56,9 @@ class Client:
             body = data if isinstance(data, bytes) else str(data).encode()
         if params:
             path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
-        conn = self._conn
-        own = conn is None
-        if own:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        own = self._conn is None  # outside ``with``: a connection for this request only
+        conn = self._conn if self._conn is not None else http.client.HTTPConnection(
+            self.host, self.port, timeout=self.timeout)
         try:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()

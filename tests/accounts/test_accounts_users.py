@@ -158,7 +158,8 @@ def test_update_to_a_taken_username_is_400(client):
     user_id = signup(client, "liam").get_json()["data"]["id"]
     headers = login(client, "liam")
     response = client.patch(f"/users/{user_id}", headers=headers, json={"username": "kate"})
-    assert response.status_code == 400 and response.get_json()["data"] == {"username": ["Username already taken"]}
+    assert response.status_code == 400
+    assert response.get_json()["data"] == {"username": ["Username already taken"]}
 
 
 def test_users_cannot_change_or_delete_others(accounts_app, client):

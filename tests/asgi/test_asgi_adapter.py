@@ -14,8 +14,15 @@ import pytest
 from flask import Flask, Response, request, send_file, stream_with_context
 
 from framework import Framework
-from framework.asgi import (DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT, DEFAULT_THREADS, FILE_BLOCK,
-                            AsgiAdapter, build_environ, to_asgi)
+from framework.asgi import (
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_QUEUE_TIMEOUT,
+    DEFAULT_THREADS,
+    FILE_BLOCK,
+    AsgiAdapter,
+    build_environ,
+    to_asgi,
+)
 from framework.config import ImproperlyConfigured
 from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
 

@@ -208,10 +208,12 @@ def test_sigterm_during_a_self_call_pile_up_needs_no_graceful_timeout(start: Any
     # No --timeout-graceful-shutdown: uvicorn waits for every open request. Eight handlers
     # call their own server on four threads; the queue deadline answers their inner calls,
     # so the requests end and so does the server.
-    srv = start(env={"ASGI_TEST_THREADS": "4", "ASGI_TEST_QUEUE_TIMEOUT": "1"}, graceful=None)
+    srv = start(env={"ASGI_TEST_THREADS": "4", "ASGI_TEST_QUEUE_TIMEOUT": "8"}, graceful=None)
     calls = [in_background(lambda: get(srv.port, "/selfcall")) for _ in range(8)]
     # Four handlers run; four more requests and the four inner calls wait (all accepted).
-    poll(lambda: pool(srv)["waiting"] == 8, "the inner calls to wait")
+    # A loaded machine may take a while to send all eight, and a waiting inner call leaves
+    # the queue after 8 s: a pile-up of six or more is enough to show the point.
+    poll(lambda: pool(srv)["waiting"] >= 6, "the inner calls to wait")
     srv.process.send_signal(signal.SIGTERM)
     try:
         srv.process.wait(STEP)

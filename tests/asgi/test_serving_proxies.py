@@ -115,7 +115,7 @@ class Served:
         full_env.pop("GUNICORN_CMD_ARGS", None)
         command = [part.replace("{port}", str(self.port)) for part in command]
         self.log = cwd / f"server-{self.port}.log"
-        self.handle = open(self.log, "wb")
+        self.handle = open(self.log, "wb")  # noqa: SIM115 - the server's log for its whole life, closed by stop()
         self.process = subprocess.Popen(command, cwd=str(cwd), env=full_env, stdout=self.handle,
                                         stderr=subprocess.STDOUT)
         deadline = time.monotonic() + STEP
@@ -127,7 +127,7 @@ class Served:
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+                    raise AssertionError(f"server did not start:\n{self.log.read_text()}") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:

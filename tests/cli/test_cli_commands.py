@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from framework.testing.postgres import require_postgres, temporary_database
-from tests.db.conftest import ROOT, database_uri, dispose, make_app  # noqa: F401
+from tests.db.conftest import ROOT, dispose, make_app
 
 ACCOUNTS = ["blueprints.hello", "blueprints.accounts"]
 #: the accounts app serves only behind its middleware

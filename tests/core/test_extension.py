@@ -69,7 +69,9 @@ def make_host() -> flask.Flask:
 def app_name(project):
     return project.app_module("ext", {
         "handlers.py": HANDLERS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\napp = App(routes=[routes])\n",
+        "main.py": (
+            "from framework.app import App\nfrom .handlers import routes\napp = App(routes=[routes])\n"
+        ),
     })
 
 

@@ -6,14 +6,23 @@ from __future__ import annotations
 import io
 
 import pytest
-from marshmallow import Schema, fields as mf, validate
+from marshmallow import Schema, validate
+from marshmallow import fields as mf
 
 from framework.data_handler import filters as f
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
-from framework.data_handler.fields import (TYPE_CONTENT, TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER,
-                                           TYPE_JSON_FIELD, TYPE_PARAM, TYPE_URL_VAR, Integer,
-                                           String)
+from framework.data_handler.fields import (
+    TYPE_CONTENT,
+    TYPE_FILE,
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_JSON_FIELD,
+    TYPE_PARAM,
+    TYPE_URL_VAR,
+    Integer,
+    String,
+)
 
 
 class Everywhere(Data):
@@ -337,7 +346,8 @@ def test_marshmallow_processor_callables(client_for):
 
     client = client_for(D)
     assert client.post("/x", json={"name": "ok"}).json == {"name": "ok"}
-    assert client.post("/x", json={"name": "long"}).json["data"] == {"name": ["Longer than maximum length 2."]}
+    too_long = client.post("/x", json={"name": "long"})
+    assert too_long.json["data"] == {"name": ["Longer than maximum length 2."]}
     assert client.post("/x", json={"name": "no"}).json["data"] == {"name": ["Invalid value"]}
 
 

@@ -7,8 +7,19 @@ from marshmallow import fields as mf
 
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
-from framework.data_handler.fields import (TYPE_FORM_FIELD, TYPE_HEADER, TYPE_PARAM, TYPE_URL_VAR,
-                                           Boolean, Dict, Field, Float, Integer, List, String)
+from framework.data_handler.fields import (
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_PARAM,
+    TYPE_URL_VAR,
+    Boolean,
+    Dict,
+    Field,
+    Float,
+    Integer,
+    List,
+    String,
+)
 
 
 def test_fields_are_marshmallow_fields_with_backendpy_parameters():

@@ -27,9 +27,11 @@ CASES = [
      ["tomorrow", 5, "2024-13-01"]),
     (f.ParseDateTime("%d.%m.%Y", date=True), [("02.01.2024", datetime.date(2024, 1, 2))], ["2024-01-02"]),
     (f.ToStringObject(), [(5, "5"), ("s", "s"), (b"\xc3\xa9", "é")], [b"\xff"]),
-    (f.ToIntegerObject(), [("12", 12), (3, 3), (4.0, 4), (" -5 ", -5), (True, 1)], ["1.5", 1.5, "x", None.__class__, [1]]),
+    (f.ToIntegerObject(), [("12", 12), (3, 3), (4.0, 4), (" -5 ", -5), (True, 1)],
+     ["1.5", 1.5, "x", None.__class__, [1]]),
     (f.ToFloatObject(), [("1.5", 1.5), (2, 2.0)], ["x", "nan", "inf", True, [1]]),
-    (f.ToDecimalObject(), [("1.10", decimal.Decimal("1.10")), (0.1, decimal.Decimal("0.1")), (3, decimal.Decimal(3))],
+    (f.ToDecimalObject(),
+     [("1.10", decimal.Decimal("1.10")), (0.1, decimal.Decimal("0.1")), (3, decimal.Decimal(3))],
      ["x", "NaN", "Infinity", True, [1]]),
     (f.ToDecimalObject(places=2), [("1.005", decimal.Decimal("1.00")), (2, decimal.Decimal("2.00"))], []),
     (f.ToBooleanObject(), [("true", True), ("OFF", False), (1, True), (False, False), ("yes", True)],
@@ -128,7 +130,8 @@ class TestModifyImage:
         assert response.status_code == 200
         assert response.json["image"].startswith("b'\\xff\\xd8\\xff")
         gif = base64.b64encode(b"GIF89a" + b"\x00" * 50).decode()
-        assert client.post("/x", json={"image": gif}).json["data"] == {"image": ["File error: Invalid file type"]}
+        rejected = client.post("/x", json={"image": gif})
+        assert rejected.json["data"] == {"image": ["File error: Invalid file type"]}
 
     def test_missing_pillow_names_the_extra(self, monkeypatch):
         import builtins

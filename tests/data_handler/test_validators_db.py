@@ -79,7 +79,8 @@ def test_unique(client):
 def test_unique_excluding_self(client):
     c = client(Edit)
     assert c.post("/x", json={"id": "1", "username": "ann"}).status_code == 200
-    assert c.post("/x", json={"id": "2", "username": "ann"}).json["data"] == {"username": ["Unique value error"]}
+    taken = c.post("/x", json={"id": "2", "username": "ann"})
+    assert taken.json["data"] == {"username": ["Unique value error"]}
     assert c.post("/x", json={"username": "ann"}).status_code == 400
 
 

@@ -45,7 +45,8 @@ def test_racing_creates_of_one_username_give_one_201_and_one_1002(postgres_uri):
         for round_ in range(10):
             barrier = threading.Barrier(2)
 
-            def create(_: int, username: str = f"racer{round_}") -> tuple[int, dict]:
+            def create(_: int, username: str = f"racer{round_}",
+                       barrier: threading.Barrier = barrier) -> tuple[int, dict]:
                 barrier.wait()
                 r = requests.post(f"{base}/users", timeout=30,
                                   json={"username": username, "password": "Correct-Horse-9"})

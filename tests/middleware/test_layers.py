@@ -49,7 +49,10 @@ MIDDLEWARES = """
 
         def process_handler(self, request, handler):
             async def wrapped(request):
-                response = await handler(request) if asyncio.iscoroutinefunction(handler) else handler(request)
+                if asyncio.iscoroutinefunction(handler):
+                    response = await handler(request)
+                else:
+                    response = handler(request)
                 response.headers['X-Handler'] = 'first(' + response.headers.get('X-Handler', 'h') + ')'
                 return response
             return wrapped

@@ -5,7 +5,8 @@ schemas the bodies refer to (where validators and fields show).
 The snapshots in ``snapshots/`` were written from main before validators described their
 own schema (``Validator.openapi_schema``); that move must not change them. Responses,
 error codes and ``info`` are left out, and operations added later are not compared, so
-unrelated changes to the document do not touch them. After a deliberate change to what fields or validators say, rewrite them with
+unrelated changes to the document do not touch them. After a deliberate change to what
+fields or validators say, rewrite them with
 ``python -m tests.openapi.test_document_snapshot`` and review the diff.
 """
 

@@ -63,7 +63,8 @@ def test_valid_documents_are_cleaned(client, document):
 @given(body=st.binary(max_size=300),
        content_type=st.sampled_from(["application/json", "text/plain", "application/xml",
                                      "application/x-www-form-urlencoded",
-                                     "multipart/form-data; boundary=b", "", "application/json; charset=latin-1"]))
+                                     "multipart/form-data; boundary=b", "",
+                                     "application/json; charset=latin-1"]))
 def test_any_body_bytes(client, body, content_type):
     check(client.post("/items/1", data=body, headers={"Content-Type": content_type}))
 
@@ -88,7 +89,8 @@ def test_any_form(client, fields):
         assert_envelope(response, 400, 1002)
 
 
-@pytest.mark.parametrize("body", [b"[" * 10000 + b"]" * 10000, b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}"])
+@pytest.mark.parametrize("body", [b"[" * 10000 + b"]" * 10000,
+                                  b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}"])
 def test_deep_json_through_the_data_handler(client, body):
     app = client.application
     saved = app.config["MAX_CONTENT_LENGTH"]

@@ -5,8 +5,17 @@ from __future__ import annotations
 from framework.app import App
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
-from framework.data_handler.fields import (TYPE_CONTENT, TYPE_FILE, TYPE_FORM_FIELD, TYPE_HEADER,
-                                           TYPE_PARAM, TYPE_URL_VAR, Integer, List, String)
+from framework.data_handler.fields import (
+    TYPE_CONTENT,
+    TYPE_FILE,
+    TYPE_FORM_FIELD,
+    TYPE_HEADER,
+    TYPE_PARAM,
+    TYPE_URL_VAR,
+    Integer,
+    List,
+    String,
+)
 from framework.error import Error, ErrorCode, ErrorList
 from framework.response import JSON, Redirect, Status, Success, Text
 from framework.router import Route, Routes

@@ -1,0 +1,18 @@
+"""The $app app's hooks: functions run when an event fires."""
+
+from framework.hook import Hooks
+from framework.logging import get_logger
+
+LOGGER = get_logger(__name__)
+hooks = Hooks()
+
+
+@hooks.event("startup")
+async def announce_startup():
+    LOGGER.info("$app app ready")
+
+
+@hooks.event("post_created")
+def log_new_post(post_id, title):
+    """Fired by the create route with the new post's id and title."""
+    LOGGER.info("post %s created: %s", post_id, title)
