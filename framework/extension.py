@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context
 
-from . import events, installation, templating
+from . import _compat, events, installation, templating
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .error import BASE_ERRORS, ErrorCode
 from .form_limits import max_form_fields
@@ -213,7 +213,7 @@ class Framework:
     @staticmethod
     def get_current_request() -> Any:
         """The current request object, or None outside a request (a session scope key)."""
-        return request._get_current_object() if has_request_context() else None
+        return _compat.current_request() if has_request_context() else None
 
     # --------------------------------------------------------------- templates
     def blueprint_for_module(self, module: str) -> str | None:
