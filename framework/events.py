@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _async, signals
@@ -38,33 +38,31 @@ class HookReceiver:
         self.is_async = _async.is_async_callable(func)
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
-        drive_sync(_call(self.event, self.func, (), kwargs))
+        drive_sync(_run(self.event, (self,), sender, kwargs))
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
-        await drive_async(_call(self.event, self.func, (), kwargs))
-
-
-def _call(event: str, func: Callable[..., Any], args: tuple[Any, ...],
-          kwargs: Mapping[str, Any]) -> Steps[None]:
-    """Call one receiver (sync or async); its failure is logged (``startup``: raised)."""
-    try:
-        result = func(*args, **kwargs)
-        if _async.is_awaitable(result):
-            yield result
-    except Exception:
-        _receiver_failed(event, func)
+        await drive_async(_run(self.event, (self,), self.fw, kwargs))
 
 
 def deliver(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
     """Call ``signal``'s receivers for ``sender`` in order (the rule ``send`` and ``asend``
-    drive). A hook gets the keyword arguments; a plain blinker receiver gets the sender
-    first, as blinker calls it."""
-    name = signal.name
-    for receiver in signal.receivers_for(sender):
-        if type(receiver) is HookReceiver:
-            yield from _call(name, receiver.func, (), kwargs)
-        else:
-            yield from _call(name, receiver, (sender,), kwargs)
+    drive)."""
+    return _run(signal.name, signal.receivers_for(sender), sender, kwargs)
+
+
+def _run(event: str, receivers: Iterable[Any], sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
+    """Call each receiver (sync or async) in order: a hook with the keyword arguments, a
+    plain blinker receiver with the sender first, as blinker calls it. A failure is logged
+    and the next receiver runs (``startup``: raised)."""
+    for receiver in receivers:
+        hook = type(receiver) is HookReceiver
+        func = receiver.func if hook else receiver
+        try:
+            result = func(**kwargs) if hook else func(sender, **kwargs)
+            if _async.is_awaitable(result):
+                yield result
+        except Exception:
+            _receiver_failed(event, func)
 
 
 def send(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
