@@ -16,6 +16,10 @@ from framework.asgi import to_asgi
 from .helpers import base_env, copy_project
 
 
+#: the docs project's models (``Base`` subclasses), imported once per test process
+MODELS_PACKAGE = "project.apps.hello.db"
+
+
 @pytest.fixture
 def bp(tmp_path, monkeypatch):
     """The docs project's ``bp``, imported as a server imports it (``main`` from its folder)."""
@@ -28,8 +32,11 @@ def bp(tmp_path, monkeypatch):
         yield module.bp
     finally:
         sys.path[:] = saved
+        # the models stay imported: their classes are mapped on the process-wide ``Base``,
+        # and defining ``User`` a second time would replace the first (a warning, an error here)
         for name in [m for m in sys.modules
-                     if m in ("main", "apps", "project") or m.startswith(("apps.", "project."))]:
+                     if (m in ("main", "apps", "project") or m.startswith(("apps.", "project.")))
+                     and not m.startswith(MODELS_PACKAGE)]:
             del sys.modules[name]
 
 
@@ -151,6 +158,9 @@ def test_docs_paths_resolve_in_a_folder_of_another_name(tmp_path):
     project = copy_project(tmp_path, name="shop")
     config = project / "config.ini"
     config.write_text(config.read_text().replace("project.apps.", "shop.apps."))
+    # the docs' listing names the project folder in its models path too
+    main = project / "apps" / "hello" / "main.py"
+    main.write_text(main.read_text().replace("project.apps.", "shop.apps."))
     result = _routes(project)
     assert result.returncode == 0, result.stderr
 
