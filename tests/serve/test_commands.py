@@ -63,6 +63,19 @@ def test_create_db_and_init_project_find_main_bp(tmp_path):
     assert "Users created already [SKIPPED]" in again.stderr
 
 
+def test_init_func_opens_the_apps_own_relative_sqlite_file(project):
+    """A relative SQLite path lies in the instance folder (Flask-SQLAlchemy's rule); the
+    docs' init function, which opens ``get_db_engine(config['database'])`` itself, must
+    reach that same file (it used to open one in the working directory: no such table)."""
+    env = {"FRAMEWORK__DATABASE__URI": "sqlite:///relative.sqlite3"}
+    assert run(["framework", "create_db"], project, env=env).returncode == 0
+    init = run(["framework", "init_project"], project, env=env, input=INIT_INPUT)
+    assert init.returncode == 0, init.stderr
+    assert not (project / "relative.sqlite3").exists()
+    with sqlite3.connect(project / "instance" / "relative.sqlite3") as connection:
+        assert connection.execute("SELECT first_name FROM users").fetchall() == [("Ada",)]
+
+
 def test_framework_env_chooses_the_config_file(project, tmp_path):
     text = (project / "config.ini").read_text().replace(
         "    project.apps.hello\n", "    project.apps.hello\n    project.apps.missing_in_staging\n")

@@ -11,14 +11,23 @@ import sys
 import pytest
 import requests
 
+from tests.liveserver import LiveServer
+
 from .helpers import (LIFESPAN, SERVERS, base_env, copy_project, hook_lines, point_api_tests,
-                      prepared_project, serve, wait_until)
+                      prepared_project, serve, server_env, tool, wait_until)
 
 LOGO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 TOKEN = {"Authorization": "Bearer good"}
 NEW_USER = {"first_name": "Jalil", "last_name": "Hamdollahi Oskouei", "username": "my_user",
             "password": "my_pass"}
 ENVELOPE_404 = {"status": "error", "code": 1001, "message": "Not found"}
+STRONG = "Str0ng-Passw0rd"
+
+
+def invalid(data: dict) -> dict:
+    """The envelope of input a data handler rejects."""
+    return {"status": "error", "code": 1002, "message": "Unexpected data", "data": data}
+
 
 #: (method, path, request keyword arguments) -> (status, body) every server must give, in
 #: this order (the POST /users writes the row the requests after it read)
@@ -61,12 +70,24 @@ EXPECTED = [
      (200, {"status": "success", "data": {"id": 1, "first_name": "Ada", "last_name": "Lovelace"}})),
     (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 1}})),
     (("POST", "/users", {"json": {"first_name": "Jalil"}}),
-     (400, {"status": "error", "code": 1002, "message": "Unexpected data",
-            "data": {"username": ["Required"]}})),
+     (400, invalid({"username": ["Required"]}))),
     (("POST", "/users", {"json": NEW_USER}), (200, {"status": "success", "data": {"username": "my_user"}})),
     (("GET", "/users/2", {}), (200, {"status": "success", "data": {
         "id": 2, "first_name": "Jalil", "last_name": "Hamdollahi Oskouei"}})),
     (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 2}})),
+    # 4.7 the whole data handler listing: a url variable, Unique against the model,
+    # PasswordStrength, EmailAddress
+    (("POST", "/groups/admins/users", {"json": {"username": "ada", "password": STRONG}}),
+     (400, invalid({"username": ["Unique value error"]}))),
+    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": "weak"}}),
+     (400, invalid({"password": ["Weak password"]}))),
+    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": STRONG,
+                                                 "email": "bob"}}),
+     (400, invalid({"email": ["Invalid email address"]}))),
+    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": STRONG,
+                                                 "email": "bob@example.com"}}),
+     (200, {"status": "success", "data": {"group": "admins", "username": "bob"}})),
+    (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 3}})),
 ]
 
 
@@ -133,3 +154,19 @@ def test_the_docs_projects_own_tests_pass(prepared, tmp_path):
         # the API test wrote its user through the server
         assert answer(base, "GET", "/db/hello-world", {}) == (
             200, {"status": "success", "data": {"users": 2}})
+
+
+def test_the_custom_database_listing_under_uvicorn(prepared, tmp_path):
+    """4.10.1: ``main_custom.py`` makes its own engine and request-scoped session in
+    startup/request_end/shutdown hooks; under uvicorn its sessions are removed after each
+    request (more requests than the pool holds) and its writes are read back."""
+    project = copy_project(tmp_path, source=prepared)
+    argv = [tool("uvicorn"), "main_custom:bp", "--host", "127.0.0.1", "--port", "{port}"]
+    with LiveServer(project, argv=argv, env=server_env()) as live:
+        for _ in range(25):
+            assert answer(live.url, "GET", "/users/1", {})[1]["data"]["first_name"] == "Ada"
+        assert answer(live.url, "POST", "/users", {"json": NEW_USER})[0] == 200
+        assert answer(live.url, "GET", "/db/hello-world", {}) == (
+            200, {"status": "success", "data": {"users": 2}})
+        assert live.stop() == 0
+        assert "Traceback" not in live.log_text(), live.log_text()

@@ -5,6 +5,7 @@ from framework.exception import BadRequest
 from framework.error import Error
 from framework.templating import Template
 from .data_handlers import UserCreationData, UserFilterData
+from . import group_data_handlers  # filled in: listing 20 whole, on a route of its own
 from ..db import queries
 
 routes = Routes()
@@ -95,6 +96,14 @@ async def user_creation(request):
     await queries.set_user(db_session, data)  # filled in
     await request.app.execute_event('user_created', {'username': data['username']})
     return Success({'username': data['username']})  # filled in
+
+
+@routes.post('/groups/<group>/users', data_handler=group_data_handlers.UserCreationData)
+async def group_user_creation(request):  # filled in
+    data = await request.get_cleaned_data()
+    db_session = request.app.context['db_session']()
+    await queries.set_user(db_session, data)
+    return Success({'group': data['group'], 'username': data['username']})
 
 
 @routes.get('/users/<id:int>', data_handler=UserFilterData)
