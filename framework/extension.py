@@ -514,14 +514,10 @@ def _in_form_of(module: str, package: str, project: str) -> str:
     prefix = f"{project}." if project else ""
     if not prefix:
         return module
-    if module.startswith(prefix) and not package.startswith(prefix):
-        short = module[len(prefix):]
-        if short.startswith(f"{package}."):
-            return short
-    elif package.startswith(prefix) and not module.startswith(prefix):
-        if f"{prefix}{module}".startswith(f"{package}."):
-            return f"{prefix}{module}"
-    return module
+    if module.startswith(prefix) == package.startswith(prefix):
+        return module  # the same form already
+    other = module[len(prefix):] if module.startswith(prefix) else f"{prefix}{module}"
+    return other if other.startswith(f"{package}.") else module
 
 
 def _path_hint(path: str, exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.liveserver import LiveServer, free_port, wait_until
+from tests.liveserver import LiveServer
 
 SOURCE = Path(__file__).resolve().parent.parent / "docs_project" / "project"
 BIN = os.path.dirname(sys.executable)

@@ -15,7 +15,6 @@ from framework.asgi import to_asgi
 
 from .helpers import base_env, copy_project
 
-
 #: the docs project's models (``Base`` subclasses), imported once per test process
 MODELS_PACKAGE = "project.apps.hello.db"
 

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from framework import Backendpy
+from tests.liveserver import free_port, wait_until
 
-from .helpers import SERVERS, base_env, copy_project, free_port, run, serve, stop, tool, wait_until
+from .helpers import SERVERS, base_env, copy_project, run, serve, stop, tool
 
 KEY = "a-long-enough-test-key-0123456789"
 

@@ -11,10 +11,20 @@ import sys
 import pytest
 import requests
 
-from tests.liveserver import LiveServer
+from tests.liveserver import LiveServer, wait_until
 
-from .helpers import (LIFESPAN, SERVERS, base_env, copy_project, hook_lines, point_api_tests,
-                      prepared_project, serve, server_env, tool, wait_until)
+from .helpers import (
+    LIFESPAN,
+    SERVERS,
+    base_env,
+    copy_project,
+    hook_lines,
+    point_api_tests,
+    prepared_project,
+    serve,
+    server_env,
+    tool,
+)
 
 LOGO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 TOKEN = {"Authorization": "Bearer good"}
