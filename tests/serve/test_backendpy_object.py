@@ -96,6 +96,36 @@ def test_it_is_a_flask_app_and_keeps_backendpys_names(bp):
     assert "project.apps.hello" in bp.apps
 
 
+def test_a_body_less_wsgi_answer_yields_a_chunk_and_is_closed(bp):
+    """A server without ``wsgi.file_wrapper`` gets one empty chunk for a body-less answer
+    (hypercorn's WSGI mode sends the status with the first chunk only), and closing the
+    body still ends the request (``request_end`` fires once per request)."""
+    ended = []
+
+    @bp.event("request_end")
+    async def on_request_end():
+        ended.append(True)
+
+    def call(method: str, path: str, environ: dict | None = None) -> tuple[str, list[bytes]]:
+        from werkzeug.test import EnvironBuilder
+
+        statuses: list[str] = []
+        env = {**EnvironBuilder(path=path, method=method).get_environ(), **(environ or {})}
+        body = bp(env, lambda status, headers, exc_info=None: statuses.append(status))
+        try:
+            return statuses[0] if statuses else "", list(body)
+        finally:
+            body.close()
+
+    assert call("GET", "/redirect/hello-world") == ("307 TEMPORARY REDIRECT", [b""])
+    assert call("HEAD", "/hello-world") == ("200 OK", [b""])
+    assert call("GET", "/hello-world") == ("200 OK", [b"Hello World!"])
+    assert len(ended) == 3
+    # where the server has ``wsgi.file_wrapper`` (gunicorn) the body is handed over as is
+    assert call("HEAD", "/hello-world", {"wsgi.file_wrapper": object}) == ("200 OK", [])
+    assert len(ended) == 4
+
+
 def test_wsgi_and_asgi_answer_the_same(bp, tmp_path):
     wsgi = bp.test_client().get("/json/hello-world")
 
