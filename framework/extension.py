@@ -294,9 +294,10 @@ class Framework:
                 f"[apps] active: apps {other.package if other else name!r} and {package!r} "
                 f"both claim the blueprint name {name!r}")
         path = os.path.dirname(os.path.abspath(importlib.import_module(package).__file__ or ""))
+        project = os.path.basename(os.path.abspath(self.root_path)) if self.root_path else ""
         for model_module in app.models:
             try:
-                importlib.import_module(model_module)
+                importlib.import_module(_in_form_of(model_module, package, project))
             except Exception as exc:
                 raise ImproperlyConfigured(
                     f"app {package!r}: models module {model_module!r} cannot be imported ({exc})") from exc
@@ -499,6 +500,24 @@ class Framework:
             env = app.jinja_env.overlay(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
             self._templates[blueprint] = env
         return env
+
+
+def _in_form_of(module: str, package: str, project: str) -> str:
+    """``module`` (inside the app ``package``) named in the same form as ``package``.
+
+    A project folder ``project`` imports both as ``apps.hello`` and as
+    ``project.apps.hello``; the docs' ``models=['project.apps.hello.db.models']`` of an app
+    activated as ``apps.hello`` (whose handlers import the models relatively, as
+    ``apps.hello.db.models``) would import the file a second time under the other name and
+    define every table twice. Paths outside the app are left as they are.
+    """
+    prefix = f"{project}." if project else ""
+    if not prefix:
+        return module
+    if module.startswith(prefix) == package.startswith(prefix):
+        return module  # the same form already
+    other = module[len(prefix):] if module.startswith(prefix) else f"{prefix}{module}"
+    return other if other.startswith(f"{package}.") else module
 
 
 def _path_hint(path: str, exc: BaseException) -> str:
