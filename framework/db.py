@@ -228,10 +228,16 @@ def init_database(fw: Framework, app: Flask) -> None:
     with app.app_context():  # the host's own instance too: its values come from our clients
         for engine in app.extensions["sqlalchemy"].engines.values():
             watch_data_errors(engine)
-    section["uri"] = uri
     fw.context["db_session"] = request_session
     with app.app_context():  # Backendpy keeps the engine there too; dispose() may be awaited
-        fw.context["db_engine"] = awaitable_dispose(app.extensions["sqlalchemy"].engine)
+        engine = app.extensions["sqlalchemy"].engine
+        fw.context["db_engine"] = awaitable_dispose(engine)
+    # the URL the engine really opened: Flask-SQLAlchemy puts a relative SQLite path in the
+    # instance folder, and ``get_db_engine(config['database'])`` (an init_func) must open
+    # that same file, not one relative to the working directory
+    if engine.url.get_backend_name() == "sqlite":
+        uri = engine.url.render_as_string(hide_password=False)
+    section["uri"] = uri
     app.teardown_request(_rollback_on_error)
     try:
         auto = as_bool(section.get("auto_create", uri.startswith("sqlite")))

@@ -64,9 +64,10 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
             f"[apps] active: apps {other.package if other else name!r} and {package!r} "
             f"both claim the blueprint name {name!r}")
     path = os.path.dirname(os.path.abspath(importlib.import_module(package).__file__ or ""))
+    project = os.path.basename(os.path.abspath(fw.root_path)) if fw.root_path else ""
     for model_module in app.models:
         try:
-            importlib.import_module(model_module)
+            importlib.import_module(_in_form_of(model_module, package, project))
         except Exception as exc:
             raise ImproperlyConfigured(
                 f"app {package!r}: models module {model_module!r} cannot be imported ({exc})") from exc
@@ -137,6 +138,24 @@ def load_middleware(fw: Framework, path: str) -> Any:
     if callable(setup):
         setup(fw)  # optional hook: the middleware reads the project's config here
     return middleware
+
+
+def _in_form_of(module: str, package: str, project: str) -> str:
+    """``module`` (inside the app ``package``) named in the same form as ``package``.
+
+    A project folder ``project`` imports both as ``apps.hello`` and as
+    ``project.apps.hello``; the docs' ``models=['project.apps.hello.db.models']`` of an app
+    activated as ``apps.hello`` (whose handlers import the models relatively, as
+    ``apps.hello.db.models``) would import the file a second time under the other name and
+    define every table twice. Paths outside the app are left as they are.
+    """
+    prefix = f"{project}." if project else ""
+    if not prefix:
+        return module
+    if module.startswith(prefix) == package.startswith(prefix):
+        return module  # the same form already
+    other = module[len(prefix):] if module.startswith(prefix) else f"{prefix}{module}"
+    return other if other.startswith(f"{package}.") else module
 
 
 def _path_hint(path: str, exc: BaseException) -> str:

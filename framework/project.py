@@ -133,7 +133,10 @@ class Backendpy(FrameworkFlask):
             if len(args) == 2:  # (scope, receive=...) is not a call anything makes
                 raise TypeError("Backendpy() needs scope, receive and send")
         if len(args) == 2:
-            return self.wsgi_app(*args)
+            body = self.wsgi_app(*args)
+            # a server with ``wsgi.file_wrapper`` (gunicorn) may send that object with
+            # sendfile: hand it over untouched
+            return body if "wsgi.file_wrapper" in args[0] else _AtLeastOneChunk(body)
         if len(args) == 3:
             return self.asgi_app()(*args)
         if len(args) == 1 and isinstance(args[0], Mapping) and "type" in args[0]:
@@ -143,6 +146,34 @@ class Backendpy(FrameworkFlask):
 
 
 _ASGI_ARGUMENTS = ("scope", "receive", "send")
+
+
+class _AtLeastOneChunk:
+    """A WSGI body that yields ``b""`` when the wrapped one yields nothing.
+
+    Hypercorn's WSGI mode (``hypercorn main:bp`` on Python 3.11) sends the status and
+    headers with the first chunk only: a body-less answer (a redirect, 204, 304, HEAD)
+    ended in its "Unexpected message" error and a 500. ``close()`` is passed on, so
+    ``request_end`` still fires when the server is done with the body.
+    """
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def __iter__(self) -> Any:
+        empty = True
+        for chunk in self._body:
+            empty = False
+            yield chunk
+        if empty:
+            yield b""
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
 
 
 def _mark_coroutine_function(func: Callable[..., Any]) -> Callable[..., Any]:

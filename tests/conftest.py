@@ -14,6 +14,9 @@ import pytest
 
 from tests.helpers import ROOT, slow_run
 
+#: The docs' project is run by tests/serve and tests/db in its own processes, not collected.
+collect_ignore_glob = ["docs_project/*"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", default=False,

@@ -18,9 +18,6 @@ from framework import create_app
 from framework.testing.postgres import require_postgres, temporary_schema
 from tests.liveserver import LiveServer
 
-#: The docs' project is run by test_docs_listings_db.py in its own processes, not collected.
-collect_ignore_glob = ["docs_project/*"]
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BOOK_APPS = ["tests.db.dbapps.authors", "tests.db.dbapps.books"]

@@ -1,4 +1,5 @@
-"""The ported docs project in a temporary folder, and server processes serving it.
+"""The ported docs project (``tests/docs_project``) in a temporary folder, and server
+processes serving it.
 
 Each server runs with the command line the docs show (only the prefix changed), from inside
 the project folder, on a free port; it is stopped by its own pid.
@@ -7,28 +8,68 @@ the project folder, on a free port; it is stopped by its own pid.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.liveserver import free_port
+from tests.liveserver import LiveServer
 
-SOURCE = Path(__file__).resolve().parent / "docs_project" / "project"
+SOURCE = Path(__file__).resolve().parent.parent / "docs_project" / "project"
 BIN = os.path.dirname(sys.executable)
+#: the SQLite file of a copied project, inside its folder
+DB_FILE = "docs.sqlite3"
 
 
-def copy_project(parent: Path, name: str = "project") -> Path:
-    """The docs project copied to ``parent/name`` (its config.ini readable by its owner only)."""
+def copy_project(parent: Path, name: str = "project", source: Path = SOURCE,
+                 database: Mapping[str, str] | None = None) -> Path:
+    """The docs project (or ``source``, a copy of it) copied to ``parent/name``, its
+    config.ini readable by its owner only.
+
+    The docs leave the database to fill in (``your_db_name``...): the copy's ``[database]``
+    section and the ``DATABASE`` of its test_db.py listing both get ``database``, by
+    default a SQLite file ``docs.sqlite3`` in the copy's folder.
+    """
     target = parent / name
-    shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__"))
-    os.chmod(target / "config.ini", 0o600)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    if database is None:
+        database = {"uri": f"sqlite:///{target / DB_FILE}"}
+    config = target / "config.ini"
+    section = "".join(f"{key} = {value}\n" for key, value in database.items())
+    config.write_text(re.sub(r"\[database\]\n(?:[^\n\[]+\n)*", lambda _: f"[database]\n{section}",
+                             config.read_text()))
+    os.chmod(config, 0o600)
+    test_db = target / "apps" / "hello" / "tests" / "test_db.py"
+    test_db.write_text(re.sub(r"DATABASE = \{.*?\}", lambda _: f"DATABASE = {dict(database)!r}",
+                              test_db.read_text(), flags=re.S))
     return target
+
+
+def point_api_tests(project: Path, port: int | str) -> None:
+    """The docs' test_api.py listing talks to 127.0.0.1:8000: make it ``port``."""
+    api = project / "apps" / "hello" / "tests" / "test_api.py"
+    api.write_text(api.read_text().replace("8000", str(port)))
+
+
+#: what the docs' init function asks for on the command line
+INIT_INPUT = "Ada\nLovelace\nada\nsecret\n"
+
+
+def prepared_project(parent: Path) -> Path:
+    """A copy of the docs project whose database ``framework create_db`` created and
+    ``framework init_project`` (the docs' async ``init_func``, answering its prompts) filled."""
+    project = copy_project(parent)
+    created = run(["framework", "create_db"], project)
+    assert created.returncode == 0, created.stderr
+    assert "Tables ready: users" in created.stdout, created.stdout
+    init = run(["framework", "init_project"], project, input=INIT_INPUT)
+    assert init.returncode == 0, init.stderr
+    assert "Initialized 1 app(s)" in init.stdout, init.stdout
+    return project
 
 
 def tool(name: str) -> str:
@@ -36,7 +77,7 @@ def tool(name: str) -> str:
     return os.path.join(BIN, name)
 
 
-#: server name -> its command line; ``{port}`` is filled in
+#: server name -> its command line; ``{port}`` is filled in by ``LiveServer``
 SERVERS: dict[str, list[str]] = {
     "uvicorn": ["uvicorn", "main:bp", "--host", "127.0.0.1", "--port", "{port}"],
     "hypercorn": ["hypercorn", "main:bp", "--bind", "127.0.0.1:{port}"],
@@ -70,34 +111,27 @@ def base_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
     return env
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
+def server_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
+    """``base_env(extra)`` as ``LiveServer``'s overlay: what it leaves out is removed."""
+    env = base_env(extra)
+    removed: dict[str, str | None] = {key: None for key in os.environ if key not in env}
+    return {**removed, "PYTHONPATH": None, "FRAMEWORK__FLASK__SECRET_KEY": None, **env}
 
 
 @contextmanager
 def serve(name: str, project: Path, env: Mapping[str, str | None] | None = None,
-          log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run ``name``'s command in ``project``; yield its base URL and process."""
-    port = free_port()
-    command = [part.format(port=port) for part in SERVERS[name]]
-    command[0] = tool(command[0])
-    log = log or project.parent / f"{name}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=project, env=base_env(env), stdout=out,
-                                stderr=subprocess.STDOUT)
+          log: Path | None = None) -> Iterator[tuple[str, LiveServer]]:
+    """Run ``name``'s command in ``project`` (a ``LiveServer``); yield its base URL and the
+    server. Its output is kept in ``log`` (default ``<project's parent>/<name>.log``)."""
+    argv = [tool(SERVERS[name][0]), *SERVERS[name][1:]]
+    live = LiveServer(project, argv=argv, env=server_env(env))
     try:
-        wait_for_port(port, proc, time.monotonic() + 60)
-        yield f"http://127.0.0.1:{port}", proc
+        live.start(wait=60)
+        yield live.url, live
     finally:
-        stop(proc)
+        live.stop()
+        (log or project.parent / f"{name}.log").write_text(live.log_text())
+        live.close()
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
@@ -109,16 +143,6 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.wait()
-
-
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1):  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` until it is truthy (returned) or the deadline passes (None)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def hook_lines(path: Path) -> list[tuple[str, int]]:

@@ -15,6 +15,9 @@ from framework.asgi import to_asgi
 
 from .helpers import base_env, copy_project
 
+#: the docs project's models (``Base`` subclasses), imported once per test process
+MODELS_PACKAGE = "project.apps.hello.db"
+
 
 @pytest.fixture
 def bp(tmp_path, monkeypatch):
@@ -28,8 +31,11 @@ def bp(tmp_path, monkeypatch):
         yield module.bp
     finally:
         sys.path[:] = saved
+        # the models stay imported: their classes are mapped on the process-wide ``Base``,
+        # and defining ``User`` a second time would replace the first (a warning, an error here)
         for name in [m for m in sys.modules
-                     if m in ("main", "apps", "project") or m.startswith(("apps.", "project."))]:
+                     if (m in ("main", "apps", "project") or m.startswith(("apps.", "project.")))
+                     and not m.startswith(MODELS_PACKAGE)]:
             del sys.modules[name]
 
 
@@ -88,6 +94,36 @@ def test_it_is_a_flask_app_and_keeps_backendpys_names(bp):
     assert bp.config["apps"]["active"] == ["project.apps.hello"]
     assert bp.context is bp.extensions["framework"].context
     assert "project.apps.hello" in bp.apps
+
+
+def test_a_body_less_wsgi_answer_yields_a_chunk_and_is_closed(bp):
+    """A server without ``wsgi.file_wrapper`` gets one empty chunk for a body-less answer
+    (hypercorn's WSGI mode sends the status with the first chunk only), and closing the
+    body still ends the request (``request_end`` fires once per request)."""
+    ended = []
+
+    @bp.event("request_end")
+    async def on_request_end():
+        ended.append(True)
+
+    def call(method: str, path: str, environ: dict | None = None) -> tuple[str, list[bytes]]:
+        from werkzeug.test import EnvironBuilder
+
+        statuses: list[str] = []
+        env = {**EnvironBuilder(path=path, method=method).get_environ(), **(environ or {})}
+        body = bp(env, lambda status, headers, exc_info=None: statuses.append(status))
+        try:
+            return statuses[0] if statuses else "", list(body)
+        finally:
+            body.close()
+
+    assert call("GET", "/redirect/hello-world") == ("307 TEMPORARY REDIRECT", [b""])
+    assert call("HEAD", "/hello-world") == ("200 OK", [b""])
+    assert call("GET", "/hello-world") == ("200 OK", [b"Hello World!"])
+    assert len(ended) == 3
+    # where the server has ``wsgi.file_wrapper`` (gunicorn) the body is handed over as is
+    assert call("HEAD", "/hello-world", {"wsgi.file_wrapper": object}) == ("200 OK", [])
+    assert len(ended) == 4
 
 
 def test_wsgi_and_asgi_answer_the_same(bp, tmp_path):
@@ -151,6 +187,9 @@ def test_docs_paths_resolve_in_a_folder_of_another_name(tmp_path):
     project = copy_project(tmp_path, name="shop")
     config = project / "config.ini"
     config.write_text(config.read_text().replace("project.apps.", "shop.apps."))
+    # the docs' listing names the project folder in its models path too
+    main = project / "apps" / "hello" / "main.py"
+    main.write_text(main.read_text().replace("project.apps.", "shop.apps."))
     result = _routes(project)
     assert result.returncode == 0, result.stderr
 

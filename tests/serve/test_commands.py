@@ -4,10 +4,11 @@ Flask CLI on ``--app main:bp``, run as a user runs them: in a project folder, as
 from __future__ import annotations
 
 import configparser
+import sqlite3
 
 import pytest
 
-from .helpers import copy_project, run
+from .helpers import DB_FILE, INIT_INPUT, copy_project, prepared_project, run
 
 
 @pytest.fixture
@@ -49,23 +50,39 @@ def test_create_project_refuses_an_existing_folder(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "already exists" in result.stderr
 
 
-def test_create_db_and_init_project_find_main_bp(project, tmp_path):
-    env = {"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'docs.sqlite3'}"}
-    db = run(["framework", "create_db"], project, env=env)
-    assert db.returncode == 0, db.stderr
-    assert (tmp_path / "docs.sqlite3").exists()
-    init = run(["framework", "init_project"], project, env=env)
+def test_create_db_and_init_project_find_main_bp(tmp_path):
+    """``framework create_db`` makes the models' tables; ``framework init_project`` runs the
+    docs' async ``init_func``, which asks for the admin user and stores it; run again, it
+    finds the user and skips."""
+    project = prepared_project(tmp_path)
+    with sqlite3.connect(project / DB_FILE) as connection:
+        rows = connection.execute("SELECT id, first_name, last_name FROM users").fetchall()
+    assert rows == [(1, "Ada", "Lovelace")]
+    again = run(["framework", "init_project"], project)
+    assert again.returncode == 0, again.stderr
+    assert "Users created already [SKIPPED]" in again.stderr
+
+
+def test_init_func_opens_the_apps_own_relative_sqlite_file(project):
+    """A relative SQLite path lies in the instance folder (Flask-SQLAlchemy's rule); the
+    docs' init function, which opens ``get_db_engine(config['database'])`` itself, must
+    reach that same file (it used to open one in the working directory: no such table)."""
+    env = {"FRAMEWORK__DATABASE__URI": "sqlite:///relative.sqlite3"}
+    assert run(["framework", "create_db"], project, env=env).returncode == 0
+    init = run(["framework", "init_project"], project, env=env, input=INIT_INPUT)
     assert init.returncode == 0, init.stderr
-    assert "Initialized 0 app(s)" in init.stdout
+    assert not (project / "relative.sqlite3").exists()
+    with sqlite3.connect(project / "instance" / "relative.sqlite3") as connection:
+        assert connection.execute("SELECT first_name FROM users").fetchall() == [("Ada",)]
 
 
 def test_framework_env_chooses_the_config_file(project, tmp_path):
     text = (project / "config.ini").read_text().replace(
         "    project.apps.hello\n", "    project.apps.hello\n    project.apps.missing_in_staging\n")
     (project / "config.staging.ini").write_text(text)
-    plain = run(["framework", "init_project"], project)
+    plain = run(["framework", "create_db"], project)
     assert plain.returncode == 0, plain.stderr
-    staging = run(["framework", "init_project"], project, env={"FRAMEWORK_ENV": "staging"})
+    staging = run(["framework", "create_db"], project, env={"FRAMEWORK_ENV": "staging"})
     assert staging.returncode == 1
     assert "project.apps.missing_in_staging" in staging.stderr
 
@@ -114,16 +131,11 @@ def test_traceback_on_request(project):
 def test_init_project_names_the_first_error(project):
     init = project / "apps" / "hello" / "controllers" / "init.py"
     init.write_text(
-        "async def init_func(config):\n"
+        "async def init_data(config):\n"
         "    try:\n"
         "        {}['missing']\n"
         "    except KeyError:\n"
         "        await None  # the second error, raised while handling the first\n")
-    main = project / "apps" / "hello" / "main.py"
-    main.write_text(main.read_text().replace(
-        "from .controllers.errors import errors",
-        "from .controllers.errors import errors\nfrom .controllers.init import init_func").replace(
-        "template_dirs=['templates'])", "template_dirs=['templates'], init_func=init_func)"))
     result = run(["framework", "init_project"], project)
     assert result.returncode == 1
     assert "TypeError" in result.stderr and "first error: KeyError: 'missing'" in result.stderr
@@ -135,10 +147,11 @@ def test_flask_cli_accepts_main_bp(project, tmp_path):
     routes = run(["flask", "--app", "main:bp", "routes"], project)
     assert routes.returncode == 0, routes.stderr
     assert "/hello-world" in routes.stdout and "/v4/login" in routes.stdout
-    env = {"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
     for args in (["create-db"], ["init-project"], ["db", "--help"]):
-        result = run(["flask", "--app", "main:bp", *args], project, env=env)
+        result = run(["flask", "--app", "main:bp", *args], project, input=INIT_INPUT)
         assert result.returncode == 0, (args, result.stderr)
+    with sqlite3.connect(project / DB_FILE) as connection:
+        assert connection.execute("SELECT first_name FROM users").fetchall() == [("Ada",)]
 
 
 def test_scaffolded_config_holds_a_key_readable_by_its_owner_only(tmp_path):

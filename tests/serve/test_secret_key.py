@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from framework import Backendpy
+from tests.liveserver import free_port, wait_until
 
-from .helpers import SERVERS, base_env, copy_project, free_port, run, serve, stop, tool, wait_until
+from .helpers import SERVERS, base_env, copy_project, run, serve, stop, tool
 
 KEY = "a-long-enough-test-key-0123456789"
 
@@ -102,9 +103,11 @@ def test_writing_the_session_without_a_key_is_a_named_error(tmp_path, caplog, mo
 
 
 # ----------------------------------------------------------- the permission warning
-def readable(project, text: str) -> None:
+def readable(project, database: str) -> None:
+    """Make the project's config.ini readable by everyone, with ``database`` added to its
+    ``[database]`` section."""
     config = project / "config.ini"
-    config.write_text(config.read_text() + text)
+    config.write_text(config.read_text().replace("[database]\n", f"[database]\n{database}"))
     os.chmod(config, 0o644)
 
 
@@ -117,7 +120,7 @@ def test_no_warning_for_a_readable_file_without_secrets(tmp_path):
 
 def test_warned_once_for_four_workers(tmp_path):
     project = copy_project(tmp_path)
-    readable(project, "\n[database]\npassword = hunter2\n")
+    readable(project, "password = hunter2\n")
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:

@@ -1,4 +1,7 @@
+from framework import logging  # filled in: 4.12's listing
 from framework.response import Text
+
+LOGGER = logging.get_logger(__name__)
 
 
 async def hello_world(request):
@@ -6,4 +9,5 @@ async def hello_world(request):
 
 
 async def login(request):
+    LOGGER.debug("Example debug log")  # filled in
     return Text('login')  # filled in
