@@ -8,8 +8,9 @@ A framework route's view runs the steps from the host check to the response midd
 itself (``Pipeline.view``); they are written once, as a generator that yields what needs
 awaiting (``framework.drive``), driven from sync code for a sync route, or as one coroutine
 (one start of the thread's loop) when the handler or a request-path middleware is async.
-An exception on the way becomes its error response here (Flask's ``handle_user_exception``,
-with the handlers of ``install``), so the response middlewares see error responses too.
+When there are response middlewares, an exception on the way becomes its error response
+here (Flask's ``handle_user_exception``, with the handlers of ``install``), so they see
+error responses too; without any, Flask does the same a step later.
 
 Any other request the pipeline covers (an unknown URL, a host route of an app the
 framework owns) takes the same steps through Flask's ``before_request`` and
