@@ -8,8 +8,8 @@ request class is kept and extended with the same mixin.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from flask import Request as _FlaskRequest
 from flask import current_app
@@ -20,6 +20,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from . import _async
+from .drive import Steps, drive_async, drive_sync
 from .form_limits import FieldCountingFormParser
 
 if TYPE_CHECKING:
@@ -296,18 +297,15 @@ class RequestMixin:
         validators that query the database or read uploads do not run twice.
         """
         if _async.in_async_context():
-            return self._aget_cleaned_data()
-        cached = self.__dict__.get("_fw_cleaned")
-        if cached is None:
-            handler = self.data_handler
-            cached = self.__dict__["_fw_cleaned"] = {} if handler is None else handler.clean(self)
-        return cached
+            return drive_async(self._cleaning())
+        return drive_sync(self._cleaning())
 
-    async def _aget_cleaned_data(self) -> dict[str, Any]:
+    def _cleaning(self) -> Steps[dict[str, Any]]:
+        """The rule both faces of ``get_cleaned_data`` drive: clean once, then reuse."""
         cached = self.__dict__.get("_fw_cleaned")
         if cached is None:
             handler = self.data_handler
-            cached = {} if handler is None else await handler.aclean(self)
+            cached = {} if handler is None else (yield from handler._clean(self, None))
             self.__dict__["_fw_cleaned"] = cached
         return cached
 

@@ -102,3 +102,41 @@ def test_marshmallow_style_callable():
     assert run([positive], 1) == ((1, True), [])
     assert run([positive], -1) == ((None, False), ["Must be positive"])
     assert run([positive], None) == ((None, True), [])
+
+
+def _false_when_negative(value):
+    return value >= 0
+
+
+def _marshmallow_style(value):
+    if value == "bad":
+        raise ValidationError(["Bad value", "Really"])
+
+
+#: (processors, value): the plain-loop twin must agree with the generator on each.
+TWIN_CASES = [
+    ([v.NotNull()], None),
+    ([v.NotNull(), v.Length(max=3)], "long"),
+    ([v.Length(max=3), f.ToStringObject()], "ok"),
+    ([f.ToIntegerObject()], "12"),
+    ([f.ToIntegerObject()], "twelve"),
+    ([f.ToIntegerObject()], None),
+    ([[f.ToIntegerObject(), v.NotNull()]], ["1", "2"]),
+    ([[f.ToIntegerObject()]], ["1", "x"]),
+    ([[f.ToIntegerObject()]], "not a list"),
+    ([[f.ToIntegerObject()]], ""),
+    ([_false_when_negative], -1),
+    ([_false_when_negative], 1),
+    ([_marshmallow_style], "bad"),
+    ([_marshmallow_style, v.NotNull()], None),
+]
+
+
+@pytest.mark.parametrize(("processors", "value"), TWIN_CASES)
+def test_plain_loop_twin_agrees_with_the_generator(processors, value):
+    from framework.data_handler._processing import run_chain_sync
+
+    steps = compile_steps(processors)
+    twin_errors: list = []
+    twin = run_chain_sync(steps, value, META, twin_errors)
+    assert (twin, twin_errors) == run(processors, value)

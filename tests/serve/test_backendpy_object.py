@@ -148,7 +148,7 @@ def test_to_asgi_of_the_object_and_of_its_flask_app_are_alike(bp, tmp_path):
     for app in (to_asgi(bp), to_asgi(bp.flask_app)):
         (tmp_path / "hooks.log").unlink(missing_ok=True)
         fw = bp.extensions["framework"]
-        fw._started_pid = None  # a fresh process, as far as the events go
+        fw.lifecycle.started_pid = None  # a fresh process, as far as the events go
 
         async def scenario(app=app):
             lifespan = Lifespan(app)
