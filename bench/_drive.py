@@ -30,8 +30,16 @@ if ROOT not in sys.path:
 from bench._load import run_load  # noqa: E402
 from tests.liveserver import free_port  # noqa: E402
 
-__all__ = ["Drive", "free_port", "run_wrk", "run_python", "wrk_available", "pick_driver",
-           "wait_serving", "stop_process"]
+__all__ = [
+    "Drive",
+    "free_port",
+    "run_wrk",
+    "run_python",
+    "wrk_available",
+    "pick_driver",
+    "wait_serving",
+    "stop_process",
+]
 
 #: one entry of a mixed load: (method, path, body)
 MixEntry = tuple[str, str, "bytes | None"]
@@ -111,13 +119,15 @@ end
 """
 
 
-def _wrk_script(method: str, body: bytes | None, headers: dict[str, str],
-                mix: list[MixEntry] | None) -> str | None:
+def _wrk_script(
+    method: str, body: bytes | None, headers: dict[str, str], mix: list[MixEntry] | None
+) -> str | None:
     if mix:
         lua_headers = ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items())
         table = ", ".join(
-            f'wrk.format("{m}", {_lua(p)}, {{{lua_headers}}}, '
-            f"{_lua(b) if b is not None else 'nil'})" for m, p, b in mix)
+            f'wrk.format("{m}", {_lua(p)}, {{{lua_headers}}}, {_lua(b) if b is not None else "nil"})'
+            for m, p, b in mix
+        )
         return _MIX_LUA % {"requests": table}
     if method == "GET" and body is None and not headers:
         return None
@@ -128,25 +138,45 @@ def _wrk_script(method: str, body: bytes | None, headers: dict[str, str],
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(url: str, *, method: str = "GET", body: bytes | None = None,
-            headers: dict[str, str] | None = None, connections: int, duration: float,
-            close: bool = False, threads: int = 1, timeout: float = 10.0,
-            mix: list[MixEntry] | None = None) -> Drive:
+def run_wrk(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    connections: int,
+    duration: float,
+    close: bool = False,
+    threads: int = 1,
+    timeout: float = 10.0,
+    mix: list[MixEntry] | None = None,
+) -> Drive:
     """wrk for ``duration`` seconds (whole seconds, at least 1) with ``connections``
     connections; ``close`` sends ``Connection: close`` (a new connection per request)."""
     headers = dict(headers or {})
     if close:
         headers["Connection"] = "close"
-    command = ["wrk", "-t", str(threads), "-c", str(connections),
-               "-d", f"{max(1, round(duration))}s", "--latency", "--timeout", f"{timeout:g}s"]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        f"{timeout:g}s",
+    ]
     script = _wrk_script(method, body, headers, mix)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as lua:
         if script is not None:
             lua.write(script)
             lua.flush()
             command += ["-s", lua.name]
-        out = subprocess.run(command + [url], capture_output=True, text=True, check=True,
-                             timeout=duration + 120).stdout
+        out = subprocess.run(
+            command + [url], capture_output=True, text=True, check=True, timeout=duration + 120
+        ).stdout
     result = Drive(raw=out)
     result.rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     result.p50_ms = round(_ms(re.search(r"\s50%\s+(\S+)", out).group(1)), 2)  # type: ignore[union-attr]
@@ -162,24 +192,46 @@ def run_wrk(url: str, *, method: str = "GET", body: bytes | None = None,
     return result
 
 
-def run_python(url: str, *, method: str = "GET", body: bytes | None = None,
-               headers: dict[str, str] | None = None, connections: int, duration: float,
-               close: bool = False, threads: int = 1, timeout: float = 10.0,
-               mix: list[MixEntry] | None = None) -> Drive:
+def run_python(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    connections: int,
+    duration: float,
+    close: bool = False,
+    threads: int = 1,
+    timeout: float = 10.0,
+    mix: list[MixEntry] | None = None,
+) -> Drive:
     """The same load from ``bench/_load.py`` (when wrk is missing); ``threads`` is
     ignored (one event loop)."""
-    load = run_load(url, connections=connections, duration=duration, keep_alive=not close,
-                    timeout=timeout, method=method, body=body, headers=headers, mix=mix)
+    load = run_load(
+        url,
+        connections=connections,
+        duration=duration,
+        keep_alive=not close,
+        timeout=timeout,
+        method=method,
+        body=body,
+        headers=headers,
+        mix=mix,
+    )
     classes = {"2xx": 0, "4xx": 0, "5xx": 0, "other": 0}
     for status, count in load.statuses.items():
         key = f"{status // 100}xx"
         classes[key if key in classes else "other"] += count
     answered = sum(load.statuses.values())
-    return Drive(rps=round(answered / load.elapsed, 1) if load.elapsed else 0.0,
-                 p50_ms=load.p50_ms, p99_ms=load.p99_ms, requests=answered,
-                 errors=sum(load.errors.values()),
-                 non_2xx=sum(n for s, n in load.statuses.items() if not 200 <= s < 400),
-                 statuses=classes)
+    return Drive(
+        rps=round(answered / load.elapsed, 1) if load.elapsed else 0.0,
+        p50_ms=load.p50_ms,
+        p99_ms=load.p99_ms,
+        requests=answered,
+        errors=sum(load.errors.values()),
+        non_2xx=sum(n for s, n in load.statuses.items() if not 200 <= s < 400),
+        statuses=classes,
+    )
 
 
 Driver = Callable[..., Drive]
@@ -192,9 +244,15 @@ def pick_driver(load: str = "auto") -> tuple[str, Driver]:
     return load, run_wrk if load == "wrk" else run_python
 
 
-def wait_serving(url: str, *, method: str = "GET", body: bytes | None = None,
-                 headers: dict[str, str] | None = None, timeout: float = 30.0,
-                 proc: subprocess.Popen | None = None) -> bytes:
+def wait_serving(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    proc: subprocess.Popen | None = None,
+) -> bytes:
     """Send the request until the server answers it with a status below 400 (a worker may
     boot after the bind) and return the answer's body. Raises RuntimeError when the
     answer is an error, ``proc`` exits, or nothing answers within ``timeout`` seconds."""
@@ -205,8 +263,7 @@ def wait_serving(url: str, *, method: str = "GET", body: bytes | None = None,
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the server for {url} exited with {proc.returncode}")
         try:
-            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                              timeout=5)
+            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=5)
             try:
                 conn.request(method, target, body=body, headers=headers or {})
                 response = conn.getresponse()

@@ -44,11 +44,22 @@ class LoadResult:
     errors: dict[str, int] = field(default_factory=dict)
 
 
-def _request_bytes(method: str, target: str, host: str, port: int, body: bytes | None,
-                   headers: dict[str, str] | None, keep_alive: bool) -> bytes:
+def _request_bytes(
+    method: str,
+    target: str,
+    host: str,
+    port: int,
+    body: bytes | None,
+    headers: dict[str, str] | None,
+    keep_alive: bool,
+) -> bytes:
     """One HTTP/1.1 request as it goes on the wire."""
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}:{port}", "User-Agent: framework-bench",
-             f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+    lines = [
+        f"{method} {target} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "User-Agent: framework-bench",
+        f"Connection: {'keep-alive' if keep_alive else 'close'}",
+    ]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if body is not None or method not in ("GET", "HEAD"):
         lines.append(f"Content-Length: {len(body or b'')}")
@@ -56,8 +67,16 @@ def _request_bytes(method: str, target: str, host: str, port: int, body: bytes |
 
 
 class _Run:
-    def __init__(self, host: str, port: int, requests: list[bytes], keep_alive: bool,
-                 timeout: float, deadline: float | None, budget: int | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        requests: list[bytes],
+        keep_alive: bool,
+        timeout: float,
+        deadline: float | None,
+        budget: int | None,
+    ) -> None:
         self.requests = requests
         self.host, self.port = host, port
         self.keep_alive = keep_alive
@@ -90,7 +109,8 @@ class _Run:
                 try:
                     if writer is None:
                         reader, writer = await asyncio.wait_for(
-                            asyncio.open_connection(self.host, self.port), self.timeout)
+                            asyncio.open_connection(self.host, self.port), self.timeout
+                        )
                     assert reader is not None and writer is not None
                     writer.write(request)
                     status, close = await asyncio.wait_for(_read_response(reader), self.timeout)
@@ -150,8 +170,15 @@ def _close(writer: asyncio.StreamWriter | None) -> None:
         writer.close()
 
 
-async def _load(url: str, connections: int, duration: float | None, requests: int | None,
-                keep_alive: bool, timeout: float, wire: list[bytes] | None) -> LoadResult:
+async def _load(
+    url: str,
+    connections: int,
+    duration: float | None,
+    requests: int | None,
+    keep_alive: bool,
+    timeout: float,
+    wire: list[bytes] | None,
+) -> LoadResult:
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
     port = parts.port or 80
@@ -167,19 +194,28 @@ async def _load(url: str, connections: int, duration: float | None, requests: in
         failures=len(latencies) - ok + sum(run.errors.values()),
         elapsed=round(elapsed, 3),
         rps=round(ok / elapsed, 1) if elapsed else 0.0,
-        statuses=dict(run.statuses), errors=dict(run.errors))
+        statuses=dict(run.statuses),
+        errors=dict(run.errors),
+    )
     if latencies:
         result.p50_ms = round(latencies[len(latencies) // 2] * 1000, 2)
-        result.p99_ms = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-                              * 1000, 2)
+        result.p99_ms = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2)
     return result
 
 
-def run_load(url: str, *, connections: int = 16, duration: float | None = None,
-             requests: int | None = None, keep_alive: bool = True, timeout: float = 10.0,
-             method: str = "GET", body: bytes | None = None,
-             headers: dict[str, str] | None = None,
-             mix: list[tuple[str, str, bytes | None]] | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    *,
+    connections: int = 16,
+    duration: float | None = None,
+    requests: int | None = None,
+    keep_alive: bool = True,
+    timeout: float = 10.0,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    mix: list[tuple[str, str, bytes | None]] | None = None,
+) -> LoadResult:
     """Drive ``url`` with ``connections`` connections for ``duration`` seconds, or until
     ``requests`` requests in all have been sent (one of the two is required).
 
@@ -218,10 +254,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.duration is None and args.requests is None:
         args.duration = 10.0
     headers = {n.strip(): v.strip() for n, _, v in (h.partition(":") for h in args.header)}
-    result = run_load(args.url, connections=args.connections, duration=args.duration,
-                      requests=args.requests, keep_alive=not args.close, timeout=args.timeout,
-                      method=args.method, body=args.body.encode() if args.body else None,
-                      headers=headers or None)
+    result = run_load(
+        args.url,
+        connections=args.connections,
+        duration=args.duration,
+        requests=args.requests,
+        keep_alive=not args.close,
+        timeout=args.timeout,
+        method=args.method,
+        body=args.body.encode() if args.body else None,
+        headers=headers or None,
+    )
     print(json.dumps(asdict(result)))
 
 

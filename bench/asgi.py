@@ -79,12 +79,12 @@ class Server:
         self.name = name
         self.port = port
         self.url = f"http://127.0.0.1:{port}{ROUTE}"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        )
         # open for the server's whole life (its output), closed by stop()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         try:
@@ -110,19 +110,72 @@ def start_servers(args: argparse.Namespace, scratch: str) -> list[Server]:
     uvicorn_opts = ["--log-level", "warning", "--no-access-log", *args.uvicorn_option]
     servers = []
     port = free_port()
-    servers.append(Server("gunicorn sync", [
-        python, "-m", "gunicorn", "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}",
-        "--log-level", "warning", wsgi_target], port, cwd))
+    servers.append(
+        Server(
+            "gunicorn sync",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "-w",
+                "1",
+                "-k",
+                "sync",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                wsgi_target,
+            ],
+            port,
+            cwd,
+        )
+    )
     port = free_port()
-    servers.append(Server("uvicorn to_asgi", [
-        python, "-m", "uvicorn", "--factory", asgi_factory, "--host", "127.0.0.1",
-        "--port", str(port), "--workers", "1", *uvicorn_opts], port, cwd))
+    servers.append(
+        Server(
+            "uvicorn to_asgi",
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "--factory",
+                asgi_factory,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                *uvicorn_opts,
+            ],
+            port,
+            cwd,
+        )
+    )
     if args.with_asgiref:
         port = free_port()
-        servers.append(Server("uvicorn asgiref", [
-            python, "-m", "uvicorn", "--factory", "bench.asgi:make_asgiref_app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", *uvicorn_opts],
-            port, cwd))
+        servers.append(
+            Server(
+                "uvicorn asgiref",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "bench.asgi:make_asgiref_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                    *uvicorn_opts,
+                ],
+                port,
+                cwd,
+            )
+        )
     return servers
 
 
@@ -139,8 +192,7 @@ class Measure:
 def drive(driver: Driver, url: str, connections: int, duration: float, close: bool) -> Measure:
     """One run of wrk (two threads) or of the Python generator, as a ``Measure``."""
     result = driver(url, connections=connections, duration=duration, close=close, threads=2)
-    return Measure(result.rps, result.p50_ms, result.p99_ms, result.requests,
-                   result.errors + result.non_2xx)
+    return Measure(result.rps, result.p50_ms, result.p99_ms, result.requests, result.errors + result.non_2xx)
 
 
 def median_measure(measures: list[Measure]) -> Measure:
@@ -149,7 +201,8 @@ def median_measure(measures: list[Measure]) -> Measure:
         p50_ms=round(statistics.median(m.p50_ms for m in measures), 2),
         p99_ms=round(statistics.median(m.p99_ms for m in measures), 2),
         requests=sum(m.requests for m in measures),
-        failures=sum(m.failures for m in measures))
+        failures=sum(m.failures for m in measures),
+    )
 
 
 # --------------------------------------------------------------------- main
@@ -159,14 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per server (median)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--close", action="store_true",
-                        help="a new connection per request (no keep-alive)")
+    parser.add_argument("--close", action="store_true", help="a new connection per request (no keep-alive)")
     parser.add_argument("--app", choices=["flask", "project"], default="flask")
     parser.add_argument("--threads", type=int, help="to_asgi's thread pool size")
-    parser.add_argument("--with-asgiref", action="store_true",
-                        help="also measure asgiref.wsgi.WsgiToAsgi under uvicorn")
-    parser.add_argument("--uvicorn-option", action="append", default=[],
-                        help="extra uvicorn option, e.g. --uvicorn-option=--http=h11")
+    parser.add_argument(
+        "--with-asgiref", action="store_true", help="also measure asgiref.wsgi.WsgiToAsgi under uvicorn"
+    )
+    parser.add_argument(
+        "--uvicorn-option",
+        action="append",
+        default=[],
+        help="extra uvicorn option, e.g. --uvicorn-option=--http=h11",
+    )
     args = parser.parse_args(argv)
     load, driver = pick_driver(args.load)
     if args.threads:
@@ -178,9 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     installed = ", ".join(stack) or "neither uvloop nor httptools"
     options = f"; options: {' '.join(args.uvicorn_option)}" if args.uvicorn_option else ""
     mode = "new connection per request" if args.close else "keep-alive"
-    print(f"load: {load}, {args.connections} connections, {args.rounds} x {args.duration:g}s, "
-          f"{mode}; app: {args.app}; uvicorn {uvicorn.__version__} (installed: {installed}"
-          f"{options}); {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"load: {load}, {args.connections} connections, {args.rounds} x {args.duration:g}s, "
+        f"{mode}; app: {args.app}; uvicorn {uvicorn.__version__} (installed: {installed}"
+        f"{options}); {os.cpu_count()} CPUs",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory() as scratch:
         servers = start_servers(args, scratch)
@@ -192,25 +252,36 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[Measure]] = {s.name: [] for s in servers}
             for _ in range(args.rounds):  # alternate, so drift hits every server alike
                 for server in servers:
-                    runs[server.name].append(drive(driver, server.url, args.connections,
-                                                   args.duration, args.close))
+                    runs[server.name].append(
+                        drive(driver, server.url, args.connections, args.duration, args.close)
+                    )
         finally:
             for server in servers:
                 server.stop()
 
     results = {name: median_measure(measures) for name, measures in runs.items()}
     base = results["gunicorn sync"].rps
-    print(f"{'server':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
-          f"{'failures':>10}{'ratio':>8}")
+    print(
+        f"{'server':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'failures':>10}{'ratio':>8}"
+    )
     for name, m in results.items():
         ratio = m.rps / base if base else 0.0
-        print(f"{name:<18}{m.rps:>10.1f}{m.p50_ms:>9.2f}{m.p99_ms:>9.2f}{m.requests:>10}"
-              f"{m.failures:>10}{ratio:>7.2f}x")
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "load": load,
-              "connections": args.connections, "duration": args.duration,
-              "rounds": args.rounds, "keep_alive": not args.close, "app": args.app,
-              "stack": stack, "uvicorn_options": args.uvicorn_option,
-              "results": {name: asdict(m) for name, m in results.items()}}
+        print(
+            f"{name:<18}{m.rps:>10.1f}{m.p50_ms:>9.2f}{m.p99_ms:>9.2f}{m.requests:>10}"
+            f"{m.failures:>10}{ratio:>7.2f}x"
+        )
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "load": load,
+        "connections": args.connections,
+        "duration": args.duration,
+        "rounds": args.rounds,
+        "keep_alive": not args.close,
+        "app": args.app,
+        "stack": stack,
+        "uvicorn_options": args.uvicorn_option,
+        "results": {name: asdict(m) for name, m in results.items()},
+    }
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     with open(results_dir / "asgi.jsonl", "a", encoding="utf-8") as f:

@@ -51,10 +51,16 @@ from bench._drive import (  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 
-BODY = {"username": "ann_smith", "email": "ann@example.com", "age": 34, "role": "user",
-        "first_name": "Ann", "last_name": "Smith"}
+BODY = {
+    "username": "ann_smith",
+    "email": "ann@example.com",
+    "age": 34,
+    "role": "user",
+    "first_name": "Ann",
+    "last_name": "Smith",
+}
 
-FRAMEWORK_APP = '''
+FRAMEWORK_APP = """
 from framework.app import App
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data
@@ -84,16 +90,16 @@ def create_user_unvalidated(request):  # in-process only: the core's cost withou
 
 
 app = App(routes=[routes])
-'''
+"""
 
-FRAMEWORK_WSGI = '''
+FRAMEWORK_WSGI = """
 import os
 from framework import create_app
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
-'''
+"""
 
-FRAMEWORK_CONFIG = '''
+FRAMEWORK_CONFIG = """
 [apps]
 active = bench_dh_app
 
@@ -102,9 +108,9 @@ level = WARNING
 
 [flask]
 secret_key = SECRET
-'''
+"""
 
-APIFLASK_WSGI = '''
+APIFLASK_WSGI = """
 from apiflask import APIFlask, Schema
 from apiflask.fields import Email, Integer, String
 from apiflask.validators import Length, OneOf, Range
@@ -125,10 +131,10 @@ class UserIn(Schema):
 @app.input(UserIn)
 def create_user(json_data):
     return json_data
-'''
+"""
 
 
-FLASK_WSGI = '''
+FLASK_WSGI = """
 from flask import Flask, request
 
 app = Flask(__name__)
@@ -140,7 +146,7 @@ def create_user():
     if not isinstance(data, dict) or not isinstance(data.get("username"), str) or len(data["username"]) < 3:
         return {"error": "invalid"}, 400
     return data
-'''
+"""
 
 
 def write_projects(base: Path) -> None:
@@ -161,13 +167,27 @@ def start(base: Path, target: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(base)])}
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     proc = subprocess.Popen(
-        [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-w", "1", "-k", "sync",
-         "-b", f"127.0.0.1:{port}", "--chdir", str(base), "--log-level", "warning", target],
-        env=env)
+        [
+            gunicorn,
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "-w",
+            "1",
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(base),
+            "--log-level",
+            "warning",
+            target,
+        ],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}/users"
     try:
-        wait_serving(url, method="POST", body=json.dumps(BODY).encode(), headers=JSON, timeout=10,
-                     proc=proc)
+        wait_serving(url, method="POST", body=json.dumps(BODY).encode(), headers=JSON, timeout=10, proc=proc)
     except RuntimeError:
         stop_process(proc)
         raise RuntimeError(f"{target} did not start") from None
@@ -176,8 +196,9 @@ def start(base: Path, target: str) -> tuple[subprocess.Popen, str]:
 
 
 def check(url: str) -> None:
-    request = urllib.request.Request(url, data=json.dumps(BODY).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(BODY).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=2) as response:
         answer = json.loads(response.read())
     assert answer["username"] == "ann_smith", answer
@@ -192,11 +213,18 @@ def check(url: str) -> None:
 
 def run_load(driver: Driver, url: str, duration: int, connections: int) -> float:
     """Requests per second from one run; any error answer or failed connection stops the bench."""
-    result = driver(url, method="POST", body=json.dumps(BODY).encode(), headers=JSON,
-                    connections=connections, duration=duration)
+    result = driver(
+        url,
+        method="POST",
+        body=json.dumps(BODY).encode(),
+        headers=JSON,
+        connections=connections,
+        duration=duration,
+    )
     if result.non_2xx or result.errors:
-        raise RuntimeError(f"{result.non_2xx} error responses and {result.errors} failed "
-                           f"connections from {url}")
+        raise RuntimeError(
+            f"{result.non_2xx} error responses and {result.errors} failed connections from {url}"
+        )
     return result.rps
 
 
@@ -227,8 +255,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         write_projects(base)
-        servers = {fw_name: start(base, "fw_wsgi:app"), api_name: start(base, "apiflask_wsgi:app"),
-                   flask_name: start(base, "flask_wsgi:app")}
+        servers = {
+            fw_name: start(base, "fw_wsgi:app"),
+            api_name: start(base, "apiflask_wsgi:app"),
+            flask_name: start(base, "flask_wsgi:app"),
+        }
         rates: dict[str, list[float]] = {name: [] for name in servers}
         cpu: dict[str, list[float]] = {name: [] for name in servers}
         ratios: dict[str, list[float]] = {name: [] for name in servers}
@@ -237,7 +268,7 @@ def main() -> None:
                 load(url, 1)
             for group in range(args.pairs):
                 order = list(servers.items())
-                order = order[group % len(order):] + order[:group % len(order)]
+                order = order[group % len(order) :] + order[: group % len(order)]
                 for name, (proc, url) in order:
                     before = worker_cpu_seconds(proc)
                     rate = load(url, args.duration)
@@ -246,35 +277,49 @@ def main() -> None:
                     cpu[name].append(used / (rate * args.duration) * 1e6 if rate else float("nan"))
                 for name in servers:
                     ratios[name].append(rates[name][-1] / rates[api_name][-1])
-                print(f"  group {group + 1:2}: " + ", ".join(
-                    f"{name} {rates[name][-1]:7.1f} req/s" for name in servers), flush=True)
+                print(
+                    f"  group {group + 1:2}: "
+                    + ", ".join(f"{name} {rates[name][-1]:7.1f} req/s" for name in servers),
+                    flush=True,
+                )
         finally:
             for proc, _url in servers.values():
                 stop_process(proc, 10)
         in_process = time_in_process(base)
     median = statistics.median
-    print(f"\nclient: {'wrk' if use_wrk else 'python'}, {args.connections} connections; "
-          f"gunicorn, 1 sync worker each; {args.pairs} groups of alternating {args.duration}s rounds")
+    print(
+        f"\nclient: {'wrk' if use_wrk else 'python'}, {args.connections} connections; "
+        f"gunicorn, 1 sync worker each; {args.pairs} groups of alternating {args.duration}s rounds"
+    )
     for name in servers:
-        print(f"  {name:<24} median {median(rates[name]):7.1f} req/s (best {max(rates[name]):7.1f}), "
-              f"worker CPU {median(cpu[name]):5.0f} us/request, "
-              f"ratio to APIFlask: median {median(ratios[name]):.2f}x")
-    print(f"  => framework / APIFlask under gunicorn: {median(ratios[fw_name]):.2f}x "
-          f"(target >= 1.10x; ceiling, plain Flask without validation: {median(ratios[flask_name]):.2f}x)")
+        print(
+            f"  {name:<24} median {median(rates[name]):7.1f} req/s (best {max(rates[name]):7.1f}), "
+            f"worker CPU {median(cpu[name]):5.0f} us/request, "
+            f"ratio to APIFlask: median {median(ratios[name]):.2f}x"
+        )
+    print(
+        f"  => framework / APIFlask under gunicorn: {median(ratios[fw_name]):.2f}x "
+        f"(target >= 1.10x; ceiling, plain Flask without validation: {median(ratios[flask_name]):.2f}x)"
+    )
     t = in_process
     print("\nin-process (app code only, no server; medians of alternating runs), us per request:")
-    print(f"  plain Flask {t['plain']:.0f}, framework route without data handler {t['fw_core']:.0f}, "
-          f"framework with data handler {t['fw']:.0f}, APIFlask {t['api']:.0f}")
+    print(
+        f"  plain Flask {t['plain']:.0f}, framework route without data handler {t['fw_core']:.0f}, "
+        f"framework with data handler {t['fw']:.0f}, APIFlask {t['api']:.0f}"
+    )
     print(f"  => framework / APIFlask in-process: {t['api'] / t['fw']:.2f}x")
-    print(f"  validation step alone (JSON parse included): Data.clean {t['clean']:.1f} us, "
-          f"APIFlask's schema load {t['load']:.1f} us => {t['load'] / t['clean']:.2f}x")
+    print(
+        f"  validation step alone (JSON parse included): Data.clean {t['clean']:.1f} us, "
+        f"APIFlask's schema load {t['load']:.1f} us => {t['load'] / t['clean']:.2f}x"
+    )
 
 
 def time_in_process(base: Path, rounds: int = 30, calls: int = 300) -> dict[str, float]:
     """Median microseconds per call, in a child process: WSGI calls of each app (and of a
     framework route without a data handler), and the validation step alone (``Data.clean``
     vs APIFlask's schema ``load``, both parsing the JSON)."""
-    code = textwrap.dedent('''
+    code = (
+        textwrap.dedent("""
         import io, json, statistics, sys, time
         from flask import request
         from werkzeug.test import EnvironBuilder
@@ -319,10 +364,15 @@ def time_in_process(base: Path, rounds: int = 30, calls: int = 300) -> dict[str,
             for name, fn in cases.items():
                 results[name].append(timed(fn))
         print(json.dumps({name: statistics.median(r) for name, r in results.items()}))
-    ''').replace("BODY", repr(BODY)).replace("CALLS", str(calls)).replace("ROUNDS", str(rounds))
+    """)
+        .replace("BODY", repr(BODY))
+        .replace("CALLS", str(calls))
+        .replace("ROUNDS", str(rounds))
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(base)])}
-    out = subprocess.run([sys.executable, "-c", code], cwd=base, env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=base, env=env, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -76,8 +76,10 @@ DRIVERS = {
     "asgi-def": 'in_process_asgi("def")',
     "asgi-noop": 'in_process_asgi("wsgi-noop")',  # to_asgi of a bare WSGI hello
     # the driver alone, answering from a bare ASGI app: subtract it from the asgi-* counts
-    "asgi-plain": ('from bench.apps.asgi_driver import asgi_driver, plain_asgi_app',
-                   'asgi_driver(plain_asgi_app())'),
+    "asgi-plain": (
+        "from bench.apps.asgi_driver import asgi_driver, plain_asgi_app",
+        "asgi_driver(plain_asgi_app())",
+    ),
     # Backendpy under the same driver, in the bench's Backendpy venv
     "bp-hello": (_BACKENDPY, "asgi_driver(bp)"),
     "bp-post": (_BACKENDPY, 'asgi_driver(bp, "/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER)'),
@@ -121,9 +123,13 @@ def count(variant: str, requests: int, public_api_only: bool = False) -> int:
         with open(script, "w") as handle:
             handle.write(program)
         done = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out",
-             python, script],
-            cwd=ROOT, capture_output=True, text=True, check=False, env=env)
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out", python, script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise SystemExit(f"callgrind run of {variant!r} failed:\n{done.stderr[-2000:]}")
@@ -131,16 +137,18 @@ def count(variant: str, requests: int, public_api_only: bool = False) -> int:
 
 
 def per_request(variant: str, requests: int, public_api_only: bool = False) -> float:
-    return (count(variant, requests, public_api_only)
-            - count(variant, 0, public_api_only)) / requests
+    return (count(variant, requests, public_api_only) - count(variant, 0, public_api_only)) / requests
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--variants", default="flask,def,async,full")
-    parser.add_argument("--compare-compat", action="store_true",
-                        help="also count with FRAMEWORK_PUBLIC_API_ONLY=1 (no private fast paths)")
+    parser.add_argument(
+        "--compare-compat",
+        action="store_true",
+        help="also count with FRAMEWORK_PUBLIC_API_ONLY=1 (no private fast paths)",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -151,8 +159,7 @@ def main() -> None:
         line = f"{variant:<10} {costs[variant] / 1000:8.1f} k instructions per request"
         if args.compare_compat:
             public = per_request(variant, args.requests, public_api_only=True)
-            line += (f"; public API only {public / 1000:8.1f} k "
-                     f"({(public - costs[variant]) / 1000:+.1f} k)")
+            line += f"; public API only {public / 1000:8.1f} k ({(public - costs[variant]) / 1000:+.1f} k)"
         print(line, flush=True)
     if "flask" in costs:
         print("\ncost relative to plain Flask's hello (lower is better):")

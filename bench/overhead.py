@@ -53,21 +53,29 @@ PATH = "/hello-world"
 
 def start(variant: str, port: int) -> subprocess.Popen:
     """One gunicorn master with one sync worker serving ``variant``."""
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1",
-               PYTHONPATH=ROOT)
+    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", PYTHONPATH=ROOT)
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     return subprocess.Popen(
-        [gunicorn, "-c", os.path.join(ROOT, "gunicorn.conf.py"), "--worker-class", "sync",
-         f'bench.apps.wsgi:make("{variant}")'],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            gunicorn,
+            "-c",
+            os.path.join(ROOT, "gunicorn.conf.py"),
+            "--worker-class",
+            "sync",
+            f'bench.apps.wsgi:make("{variant}")',
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     try:
         body = wait_serving(url, timeout=timeout, proc=proc)
     except RuntimeError as exc:
-        raise SystemExit(
-            f"{exc}: {proc.stderr.read().decode() if proc.poll() is not None else ''}") from None
+        raise SystemExit(f"{exc}: {proc.stderr.read().decode() if proc.poll() is not None else ''}") from None
     if body != b"Hello World!":
         raise SystemExit(f"{url} answered {body!r}")
 
@@ -109,8 +117,9 @@ def drive(url: str, seconds: float, connections: int) -> tuple[float, float, flo
 Sample = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, worker CPU us per request
 
 
-def measure(rounds: int, seconds: float, connections: int,
-            variants: tuple[str, ...] = VARIANTS) -> dict[str, list[Sample]]:
+def measure(
+    rounds: int, seconds: float, connections: int, variants: tuple[str, ...] = VARIANTS
+) -> dict[str, list[Sample]]:
     ports = {variant: free_port() for variant in variants}
     procs = {variant: start(variant, port) for variant, port in ports.items()}
     results: dict[str, list[Sample]] = {v: [] for v in variants}
@@ -119,19 +128,24 @@ def measure(rounds: int, seconds: float, connections: int,
         for variant, url in urls.items():
             wait_ready(url, procs[variant])
         workers = {v: worker_pid(proc.pid) for v, proc in procs.items()}
-        print(f"load generator: {'wrk' if wrk_available() else 'python'}, {connections} connections, "
-              f"{rounds} rounds x {seconds}s per variant", file=sys.stderr)
+        print(
+            f"load generator: {'wrk' if wrk_available() else 'python'}, {connections} connections, "
+            f"{rounds} rounds x {seconds}s per variant",
+            file=sys.stderr,
+        )
         for url in urls.values():  # warm-up
             drive(url, 1, connections)
         for number in range(rounds):
-            order = variants[number % len(variants):] + variants[:number % len(variants)]
+            order = variants[number % len(variants) :] + variants[: number % len(variants)]
             for variant in order:
                 before = cpu_seconds(workers[variant])
                 rate, p50, p99, count = drive(urls[variant], seconds, connections)
                 cpu = (cpu_seconds(workers[variant]) - before) / count * 1e6
                 results[variant].append((rate, p50, p99, cpu))
-            print(f"round {number + 1}: " + "  ".join(
-                f"{v} {results[v][-1][0]:.0f}" for v in variants), file=sys.stderr)
+            print(
+                f"round {number + 1}: " + "  ".join(f"{v} {results[v][-1][0]:.0f}" for v in variants),
+                file=sys.stderr,
+            )
     finally:
         for proc in procs.values():
             stop(proc)
@@ -141,32 +155,56 @@ def measure(rounds: int, seconds: float, connections: int,
 def report(results: dict[str, list[Sample]]) -> None:
     """Medians over the rounds, and the best round of each variant (the highest rate, the
     least CPU time: the samples least disturbed by other load on the machine)."""
-    labels = {"flask": "plain Flask hello", "def": "framework hello, def",
-              "async": "framework hello, async def",
-              "full": "async def + hooks on every event + no-op middleware on every layer",
-              "hooks": "async def + hooks on every event",
-              "middleware": "async def + no-op middleware on every layer"}
+    labels = {
+        "flask": "plain Flask hello",
+        "def": "framework hello, def",
+        "async": "framework hello, async def",
+        "full": "async def + hooks on every event + no-op middleware on every layer",
+        "hooks": "async def + hooks on every event",
+        "middleware": "async def + no-op middleware on every layer",
+    }
     med = {v: [statistics.median(r[i] for r in runs) for i in range(4)] for v, runs in results.items()}
-    best = {v: [max(r[0] for r in runs), min(r[1] for r in runs), min(r[2] for r in runs),
-                min(r[3] for r in runs)] for v, runs in results.items()}
-    print(f"{'variant':<68} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10}"
-          f" {'best req/s':>10} {'best CPU us':>11}")
+    best = {
+        v: [
+            max(r[0] for r in runs),
+            min(r[1] for r in runs),
+            min(r[2] for r in runs),
+            min(r[3] for r in runs),
+        ]
+        for v, runs in results.items()
+    }
+    print(
+        f"{'variant':<68} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10}"
+        f" {'best req/s':>10} {'best CPU us':>11}"
+    )
     for variant in results:
         rate, p50, p99, cpu = med[variant]
-        print(f"{labels[variant]:<68} {rate:7.0f} {p50:7.2f} {p99:7.2f} {cpu:10.0f}"
-              f" {best[variant][0]:10.0f} {best[variant][3]:11.0f}")
-    print("\nratios (paired: median over rounds of the ratio within the round | median req/s |"
-          " best req/s | CPU time per request, median | best):")
-    for name, (a, b, target) in {"async def / def": ("async", "def", 0.8),
-                                 "full framework / plain Flask": ("full", "flask", 0.9)}.items():
+        print(
+            f"{labels[variant]:<68} {rate:7.0f} {p50:7.2f} {p99:7.2f} {cpu:10.0f}"
+            f" {best[variant][0]:10.0f} {best[variant][3]:11.0f}"
+        )
+    print(
+        "\nratios (paired: median over rounds of the ratio within the round | median req/s |"
+        " best req/s | CPU time per request, median | best):"
+    )
+    for name, (a, b, target) in {
+        "async def / def": ("async", "def", 0.8),
+        "full framework / plain Flask": ("full", "flask", 0.9),
+    }.items():
         paired = statistics.median(x[0] / y[0] for x, y in zip(results[a], results[b], strict=True))
-        print(f"  {name:<30} {paired:5.2f}x | {med[a][0] / med[b][0]:5.2f}x |"
-              f" {best[a][0] / best[b][0]:5.2f}x |"
-              f" {med[b][3] / med[a][3]:5.2f}x | {best[b][3] / best[a][3]:5.2f}x   (target >= {target})")
-    print("the paired ratio is the headline: the two variants of a round ran back to back, so a"
-          " change in the machine's load between rounds cancels out")
-    print("a CPU-time ratio is the rate ratio one idle core would give: worker CPU per request"
-          " of the reference over the variant's")
+        print(
+            f"  {name:<30} {paired:5.2f}x | {med[a][0] / med[b][0]:5.2f}x |"
+            f" {best[a][0] / best[b][0]:5.2f}x |"
+            f" {med[b][3] / med[a][3]:5.2f}x | {best[b][3] / best[a][3]:5.2f}x   (target >= {target})"
+        )
+    print(
+        "the paired ratio is the headline: the two variants of a round ran back to back, so a"
+        " change in the machine's load between rounds cancels out"
+    )
+    print(
+        "a CPU-time ratio is the rate ratio one idle core would give: worker CPU per request"
+        " of the reference over the variant's"
+    )
 
 
 def profile(variant: str, requests: int) -> None:
@@ -197,10 +235,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--profile", choices=VARIANTS + EXTRA_VARIANTS,
-                        help="profile one variant in-process")
-    parser.add_argument("--split", action="store_true",
-                        help="also measure the two halves of the full variant")
+    parser.add_argument("--profile", choices=VARIANTS + EXTRA_VARIANTS, help="profile one variant in-process")
+    parser.add_argument(
+        "--split", action="store_true", help="also measure the two halves of the full variant"
+    )
     parser.add_argument("--requests", type=int, default=20000)
     args = parser.parse_args()
     if args.profile:

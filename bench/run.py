@@ -288,28 +288,70 @@ SCENARIOS = [
     Scenario("flask-hello", "plain Flask hello (baseline)", app="plain:app", peer=""),
     Scenario("fw-hello-def", "framework hello, def handler"),
     Scenario("fw-hello-async", "framework hello, async def handler", path="/ahello"),
-    Scenario("apiflask-post", "APIFlask POST validated by @app.input (baseline)",
-             app="apiflask_app:app", method="POST", path="/signup", peer="", needs="apiflask"),
-    Scenario("fw-validated-post", "POST validated by a data handler, def handler",
-             method="POST", path="/signup-def", peer="apiflask-post"),
-    Scenario("fw-items-post", "POST validated by a data handler (name, count)", method="POST",
-             path="/items"),
+    Scenario(
+        "apiflask-post",
+        "APIFlask POST validated by @app.input (baseline)",
+        app="apiflask_app:app",
+        method="POST",
+        path="/signup",
+        peer="",
+        needs="apiflask",
+    ),
+    Scenario(
+        "fw-validated-post",
+        "POST validated by a data handler, def handler",
+        method="POST",
+        path="/signup-def",
+        peer="apiflask-post",
+    ),
+    Scenario("fw-items-post", "POST validated by a data handler (name, count)", method="POST", path="/items"),
     Scenario("db-read-sqlite", "database read, SQLite", path="/db/1", database="sqlite"),
     Scenario("db-write-sqlite", "database write, SQLite", method="POST", path="/db", database="sqlite"),
     Scenario("db-read-pg", "database read, PostgreSQL", path="/db/1", database="postgresql"),
-    Scenario("db-write-pg", "database write, PostgreSQL", method="POST", path="/db",
-             database="postgresql"),
-    Scenario("bp-hello", "Backendpy hello under uvicorn (baseline)", app="main:bp",
-             kind="backendpy", path="/hello-world", peer="", needs="backendpy"),
-    Scenario("fw-asgi-hello", "framework async def hello, to_asgi under uvicorn",
-             app="wsgi:asgi_app", kind="uvicorn", path="/hello-world", peer="bp-hello"),
-    Scenario("asgi-uvicorn", "framework def hello, to_asgi under uvicorn", app="wsgi:asgi_app",
-             kind="uvicorn", peer="bp-hello"),
-    Scenario("bp-post", "Backendpy validated POST under uvicorn (baseline)", app="main:bp",
-             kind="backendpy", method="POST", path="/signup", peer="", needs="backendpy"),
-    Scenario("fw-asgi-post", "framework async def validated POST, to_asgi under uvicorn",
-             app="wsgi:asgi_app", kind="uvicorn", method="POST", path="/signup",
-             peer="bp-post"),
+    Scenario("db-write-pg", "database write, PostgreSQL", method="POST", path="/db", database="postgresql"),
+    Scenario(
+        "bp-hello",
+        "Backendpy hello under uvicorn (baseline)",
+        app="main:bp",
+        kind="backendpy",
+        path="/hello-world",
+        peer="",
+        needs="backendpy",
+    ),
+    Scenario(
+        "fw-asgi-hello",
+        "framework async def hello, to_asgi under uvicorn",
+        app="wsgi:asgi_app",
+        kind="uvicorn",
+        path="/hello-world",
+        peer="bp-hello",
+    ),
+    Scenario(
+        "asgi-uvicorn",
+        "framework def hello, to_asgi under uvicorn",
+        app="wsgi:asgi_app",
+        kind="uvicorn",
+        peer="bp-hello",
+    ),
+    Scenario(
+        "bp-post",
+        "Backendpy validated POST under uvicorn (baseline)",
+        app="main:bp",
+        kind="backendpy",
+        method="POST",
+        path="/signup",
+        peer="",
+        needs="backendpy",
+    ),
+    Scenario(
+        "fw-asgi-post",
+        "framework async def validated POST, to_asgi under uvicorn",
+        app="wsgi:asgi_app",
+        kind="uvicorn",
+        method="POST",
+        path="/signup",
+        peer="bp-post",
+    ),
 ]
 
 
@@ -352,17 +394,22 @@ def backendpy_python(venv: Path) -> Path:
     python = venv / "bin" / "python"
     wanted = [BACKENDPY, f"uvicorn=={_installed('uvicorn')}" if _installed("uvicorn") else "uvicorn"]
     wanted += [f"{name}=={_installed(name)}" for name in ("uvloop", "httptools") if _installed(name)]
-    check = ("import importlib.metadata as m, sys; "
-             "sys.exit(0 if all(m.version(r.split('==')[0]) == r.split('==')[1] "
-             "for r in sys.argv[1:] if '==' in r) else 1)")
-    if python.exists() and subprocess.run([str(python), "-c", check, *wanted],
-                                          capture_output=True).returncode == 0:
+    check = (
+        "import importlib.metadata as m, sys; "
+        "sys.exit(0 if all(m.version(r.split('==')[0]) == r.split('==')[1] "
+        "for r in sys.argv[1:] if '==' in r) else 1)"
+    )
+    if (
+        python.exists()
+        and subprocess.run([str(python), "-c", check, *wanted], capture_output=True).returncode == 0
+    ):
         return python
     print(f"installing {', '.join(wanted)} into {venv} ...", flush=True)
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", *wanted], capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"pip could not install {wanted}: {done.stderr[-1500:]}")
     return python
@@ -378,8 +425,19 @@ class BackendpyServer(LiveServer):
         self.python = str(python)
 
     def command(self) -> list[str]:
-        return [self.python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "warning", *self.extra_args, self.app]
+        return [
+            self.python,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            *self.extra_args,
+            self.app,
+        ]
 
 
 def prepare_database(root: Path, uri: str) -> None:
@@ -426,14 +484,24 @@ def postgres_reachable(uri: str) -> bool:
 
 # ------------------------------------------------------------------------------ running
 def _measure(drive: Drive) -> Measure:
-    return Measure(rps=drive.rps, p50_ms=drive.p50_ms, p99_ms=drive.p99_ms,
-                   requests=drive.requests, errors=drive.errors + drive.non_2xx)
+    return Measure(
+        rps=drive.rps,
+        p50_ms=drive.p50_ms,
+        p99_ms=drive.p99_ms,
+        requests=drive.requests,
+        errors=drive.errors + drive.non_2xx,
+    )
 
 
-def run_scenario(scenario: Scenario, root: Path, args: argparse.Namespace, uris: dict[str, str],
-                 driver: Callable[..., Drive], peers: dict[str, Any]) -> Measure:
-    env: dict[str, str | None] = {"FRAMEWORK__FLASK__SECRET_KEY": SECRET,
-                                  "GUNICORN_ACCESSLOG": None}
+def run_scenario(
+    scenario: Scenario,
+    root: Path,
+    args: argparse.Namespace,
+    uris: dict[str, str],
+    driver: Callable[..., Drive],
+    peers: dict[str, Any],
+) -> Measure:
+    env: dict[str, str | None] = {"FRAMEWORK__FLASK__SECRET_KEY": SECRET, "GUNICORN_ACCESSLOG": None}
     if scenario.database:
         env["FRAMEWORK__DATABASE__URI"] = uris[scenario.database]
     extra: list[str] = []
@@ -443,21 +511,37 @@ def run_scenario(scenario: Scenario, root: Path, args: argparse.Namespace, uris:
             extra += ["--workers", str(args.workers)]
     server: LiveServer
     if scenario.kind == "backendpy":
-        server = BackendpyServer(str(peers["backendpy-root"]), scenario.app,
-                                 python=peers["backendpy"], workers=args.workers)
+        server = BackendpyServer(
+            str(peers["backendpy-root"]), scenario.app, python=peers["backendpy"], workers=args.workers
+        )
     else:
-        server = LiveServer(str(root), scenario.app, kind=scenario.kind, workers=args.workers,
-                            env=env, extra_args=extra)
+        server = LiveServer(
+            str(root), scenario.app, kind=scenario.kind, workers=args.workers, env=env, extra_args=extra
+        )
     body = scenario.body
     headers = {"Content-Type": "application/json"} if body else None
     try:
         server.start()
         url = f"{server.url}{scenario.path}"
         wait_serving(url, method=scenario.method, body=body, headers=headers)
-        driver(url, method=scenario.method, body=body, headers=headers,
-               connections=args.connections, duration=min(2.0, args.duration))
-        return _measure(driver(url, method=scenario.method, body=body, headers=headers,
-                               connections=args.connections, duration=args.duration))
+        driver(
+            url,
+            method=scenario.method,
+            body=body,
+            headers=headers,
+            connections=args.connections,
+            duration=min(2.0, args.duration),
+        )
+        return _measure(
+            driver(
+                url,
+                method=scenario.method,
+                body=body,
+                headers=headers,
+                connections=args.connections,
+                duration=args.duration,
+            )
+        )
     finally:
         server.stop()
         server.close()
@@ -473,8 +557,13 @@ def machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,29 +572,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--pg-uri", default=os.environ.get(
-        "BENCH_PG_URI", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds; the median is shown (ratios are per round)")
+    parser.add_argument(
+        "--pg-uri",
+        default=os.environ.get("BENCH_PG_URI", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds; the median is shown (ratios are per round)"
+    )
     parser.add_argument("--only", default="", help="comma-separated scenario names")
-    parser.add_argument("--backendpy-venv", type=Path, default=BACKENDPY_VENV,
-                        help="the venv holding Backendpy and uvicorn (made when missing)")
+    parser.add_argument(
+        "--backendpy-venv",
+        type=Path,
+        default=BACKENDPY_VENV,
+        help="the venv holding Backendpy and uvicorn (made when missing)",
+    )
     args = parser.parse_args(argv)
 
     load, driver = pick_driver(args.load)
     if load == "python" and args.load == "auto":
-        print("wrk is not installed (Debian: apt-get install -y wrk): "
-              "using the Python load generator of bench/_load.py")
+        print(
+            "wrk is not installed (Debian: apt-get install -y wrk): "
+            "using the Python load generator of bench/_load.py"
+        )
     names = set(args.only.split(",")) if args.only else {s.name for s in SCENARIOS}
     by_name = {s.name: s for s in SCENARIOS}
     names |= {by_name[n].peer for n in list(names) if n in by_name and by_name[n].peer}
     chosen = [s for s in SCENARIOS if s.name in names]  # peers always measured in the same run
 
     info = machine()
-    print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, "
-          f"load average before the run {info['loadavg'][0]}")
-    print(f"load: {load}, {args.connections} connections, {args.duration:g} s per scenario, "
-          f"{args.workers} worker(s) per server, {args.rounds} round(s), median shown\n")
+    print(
+        f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, "
+        f"load average before the run {info['loadavg'][0]}"
+    )
+    print(
+        f"load: {load}, {args.connections} connections, {args.duration:g} s per scenario, "
+        f"{args.workers} worker(s) per server, {args.rounds} round(s), median shown\n"
+    )
 
     scratch = Path(tempfile.mkdtemp(prefix="fw-bench-"))
     root = scratch / "project"
@@ -556,16 +658,17 @@ def main(argv: list[str] | None = None) -> int:
                 rates[scenario.name] = measure.rps
                 peer_rate = rates.get(scenario.peer) if scenario.peer else measure.rps
                 measured[scenario.name].append(
-                    (measure, measure.rps / peer_rate if peer_rate else float("nan")))
+                    (measure, measure.rps / peer_rate if peer_rate else float("nan"))
+                )
                 print(f"round {round_no}: {scenario.name:<20} {measure.rps:>7.0f} req/s", flush=True)
-        print(f"\n{'scenario':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-              f"{'ratio':>6}  to")
+        print(f"\n{'scenario':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}  to")
         for scenario in chosen:
             runs = measured[scenario.name]
             if not runs:
                 print(f"{scenario.name:<20} failed: {failures.get(scenario.name)}")
-                results.append({"name": scenario.name, "label": scenario.label,
-                                "error": failures.get(scenario.name)})
+                results.append(
+                    {"name": scenario.name, "label": scenario.label, "error": failures.get(scenario.name)}
+                )
                 continue
             middle = sorted(runs, key=lambda run: run[0].rps)[len(runs) // 2]
             measure = middle[0]
@@ -573,17 +676,24 @@ def main(argv: list[str] | None = None) -> int:
             ratio = statistics.median(ratios) if ratios else None
             errors = sum(m.errors for m, _ in runs)
             shown = f"{ratio:>5.2f}x" if ratio is not None else "   n/a"
-            print(f"{scenario.name:<20} {measure.rps:>9.0f} {measure.p50_ms:>8.2f} "
-                  f"{measure.p99_ms:>8.2f} {errors:>7} {shown}  {scenario.peer or '-'}",
-                  flush=True)
-            results.append({"name": scenario.name, "label": scenario.label,
-                            "ratio": round(ratio, 3) if ratio is not None else None,
-                            "peer": scenario.peer or None,
-                            "rounds": [asdict(m) for m, _ in runs], **asdict(measure),
-                            "errors": errors})
+            print(
+                f"{scenario.name:<20} {measure.rps:>9.0f} {measure.p50_ms:>8.2f} "
+                f"{measure.p99_ms:>8.2f} {errors:>7} {shown}  {scenario.peer or '-'}",
+                flush=True,
+            )
+            results.append(
+                {
+                    "name": scenario.name,
+                    "label": scenario.label,
+                    "ratio": round(ratio, 3) if ratio is not None else None,
+                    "peer": scenario.peer or None,
+                    "rounds": [asdict(m) for m, _ in runs],
+                    **asdict(measure),
+                    "errors": errors,
+                }
+            )
         if failures:
-            results.extend({"name": name, "error": why} for name, why in failures.items()
-                           if measured[name])
+            results.extend({"name": name, "error": why} for name, why in failures.items() if measured[name])
     finally:
         for uri in prepared:
             try:
@@ -594,10 +704,17 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": info, "load": load,
-              "skipped": missing,
-              "connections": args.connections, "duration": args.duration, "rounds": args.rounds,
-              "workers": args.workers, "results": results}
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": info,
+        "load": load,
+        "skipped": missing,
+        "connections": args.connections,
+        "duration": args.duration,
+        "rounds": args.rounds,
+        "workers": args.workers,
+        "results": results,
+    }
     (out_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(record, indent=2))
     return 0 if all("error" not in r and r.get("errors", 0) == 0 for r in results) else 1
 

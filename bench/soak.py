@@ -75,16 +75,21 @@ def worker_pids(master: int) -> set[int]:
 def counts(result: Drive) -> dict[str, Any]:
     """The run's figures under the names the summary reads (status_*, errors_*, latency_*)."""
     statuses = result.statuses or {}
-    return {**{f"status_{key}": statuses.get(key, 0) for key in ("2xx", "4xx", "5xx", "other")},
-            "errors_connect": result.errors, "latency_p50": result.p50_ms,
-            "latency_p99": result.p99_ms, "rps": result.rps}
+    return {
+        **{f"status_{key}": statuses.get(key, 0) for key in ("2xx", "4xx", "5xx", "other")},
+        "errors_connect": result.errors,
+        "latency_p50": result.p50_ms,
+        "latency_p99": result.p99_ms,
+        "rps": result.rps,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--seconds", type=float,
-                        help="soak length in seconds (overrides --minutes; for short checks)")
+    parser.add_argument(
+        "--seconds", type=float, help="soak length in seconds (overrides --minutes; for short checks)"
+    )
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before the first sample")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--sample", type=float, default=15.0, help="seconds between RSS samples")
@@ -93,12 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds is not None:
         args.minutes = args.seconds / 60
     load, driver = pick_driver(args.load)
-    mix = [(method, path, body.encode() if body is not None else None)
-           for method, path, body, _ in MIX]
+    mix = [(method, path, body.encode() if body is not None else None) for method, path, body, _ in MIX]
 
     def soak(url: str, seconds: float) -> dict[str, Any]:
-        return counts(driver(url, headers={"Content-Type": "application/json"},
-                             connections=args.connections, duration=seconds, mix=mix))
+        return counts(
+            driver(
+                url,
+                headers={"Content-Type": "application/json"},
+                connections=args.connections,
+                duration=seconds,
+                mix=mix,
+            )
+        )
 
     info = machine()
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}; load average {info['loadavg'][0]}")
@@ -109,9 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(root))
     uri = f"sqlite:///{root / 'instance' / 'soak.sqlite3'}"
     prepare_database(root, uri)
-    server = LiveServer(str(root), workers=2, env={
-        "FRAMEWORK__FLASK__SECRET_KEY": SECRET, "FRAMEWORK__DATABASE__URI": uri,
-        "GUNICORN_ACCESSLOG": None})
+    server = LiveServer(
+        str(root),
+        workers=2,
+        env={
+            "FRAMEWORK__FLASK__SECRET_KEY": SECRET,
+            "FRAMEWORK__DATABASE__URI": uri,
+            "GUNICORN_ACCESSLOG": None,
+        },
+    )
     samples: list[tuple[float, int]] = []
     try:
         server.start()
@@ -126,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             while True:
                 alive = worker_pids(server.pid)
-                samples.append((round(time.monotonic() - started, 1),
-                                sum(rss_kib(pid) for pid in alive)))
+                samples.append((round(time.monotonic() - started, 1), sum(rss_kib(pid) for pid in alive)))
                 if stop.wait(args.sample):
                     return
 
@@ -147,19 +163,25 @@ def main(argv: list[str] | None = None) -> int:
 
     first, last = samples[0][1], samples[-1][1]
     growth = (last - first) / first if first else 0.0
-    failures = int(result.get("status_5xx", 0)) + int(sum(v for k, v in result.items()
-                                                           if k.startswith("errors_")))
+    failures = int(result.get("status_5xx", 0)) + int(
+        sum(v for k, v in result.items() if k.startswith("errors_"))
+    )
     passed = failures == 0 and not replaced and growth < 0.10 and "Traceback" not in log
     summary = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": info, "load": load,
-        "minutes": args.minutes, "connections": args.connections,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": info,
+        "load": load,
+        "minutes": args.minutes,
+        "connections": args.connections,
         "rps": round(result.get("rps", 0.0), 1),
         "status": {k: int(v) for k, v in result.items() if k.startswith("status_")},
         "connection_errors": int(sum(v for k, v in result.items() if k.startswith("errors_"))),
         "latency_ms": {k[8:]: v for k, v in result.items() if k.startswith("latency_")},
         "rss_kib": {"after_warmup": first, "end": last, "samples": samples},
-        "rss_growth": round(growth, 4), "workers_replaced": replaced,
-        "traceback_in_log": "Traceback" in log, "passed": passed,
+        "rss_growth": round(growth, 4),
+        "workers_replaced": replaced,
+        "traceback_in_log": "Traceback" in log,
+        "passed": passed,
     }
     print(json.dumps({k: v for k, v in summary.items() if k not in ("machine",)}, indent=2))
     print("PASS" if passed else "FAIL")

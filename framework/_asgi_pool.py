@@ -30,8 +30,13 @@ class WorkerPool:
     to be called from one thread (the event loop's).
     """
 
-    def __init__(self, size: int, name: str = "framework-asgi",
-                 on_exit: Callable[[], None] | None = None, backlog: int | None = None) -> None:
+    def __init__(
+        self,
+        size: int,
+        name: str = "framework-asgi",
+        on_exit: Callable[[], None] | None = None,
+        backlog: int | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one thread, not {size}")
         if backlog is not None and backlog < 0:
@@ -82,8 +87,12 @@ class WorkerPool:
             self._threads = [t for t in self._threads if t.is_alive()]
             if len(self._threads) >= self.size:
                 return
-            thread = threading.Thread(target=self._work, args=(self._jobs, self._idle),
-                                      daemon=True, name=f"{self.name}-{len(self._threads)}")
+            thread = threading.Thread(
+                target=self._work,
+                args=(self._jobs, self._idle),
+                daemon=True,
+                name=f"{self.name}-{len(self._threads)}",
+            )
             self._threads.append(thread)
         thread.start()
 

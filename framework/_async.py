@@ -124,7 +124,7 @@ def is_async_callable(fn: object) -> bool:
         fn = fn.func
     if inspect.iscoroutinefunction(fn):
         return True
-    call = getattr(fn, "__call__", None)
+    call = getattr(fn, "__call__", None)  # noqa: B004 - the method itself, to ask if it is async
     return call is not None and inspect.iscoroutinefunction(call)
 
 

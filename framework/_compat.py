@@ -41,8 +41,14 @@ from flask import request as _request_proxy
 
 T = TypeVar("T")
 
-__all__ = ["running_loop", "run_until_complete", "current_request", "use_public_api",
-           "fast_paths", "PUBLIC_ONLY_ENV"]
+__all__ = [
+    "running_loop",
+    "run_until_complete",
+    "current_request",
+    "use_public_api",
+    "fast_paths",
+    "PUBLIC_ONLY_ENV",
+]
 
 #: Set to 1 to use the public API only.
 PUBLIC_ONLY_ENV = "FRAMEWORK_PUBLIC_API_ONLY"
@@ -101,8 +107,11 @@ def _run_until_complete_fast(loop: asyncio.AbstractEventLoop, awaitable: Awaitab
     task still waiting afterwards goes through ``run_until_complete``.
     """
     ready = getattr(loop, "_ready", None)
-    if (type(awaitable) is not types.CoroutineType or type(ready) is not collections.deque
-            or loop.is_running()):
+    if (
+        type(awaitable) is not types.CoroutineType
+        or type(ready) is not collections.deque
+        or loop.is_running()
+    ):
         return loop.run_until_complete(awaitable)
     if loop.get_task_factory() is None:
         task = asyncio.Task(awaitable, loop=loop)  # what create_task does, minus its checks
@@ -146,8 +155,7 @@ def _make_current_request_fast() -> Callable[[], Any]:
 running_loop: Callable[[], asyncio.AbstractEventLoop | None] = _running_loop_public
 """The event loop running in this thread, or None."""
 
-run_until_complete: Callable[[asyncio.AbstractEventLoop, Awaitable[Any]], Any] = (
-    _run_until_complete_public)
+run_until_complete: Callable[[asyncio.AbstractEventLoop, Awaitable[Any]], Any] = _run_until_complete_public
 """Run ``awaitable`` on ``loop`` (not running) in this thread; its result."""
 
 current_request: Callable[[], Any] = _current_request_public
@@ -158,17 +166,18 @@ _fast: dict[str, bool] = {}
 
 def _supported() -> dict[str, bool]:
     """Which fast paths the installed Python and libraries were checked against."""
-    asyncio_ok = (sys.version_info[:2] in ASYNCIO_VERSIONS
-                  and callable(getattr(asyncio, "_get_running_loop", None))
-                  and callable(getattr(asyncio, "_set_running_loop", None))
-                  and callable(getattr(asyncio.Handle, "_run", None)))
+    asyncio_ok = (
+        sys.version_info[:2] in ASYNCIO_VERSIONS
+        and callable(getattr(asyncio, "_get_running_loop", None))
+        and callable(getattr(asyncio, "_set_running_loop", None))
+        and callable(getattr(asyncio.Handle, "_run", None))
+    )
     flask_ok = _minor("flask") in FLASK_VERSIONS
     if flask_ok:
         import flask.globals
 
         flask_ok = hasattr(flask.globals, "_cv_request")
-    return {"running_loop": asyncio_ok, "run_until_complete": asyncio_ok,
-            "current_request": flask_ok}
+    return {"running_loop": asyncio_ok, "run_until_complete": asyncio_ok, "current_request": flask_ok}
 
 
 def use_public_api(public_only: bool) -> dict[str, bool]:
@@ -182,10 +191,10 @@ def use_public_api(public_only: bool) -> dict[str, bool]:
     for name in supported:
         _fast[name] = supported[name] and not public_only
     running_loop = _running_loop_fast if _fast["running_loop"] else _running_loop_public
-    run_until_complete = (_run_until_complete_fast if _fast["run_until_complete"]
-                          else _run_until_complete_public)
-    current_request = (_make_current_request_fast() if _fast["current_request"]
-                       else _current_request_public)
+    run_until_complete = (
+        _run_until_complete_fast if _fast["run_until_complete"] else _run_until_complete_public
+    )
+    current_request = _make_current_request_fast() if _fast["current_request"] else _current_request_public
     return before
 
 

@@ -59,7 +59,8 @@ class App:
         self.errors: list[ErrorList] = [errors] if isinstance(errors, ErrorList) else list(errors or ())
         self.models: list[str] = [models] if isinstance(models, str) else list(models or ())
         self.template_dirs: list[str] = (
-            [template_dirs] if isinstance(template_dirs, str) else list(template_dirs or ()))
+            [template_dirs] if isinstance(template_dirs, str) else list(template_dirs or ())
+        )
         self.init_func = init_func
         self.needs_secret_key = bool(needs_secret_key)
 

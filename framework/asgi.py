@@ -48,8 +48,16 @@ from ._asgi_pool import WorkerPool
 from .config import ImproperlyConfigured
 from .error import BODY_TOO_LARGE, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 
-__all__ = ["to_asgi", "AsgiAdapter", "build_environ", "DEFAULT_THREADS", "DEFAULT_QUEUE_SIZE",
-           "DEFAULT_QUEUE_TIMEOUT", "DEFAULT_BODY_TIMEOUT", "FILE_BLOCK"]
+__all__ = [
+    "to_asgi",
+    "AsgiAdapter",
+    "build_environ",
+    "DEFAULT_THREADS",
+    "DEFAULT_QUEUE_SIZE",
+    "DEFAULT_QUEUE_TIMEOUT",
+    "DEFAULT_BODY_TIMEOUT",
+    "FILE_BLOCK",
+]
 
 log = logging.getLogger("framework.asgi")
 
@@ -80,9 +88,14 @@ _DROPPED = 2  # nothing to send: the client left, or the answer (413) was alread
 _BODY_TIMEOUT = 3  # the body did not arrive within body_timeout: answer 408
 
 
-def to_asgi(app: WSGIApp, *, threads: int | None = None, queue_size: int | None = None,
-            queue_timeout: float | None = None,
-            body_timeout: float | None = None) -> AsgiAdapter:
+def to_asgi(
+    app: WSGIApp,
+    *,
+    threads: int | None = None,
+    queue_size: int | None = None,
+    queue_timeout: float | None = None,
+    body_timeout: float | None = None,
+) -> AsgiAdapter:
     """An ASGI 3 application serving the WSGI ``app`` on ``threads`` threads of its own.
 
     Each setting left out comes from the project's ``[asgi]`` section (``threads``,
@@ -90,8 +103,9 @@ def to_asgi(app: WSGIApp, *, threads: int | None = None, queue_size: int | None 
     asgi_threads``), else ``DEFAULT_THREADS``, ``DEFAULT_QUEUE_SIZE``,
     ``DEFAULT_QUEUE_TIMEOUT`` and ``DEFAULT_BODY_TIMEOUT``.
     """
-    return AsgiAdapter(app, threads=threads, queue_size=queue_size, queue_timeout=queue_timeout,
-                       body_timeout=body_timeout)
+    return AsgiAdapter(
+        app, threads=threads, queue_size=queue_size, queue_timeout=queue_timeout, body_timeout=body_timeout
+    )
 
 
 def _section(app: Any) -> dict[str, Any]:
@@ -115,8 +129,7 @@ def _trusts_proxies(app: Any) -> bool:
         return True  # the framework refuses the value at start-up itself
 
 
-def _setting(given: Any, section: dict[str, Any], key: str, fallback: Any, kind: type,
-             minimum: float) -> Any:
+def _setting(given: Any, section: dict[str, Any], key: str, fallback: Any, kind: type, minimum: float) -> Any:
     raw = given if given is not None else section.get(key)
     if raw is None or raw == "":
         return fallback
@@ -125,8 +138,7 @@ def _setting(given: Any, section: dict[str, Any], key: str, fallback: Any, kind:
     except (TypeError, ValueError):
         value = None
     if value is None or value < minimum:
-        raise ImproperlyConfigured(
-            f"[asgi] {key} must be a number of at least {minimum}, got {raw!r}")
+        raise ImproperlyConfigured(f"[asgi] {key} must be a number of at least {minimum}, got {raw!r}")
     return value
 
 
@@ -142,9 +154,15 @@ class AsgiAdapter:
     spool_limit = 1024 * 1024
     pool_class = WorkerPool
 
-    def __init__(self, app: WSGIApp, *, threads: int | None = None,
-                 queue_size: int | None = None, queue_timeout: float | None = None,
-                 body_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        threads: int | None = None,
+        queue_size: int | None = None,
+        queue_timeout: float | None = None,
+        body_timeout: float | None = None,
+    ) -> None:
         self.app = app
         config = getattr(app, "config", None) or {}
         section = _section(app)
@@ -155,12 +173,13 @@ class AsgiAdapter:
         except ImproperlyConfigured:
             raise ValueError(f"to_asgi needs at least one thread, not {threads!r}") from None
         #: Requests that may wait for a thread (0: none wait, all threads busy answers 503).
-        self.queue_size: int = _setting(queue_size, section, "queue_size", DEFAULT_QUEUE_SIZE,
-                                        int, 0)
-        self.queue_timeout: float = _setting(queue_timeout, section, "queue_timeout",
-                                             DEFAULT_QUEUE_TIMEOUT, float, 0)
-        self.body_timeout: float = _setting(body_timeout, section, "body_timeout",
-                                            DEFAULT_BODY_TIMEOUT, float, 0)
+        self.queue_size: int = _setting(queue_size, section, "queue_size", DEFAULT_QUEUE_SIZE, int, 0)
+        self.queue_timeout: float = _setting(
+            queue_timeout, section, "queue_timeout", DEFAULT_QUEUE_TIMEOUT, float, 0
+        )
+        self.body_timeout: float = _setting(
+            body_timeout, section, "body_timeout", DEFAULT_BODY_TIMEOUT, float, 0
+        )
         limit = config.get("MAX_CONTENT_LENGTH")
         self.max_body: int | None = int(limit) if limit is not None else None
         #: False when the project trusts no proxy: then a server's own X-Forwarded-* rewrite
@@ -168,16 +187,16 @@ class AsgiAdapter:
         self.trusts_proxies = _trusts_proxies(app)
         self._warned_rewrite = False
         self._warned_busy = float("-inf")
-        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop,
-                                    backlog=self.queue_size)
+        self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop, backlog=self.queue_size)
         retry = {"Retry-After": str(RETRY_AFTER)}
-        self._answers = {"busy": _envelope(app, SERVICE_UNAVAILABLE, headers=retry),
-                         "server_error": _envelope(app, SERVER_ERROR),
-                         "too_large": _envelope(app, BODY_TOO_LARGE, close=True),
-                         "body_timeout": _envelope(app, REQUEST_ERROR, status=408, close=True)}
+        self._answers = {
+            "busy": _envelope(app, SERVICE_UNAVAILABLE, headers=retry),
+            "server_error": _envelope(app, SERVER_ERROR),
+            "too_large": _envelope(app, BODY_TOO_LARGE, close=True),
+            "body_timeout": _envelope(app, REQUEST_ERROR, status=408, close=True),
+        }
 
-    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable,
-                       send: ASGISendCallable) -> None:
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
@@ -192,11 +211,11 @@ class AsgiAdapter:
             raise ValueError(f"unsupported ASGI scope type {kind!r}")
 
     # ------------------------------------------------------------------- HTTP
-    async def _http(self, scope: Any, receive: ASGIReceiveCallable,
-                    send: ASGISendCallable) -> None:
+    async def _http(self, scope: Any, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         environ = build_environ(scope)
-        if not self.trusts_proxies and ("HTTP_X_FORWARDED_PROTO" in environ
-                                        or "HTTP_X_FORWARDED_FOR" in environ):
+        if not self.trusts_proxies and (
+            "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_FOR" in environ
+        ):
             self._undo_proxy_rewrite(environ)
         limit = self.max_body
         if limit is not None:
@@ -245,8 +264,7 @@ class AsgiAdapter:
             if watcher is not None:
                 watcher.cancel()
             if outcome == _EXPIRED:
-                self._warn_busy("a request waited %ss for a thread: answering 503",
-                                self.queue_timeout)
+                self._warn_busy("a request waited %ss for a thread: answering 503", self.queue_timeout)
                 await _answer(send, self._answers["busy"])
             elif outcome == _BODY_TIMEOUT:
                 await _answer(send, self._answers["body_timeout"])
@@ -257,8 +275,7 @@ class AsgiAdapter:
             log.error("error in the WSGI application", exc_info=call.error)
             await _answer(send, self._answers["server_error"])
             return
-        start: Any = {"type": "http.response.start", "status": call.status,
-                      "headers": call.headers}
+        start: Any = {"type": "http.response.start", "status": call.status, "headers": call.headers}
         if call.streaming:
             await self._stream(call, start, receive, send, watcher)
             return
@@ -292,12 +309,15 @@ class AsgiAdapter:
             rewritten = True
         if rewritten and not self._warned_rewrite:
             self._warned_rewrite = True
-            log.warning("the server applies X-Forwarded-* headers but [networking] "
-                        "trusted_proxies is 0: they are ignored (run uvicorn with "
-                        "--no-proxy-headers, see docs/deployment.md)")
+            log.warning(
+                "the server applies X-Forwarded-* headers but [networking] "
+                "trusted_proxies is 0: they are ignored (run uvicorn with "
+                "--no-proxy-headers, see docs/deployment.md)"
+            )
 
-    async def _body_reader(self, chunk: bytes, receive: ASGIReceiveCallable,
-                           send: ASGISendCallable) -> IO[bytes] | None:
+    async def _body_reader(
+        self, chunk: bytes, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> IO[bytes] | None:
         """The rest of the body after ``chunk``, as a file; None once 413 is answered or the
         client left. Run on the loop for the thread that took the request."""
         limit = self.max_body
@@ -327,8 +347,14 @@ class AsgiAdapter:
         spool.seek(0)
         return spool
 
-    async def _stream(self, call: _WsgiCall, start: Any, receive: ASGIReceiveCallable,
-                      send: ASGISendCallable, watcher: asyncio.Task[None] | None) -> None:
+    async def _stream(
+        self,
+        call: _WsgiCall,
+        start: Any,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        watcher: asyncio.Task[None] | None,
+    ) -> None:
         if watcher is None or watcher.done():
             watcher = asyncio.create_task(_watch_disconnect(call, receive))
         queue = call.queue
@@ -362,8 +388,7 @@ class AsgiAdapter:
                     await sync_to_async(self._fire, thread_sensitive=False)("startup")
                 except Exception as exc:
                     log.exception("startup failed")
-                    await send({"type": "lifespan.startup.failed",
-                                "message": f"{type(exc).__name__}: {exc}"})
+                    await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -371,8 +396,9 @@ class AsgiAdapter:
                     await sync_to_async(self._fire, thread_sensitive=False)("shutdown")
                 except Exception as exc:
                     log.exception("shutdown failed")
-                    await send({"type": "lifespan.shutdown.failed",
-                                "message": f"{type(exc).__name__}: {exc}"})
+                    await send(
+                        {"type": "lifespan.shutdown.failed", "message": f"{type(exc).__name__}: {exc}"}
+                    )
                 else:
                     await send({"type": "lifespan.shutdown.complete"})
                 finally:
@@ -403,12 +429,36 @@ class _WsgiCall:
     body, when the server had not received it all.
     """
 
-    __slots__ = ("app", "environ", "loop", "buffer_limit", "queue_size", "ready", "status",
-                 "headers", "length", "body", "error", "streaming", "gone", "queue", "slots",
-                 "claim", "outcome", "body_reader", "body_timeout")
+    __slots__ = (
+        "app",
+        "environ",
+        "loop",
+        "buffer_limit",
+        "queue_size",
+        "ready",
+        "status",
+        "headers",
+        "length",
+        "body",
+        "error",
+        "streaming",
+        "gone",
+        "queue",
+        "slots",
+        "claim",
+        "outcome",
+        "body_reader",
+        "body_timeout",
+    )
 
-    def __init__(self, app: WSGIApp, environ: dict[str, Any], loop: asyncio.AbstractEventLoop,
-                 buffer_limit: int, queue_size: int) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        environ: dict[str, Any],
+        loop: asyncio.AbstractEventLoop,
+        buffer_limit: int,
+        queue_size: int,
+    ) -> None:
         self.app = app
         self.environ = environ
         self.loop = loop
@@ -476,8 +526,9 @@ class _WsgiCall:
         self.environ["wsgi.input"] = body
         return True
 
-    def start_response(self, status: str, headers: list[tuple[str, str]],
-                       exc_info: ExcInfo | None = None) -> Callable[[bytes], None]:
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+    ) -> Callable[[bytes], None]:
         if exc_info is not None:
             try:
                 if self.streaming:
@@ -520,8 +571,7 @@ class _WsgiCall:
                 raise RuntimeError("the WSGI application did not call start_response")
         status = self.status
         length = self.length
-        if (status < 200 or status in (204, 304)
-                or self.environ["REQUEST_METHOD"] == "HEAD"):
+        if status < 200 or status in (204, 304) or self.environ["REQUEST_METHOD"] == "HEAD":
             length = 0
         if not self.streaming and length is not None and length <= self.buffer_limit:
             parts = [first]
@@ -543,7 +593,7 @@ class _WsgiCall:
             if not chunk:
                 continue
             if length is not None and sent + len(chunk) >= length:
-                self._push((bytes(chunk[:length - sent]), False))
+                self._push((bytes(chunk[: length - sent]), False))
                 return
             sent += len(chunk)
             if not self._push((bytes(chunk), True)):
@@ -644,8 +694,14 @@ async def _watch_disconnect(call: _WsgiCall, receive: ASGIReceiveCallable) -> No
 _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-def _envelope(app: Any, code: int, *, status: int | None = None,
-              headers: dict[str, str] | None = None, close: bool = False) -> _Answer:
+def _envelope(
+    app: Any,
+    code: int,
+    *,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+    close: bool = False,
+) -> _Answer:
     """The framework's error envelope for ``code`` (the app's own message when it has one),
     made once through ``framework.error.Error``."""
     app_context = getattr(app, "app_context", None)
@@ -656,8 +712,9 @@ def _envelope(app: Any, code: int, *, status: int | None = None,
     else:
         error = Error(code, headers=headers)
     body = error.get_data()
-    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-               for name, value in error.headers.items()]
+    encoded = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in error.headers.items()
+    ]
     if close:
         encoded.append((b"connection", b"close"))
     return status or error.status_code, encoded, body
@@ -718,7 +775,7 @@ def build_environ(scope: Any) -> dict[str, Any]:
     script_name = scope.get("root_path", "").rstrip("/")
     path = scope["path"]
     if script_name and (path == script_name or path.startswith(script_name + "/")):
-        path = path[len(script_name):]
+        path = path[len(script_name) :]
     scheme = scope.get("scheme") or "http"
     query = scope.get("query_string", b"").decode("latin-1")
     environ: dict[str, Any] = {

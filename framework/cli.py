@@ -27,8 +27,14 @@ from flask.cli import with_appcontext
 from . import _async
 from .config import ShowsCause
 
-__all__ = ["register_commands", "create_db_command", "init_project_command", "create_database",
-           "InputRequired", "describe_failure"]
+__all__ = [
+    "register_commands",
+    "create_db_command",
+    "init_project_command",
+    "create_database",
+    "InputRequired",
+    "describe_failure",
+]
 
 
 class InputRequired(click.ClickException):
@@ -50,8 +56,9 @@ def create_database(url: str | sa.engine.URL) -> bool:
     engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                  {"name": url.database}).scalar()
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).scalar()
             if exists:
                 return False
             quoted = conn.dialect.identifier_preparer.quote_identifier(url.database)
@@ -62,8 +69,9 @@ def create_database(url: str | sa.engine.URL) -> bool:
 
 
 @click.command("create-db")
-@click.option("--no-tables", is_flag=True,
-              help="Only create the database (then 'flask db upgrade' creates the tables).")
+@click.option(
+    "--no-tables", is_flag=True, help="Only create the database (then 'flask db upgrade' creates the tables)."
+)
 @with_appcontext
 def create_db_command(no_tables: bool) -> None:
     """Create the database (PostgreSQL: when missing) and every model's table."""
@@ -79,8 +87,8 @@ def create_db_command(no_tables: bool) -> None:
         ext.create_all()
     except sa.exc.OperationalError as exc:
         raise click.ClickException(
-            f"cannot reach the database {url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip()}") from None
+            f"cannot reach the database {url.render_as_string(hide_password=True)}: {str(exc.orig).strip()}"
+        ) from None
     tables = sorted(ext.metadata.tables)
     click.echo(f"Tables ready: {', '.join(tables) if tables else '(no models)'}")
 
@@ -88,8 +96,10 @@ def create_db_command(no_tables: bool) -> None:
 def _refuse_input(prompt: Any = "", *args: Any, **kwargs: Any) -> str:
     text = str(prompt).strip()
     raise InputRequired(
-        "input is needed" + (f" ({text!r})" if text else "")
-        + " but --no-input was given; run without --no-input or provide the values another way")
+        "input is needed"
+        + (f" ({text!r})" if text else "")
+        + " but --no-input was given; run without --no-input or provide the values another way"
+    )
 
 
 @contextmanager
@@ -97,18 +107,28 @@ def _no_input() -> Iterator[None]:
     """Make every prompt (``input``, ``click.prompt``, ``getpass``) raise ``InputRequired``."""
     import click.termui as termui
 
-    saved = (builtins.input, termui.visible_prompt_func, termui.hidden_prompt_func,
-             getpass.getpass, sys.stdin)
+    saved = (
+        builtins.input,
+        termui.visible_prompt_func,
+        termui.hidden_prompt_func,
+        getpass.getpass,
+        sys.stdin,
+    )
     builtins.input = _refuse_input
     termui.visible_prompt_func = _refuse_input
     termui.hidden_prompt_func = _refuse_input
-    getpass.getpass = _refuse_input  # type: ignore[assignment]
+    getpass.getpass = _refuse_input
     sys.stdin = io.StringIO("")
     try:
         yield
     finally:
-        (builtins.input, termui.visible_prompt_func, termui.hidden_prompt_func,
-         getpass.getpass, sys.stdin) = saved
+        (
+            builtins.input,
+            termui.visible_prompt_func,
+            termui.hidden_prompt_func,
+            getpass.getpass,
+            sys.stdin,
+        ) = saved
 
 
 @click.command("init-project")
@@ -132,7 +152,9 @@ def init_project_command(no_input: bool) -> None:
         except InputRequired as exc:
             raise InputRequired(f"app {package!r}: {exc.message}") from None
         except (EOFError, click.Abort):
-            raise click.ClickException(f"app {package!r}: input ended before the init function finished") from None
+            raise click.ClickException(
+                f"app {package!r}: input ended before the init function finished"
+            ) from None
         except click.ClickException:
             raise
         except Exception as exc:

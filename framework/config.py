@@ -23,8 +23,17 @@ from typing import IO, Any
 
 import click
 
-__all__ = ["ImproperlyConfigured", "ShowsCause", "tracebacks_wanted", "load_config",
-           "parse_value", "as_list", "as_bool", "ENV_VAR", "ENV_PREFIX"]
+__all__ = [
+    "ImproperlyConfigured",
+    "ShowsCause",
+    "tracebacks_wanted",
+    "load_config",
+    "parse_value",
+    "as_list",
+    "as_bool",
+    "ENV_VAR",
+    "ENV_PREFIX",
+]
 
 #: Chooses ``config.<env>.ini`` (Backendpy's ``BACKENDPY_ENV`` is honoured too).
 ENV_VAR = "FRAMEWORK_ENV"
@@ -50,8 +59,10 @@ TRACEBACK_VAR = "FRAMEWORK_TRACEBACK"
 def tracebacks_wanted() -> bool:
     """True when a failing command should print its traceback: ``framework --traceback``,
     or a debug run (``flask --debug``, ``FLASK_DEBUG=1``)."""
-    return any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
-               for name in (TRACEBACK_VAR, "FLASK_DEBUG"))
+    return any(
+        os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+        for name in (TRACEBACK_VAR, "FLASK_DEBUG")
+    )
 
 
 class ShowsCause(click.ClickException):
@@ -119,8 +130,10 @@ def read_ini(path: str) -> Config:
         raise ImproperlyConfigured(f"configuration file not found: {path}") from None
     except configparser.Error as exc:
         raise ImproperlyConfigured(f"configuration file {path} is not valid INI: {exc}") from None
-    result = {section: {key: parse_value(value) for key, value in parser.items(section)}
-              for section in parser.sections()}
+    result = {
+        section: {key: parse_value(value) for key, value in parser.items(section)}
+        for section in parser.sections()
+    }
     secrets_held = secret_settings(result)
     if secrets_held:
         _warn_if_world_readable(path, secrets_held)
@@ -166,7 +179,8 @@ def _warn_if_world_readable(path: str, secrets_held: list[str]) -> None:
     if not _first_in_process_group(path):
         return
     logging.getLogger("framework").warning(
-        "%s is readable by every user and holds %s (chmod 600 it)", path, ", ".join(secrets_held))
+        "%s is readable by every user and holds %s (chmod 600 it)", path, ", ".join(secrets_held)
+    )
 
 
 def _first_in_process_group(path: str) -> bool:
@@ -184,8 +198,11 @@ def _first_in_process_group(path: str) -> bool:
     digest = hashlib.sha1(path.encode()).hexdigest()[:16]
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        fd = os.open(os.path.join(folder, f"warned-{group}-{started}-{digest}"),
-                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(
+            os.path.join(folder, f"warned-{group}-{started}-{digest}"),
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+            0o600,
+        )
     except FileExistsError:
         return False
     except OSError:
@@ -200,7 +217,7 @@ def env_overrides(environ: Mapping[str, str]) -> Config:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        parts = name[len(ENV_PREFIX):].split("__", 1)
+        parts = name[len(ENV_PREFIX) :].split("__", 1)
         if len(parts) != 2 or not all(parts):
             continue
         result.setdefault(parts[0].lower(), {})[parts[1].lower()] = parse_value(value)
@@ -214,9 +231,9 @@ def merge(*layers: Mapping[str, Mapping[str, Any]] | None) -> Config:
         for section, values in (layer or {}).items():
             if not isinstance(values, Mapping):
                 raise ImproperlyConfigured(
-                    f"configuration section [{section}] must be a mapping, got {values!r}")
-            result.setdefault(str(section).lower(), {}).update(
-                {str(k).lower(): v for k, v in values.items()})
+                    f"configuration section [{section}] must be a mapping, got {values!r}"
+                )
+            result.setdefault(str(section).lower(), {}).update({str(k).lower(): v for k, v in values.items()})
     return result
 
 

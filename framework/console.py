@@ -44,14 +44,16 @@ def load_project(folder: str | None = None) -> Flask:
             return app
         raise ImproperlyConfigured(
             f"{os.path.join(root, module_name + '.py')} has no {attribute!r} application "
-            f"(expected {attribute} = {'Backendpy()' if attribute == 'bp' else 'create_app(...)'})")
+            f"(expected {attribute} = {'Backendpy()' if attribute == 'bp' else 'create_app(...)'})"
+        )
     if os.path.isfile(os.path.join(root, "config.ini")) or os.environ.get("FRAMEWORK_ENV"):
         from .factory import create_app
 
         return create_app(root)
     raise ImproperlyConfigured(
         f"no project in {root}: no main.py (bp = Backendpy()), wsgi.py or config.ini here; "
-        "run the command from the project folder")
+        "run the command from the project folder"
+    )
 
 
 @click.group("framework", context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,8 +73,9 @@ def _add_scaffold_commands() -> None:
 
 
 @main.command("create_db")
-@click.option("--no-tables", is_flag=True,
-              help="Only create the database (then 'flask db upgrade' creates the tables).")
+@click.option(
+    "--no-tables", is_flag=True, help="Only create the database (then 'flask db upgrade' creates the tables)."
+)
 @click.pass_context
 def create_db(ctx: click.Context, no_tables: bool) -> None:
     """Create the project's database (PostgreSQL: when missing) and its tables."""

@@ -43,10 +43,21 @@ from .logging import get_logger
 if TYPE_CHECKING:
     from .extension import Framework
 
-__all__ = ["db", "Base", "database_url", "get_db_engine", "get_db_session", "init_database",
-           "set_database_hooks", "install_error_handlers", "is_connection_error",
-           "create_private_file", "watch_data_errors",
-           "DEFAULT_SQLITE_NAME", "DEFAULT_DRIVER"]
+__all__ = [
+    "db",
+    "Base",
+    "database_url",
+    "get_db_engine",
+    "get_db_session",
+    "init_database",
+    "set_database_hooks",
+    "install_error_handlers",
+    "is_connection_error",
+    "create_private_file",
+    "watch_data_errors",
+    "DEFAULT_SQLITE_NAME",
+    "DEFAULT_DRIVER",
+]
 
 LOGGER = get_logger("framework.db")
 
@@ -112,7 +123,10 @@ def database_url(section: Mapping[str, Any] | None, instance_path: str | None = 
             f"postgresql+{driver}" if "+" not in driver and driver != "postgresql" else driver,
             username=str(section.get("username") or "") or None,
             password=str(section.get("password") or "") or None,
-            host=str(section.get("host") or "") or None, port=port, database=name or None)
+            host=str(section.get("host") or "") or None,
+            port=port,
+            database=name or None,
+        )
         return url.render_as_string(hide_password=False)
     folder = os.path.abspath(instance_path or "instance")
     path = os.path.join(folder, f"{name or DEFAULT_SQLITE_NAME}.sqlite3")
@@ -154,8 +168,7 @@ def get_db_engine(config: Mapping[str, Any], echo: bool = False) -> sa.Engine:
     return awaitable_dispose(engine)
 
 
-def get_db_session(engine: sa.Engine,
-                   scope_func: Callable[[], Any] | None = None) -> AwaitableScopedSession:
+def get_db_session(engine: sa.Engine, scope_func: Callable[[], Any] | None = None) -> AwaitableScopedSession:
     """A scoped session factory bound to ``engine``; ``scope_func`` keys the scope.
 
     Call it for the session of the current scope and ``.remove()`` it when done (both may
@@ -189,6 +202,7 @@ def get_db_session(engine: sa.Engine,
 def _request_scoped_session() -> scoped_session:
     """Flask-SQLAlchemy's scoped session of the current app (``db.session``)."""
     return current_app.extensions["sqlalchemy"].session
+
 
 #: ``fw.context['db_session']``: the request's own session (awaitable facade in async code).
 request_session = AwaitableScopedSession(_request_scoped_session)
@@ -265,8 +279,9 @@ def _rollback_on_error(exc: BaseException | None) -> None:
             ext.session.rollback()
 
 
-def _replace_teardown(app: Flask, known: list[Callable[..., Any]], owner: Any,
-                      new: Callable[..., Any]) -> None:
+def _replace_teardown(
+    app: Flask, known: list[Callable[..., Any]], owner: Any, new: Callable[..., Any]
+) -> None:
     """Put ``new`` where the app's teardown functions hold one that is not in ``known``
     and is a method of ``owner`` (or add it)."""
     funcs = app.teardown_appcontext_funcs
@@ -294,8 +309,10 @@ def _session_remover(ext: Any) -> Callable[[BaseException | None], None]:
             scoped.remove()
         except Exception as error:
             if is_connection_error(error):
-                LOGGER.warning("database connection lost while closing the session: %s",
-                               str(getattr(error, "orig", error)).strip().splitlines()[0])
+                LOGGER.warning(
+                    "database connection lost while closing the session: %s",
+                    str(getattr(error, "orig", error)).strip().splitlines()[0],
+                )
             else:
                 LOGGER.error("closing the database session failed", exc_info=error)
             registry.clear()
@@ -350,8 +367,9 @@ def _driver_data_error(context: sa.engine.ExceptionContext) -> None:
         return
     if isinstance(original, (UnicodeEncodeError, OverflowError)):
         hide = bool(getattr(context.engine, "hide_parameters", False))
-        raise sa_exc.DataError(context.statement, context.parameters, original,
-                               hide_parameters=hide) from original
+        raise sa_exc.DataError(
+            context.statement, context.parameters, original, hide_parameters=hide
+        ) from original
 
 
 def watch_data_errors(engine: sa.Engine) -> None:
@@ -366,8 +384,13 @@ def _data_error(exc: sa_exc.DBAPIError) -> Any:
     from flask import request
 
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()
-    LOGGER.warning("database refused a value in %s %s: %s: %s", request.method, request.path,
-                   type(getattr(exc, "orig", exc)).__name__, reason[0] if reason else "")
+    LOGGER.warning(
+        "database refused a value in %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(getattr(exc, "orig", exc)).__name__,
+        reason[0] if reason else "",
+    )
     return Error(INVALID_DATA, data={"request": ["A value is not valid for the database"]})
 
 
@@ -377,8 +400,12 @@ def _integrity_error(exc: sa_exc.DBAPIError) -> Any:
     from flask import request
 
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()
-    LOGGER.warning("database constraint refused a row in %s %s: %s", request.method,
-                   request.path, reason[0] if reason else type(exc).__name__)
+    LOGGER.warning(
+        "database constraint refused a row in %s %s: %s",
+        request.method,
+        request.path,
+        reason[0] if reason else type(exc).__name__,
+    )
     error = Error(REQUEST_ERROR, data={"request": ["The data conflicts with stored data"]})
     error.status_code = 409
     return error
@@ -388,11 +415,14 @@ def _database_error(exc: sa_exc.DBAPIError) -> Any:
     from flask import request
 
     if is_connection_error(exc):
-        LOGGER.error("database unreachable during %s %s: %s", request.method, request.path,
-                     str(exc.orig).strip() or type(exc.orig).__name__)
+        LOGGER.error(
+            "database unreachable during %s %s: %s",
+            request.method,
+            request.path,
+            str(exc.orig).strip() or type(exc.orig).__name__,
+        )
         return Error(SERVICE_UNAVAILABLE)
-    LOGGER.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path,
-                 exc_info=exc)
+    LOGGER.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc)
     return Error(SERVER_ERROR)
 
 

@@ -20,10 +20,26 @@ from flask import current_app, has_app_context
 from .exception import ExceptionResponse
 from .response import Headers, Status
 
-__all__ = ["ErrorCode", "ErrorList", "Error", "BASE_ERRORS", "FRAMEWORK_CODE_LIMIT",
-           "envelope", "envelope_bytes", "SERVER_ERROR", "NOT_FOUND", "INVALID_DATA",
-           "DISALLOWED_HOST", "METHOD_NOT_ALLOWED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
-           "FORBIDDEN", "UNAUTHORIZED", "SERVICE_UNAVAILABLE", "REQUEST_ERROR"]
+__all__ = [
+    "ErrorCode",
+    "ErrorList",
+    "Error",
+    "BASE_ERRORS",
+    "FRAMEWORK_CODE_LIMIT",
+    "envelope",
+    "envelope_bytes",
+    "SERVER_ERROR",
+    "NOT_FOUND",
+    "INVALID_DATA",
+    "DISALLOWED_HOST",
+    "METHOD_NOT_ALLOWED",
+    "BODY_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "FORBIDDEN",
+    "UNAUTHORIZED",
+    "SERVICE_UNAVAILABLE",
+    "REQUEST_ERROR",
+]
 
 #: App codes must be at or above this; the framework keeps the range below it.
 FRAMEWORK_CODE_LIMIT = 1100
@@ -105,9 +121,17 @@ BASE_ERRORS = ErrorList(
 _BASE = {e.code: e for e in BASE_ERRORS}
 
 #: The framework code used for an HTTP status when no more specific one exists.
-HTTP_STATUS_CODES = {404: NOT_FOUND, 400: INVALID_DATA, 405: METHOD_NOT_ALLOWED,
-                     413: BODY_TOO_LARGE, 415: UNSUPPORTED_MEDIA_TYPE, 403: FORBIDDEN,
-                     401: UNAUTHORIZED, 503: SERVICE_UNAVAILABLE, 500: SERVER_ERROR}
+HTTP_STATUS_CODES = {
+    404: NOT_FOUND,
+    400: INVALID_DATA,
+    405: METHOD_NOT_ALLOWED,
+    413: BODY_TOO_LARGE,
+    415: UNSUPPORTED_MEDIA_TYPE,
+    403: FORBIDDEN,
+    401: UNAUTHORIZED,
+    503: SERVICE_UNAVAILABLE,
+    500: SERVER_ERROR,
+}
 
 
 def envelope(code: int, message: str, data: Any = None) -> dict[str, Any]:
@@ -144,8 +168,9 @@ def lookup(code: int) -> ErrorCode:
 class Error(ExceptionResponse):
     """The error envelope for a registered code; raisable and returnable."""
 
-    def __init__(self, code: int, message_data: Any = None, data: Any = None,
-                 headers: Headers = None) -> None:
+    def __init__(
+        self, code: int, message_data: Any = None, data: Any = None, headers: Headers = None
+    ) -> None:
         error = lookup(code)
         body = envelope(error.code, error.format(message_data), data)
         self.code = error.code

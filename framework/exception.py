@@ -10,8 +10,7 @@ from typing import Any
 
 from .response import Headers, Response, Status, dump_json
 
-__all__ = ["ExceptionResponse", "BadRequest", "Unauthorized", "Forbidden", "NotFound",
-           "ServerError"]
+__all__ = ["ExceptionResponse", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "ServerError"]
 
 
 class ExceptionResponse(Response, Exception):
@@ -19,14 +18,21 @@ class ExceptionResponse(Response, Exception):
 
     status_code_default: int = Status.INTERNAL_SERVER_ERROR
 
-    def __init__(self, body: Any = None, status: int | None = None, headers: Headers = None,
-                 compress: bool = False) -> None:
+    def __init__(
+        self, body: Any = None, status: int | None = None, headers: Headers = None, compress: bool = False
+    ) -> None:
         content_type = None
         if isinstance(body, (dict, list)):
             body = dump_json(body)
             content_type = "application/json"
-        Response.__init__(self, body, status=status or self.status_code_default,
-                          headers=headers, content_type=content_type, compress=compress)
+        Response.__init__(
+            self,
+            body,
+            status=status or self.status_code_default,
+            headers=headers,
+            content_type=content_type,
+            compress=compress,
+        )
         Exception.__init__(self, self.status)
 
     def __str__(self) -> str:

@@ -53,9 +53,15 @@ class Framework:
     #: The request class installed on owned apps (a host's class is extended instead).
     request_class = Request
 
-    def __init__(self, app: Flask | None = None, *, root_path: str | None = None,
-                 env: str | None = None, config: Mapping[str, Mapping[str, Any]] | None = None,
-                 owns_app: bool = False) -> None:
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        root_path: str | None = None,
+        env: str | None = None,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+        owns_app: bool = False,
+    ) -> None:
         self.root_path = root_path
         self.env = env
         self._config_arg = config
@@ -83,16 +89,18 @@ class Framework:
     def init_app(self, app: Flask) -> None:
         """Install the framework on ``app``; raises ``ImproperlyConfigured`` on a bad setting."""
         if self.app is not None:
-            raise RuntimeError("this Framework object is already bound to an application; "
-                               "create one Framework per Flask app")
+            raise RuntimeError(
+                "this Framework object is already bound to an application; create one Framework per Flask app"
+            )
         if "framework" in app.extensions:
             raise ImproperlyConfigured(f"the Flask app {app.name!r} already has a Framework")
         self.app = app
         overrides = self._config_arg
         if overrides is None and self.root_path is None:
             overrides = app.config.get("FRAMEWORK")
-        self.config = load_config(self.root_path, env=self.env, config=overrides,
-                                  require_file=self.root_path is not None)
+        self.config = load_config(
+            self.root_path, env=self.env, config=overrides, require_file=self.root_path is not None
+        )
         app.extensions["framework"] = self
         if app.test_client_class is None:  # a host's own test client class is kept
             from .test_client import FrameworkClient
@@ -109,14 +117,17 @@ class Framework:
         if self.owns_app:  # the framework owns the process: its default level too
             set_level(self.log_level)
         base = self.root_path or app.root_path
-        self.media_path = os.path.abspath(os.path.join(
-            base, self.config["environment"].get("media_path") or "media"))
+        self.media_path = os.path.abspath(
+            os.path.join(base, self.config["environment"].get("media_path") or "media")
+        )
         self._install_request_class(app)
         for _kind, (name, converter) in CONVERTERS.items():
             if converter is not None:
                 app.url_map.converters[name] = converter
-        self.middlewares = [installation.load_middleware(self, path)
-                            for path in as_list(self.config["middlewares"].get("active"))]
+        self.middlewares = [
+            installation.load_middleware(self, path)
+            for path in as_list(self.config["middlewares"].get("active"))
+        ]
         self.pipeline = Pipeline(self, self.middlewares)
         self.chains = self.pipeline.chains
         self._install_form_limit(app)
@@ -163,7 +174,8 @@ class Framework:
             app.config["MAX_FORM_PARTS"] = max_form_fields(raw)
         except ValueError as exc:
             raise ImproperlyConfigured(
-                f"[networking] max_form_fields must be a number of fields ({exc})") from None
+                f"[networking] max_form_fields must be a number of fields ({exc})"
+            ) from None
 
     def _install_proxy_fix(self, app: Flask) -> None:
         raw = self.config["networking"].get("trusted_proxies") or 0
@@ -171,12 +183,19 @@ class Framework:
             count = int(raw)
         except (TypeError, ValueError):
             raise ImproperlyConfigured(
-                f"[networking] trusted_proxies must be a number of proxies, got {raw!r}") from None
+                f"[networking] trusted_proxies must be a number of proxies, got {raw!r}"
+            ) from None
         if count > 0:
             from werkzeug.middleware.proxy_fix import ProxyFix
 
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count,  # type: ignore[method-assign]
-                                    x_host=count, x_port=count, x_prefix=count)
+            app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+                app.wsgi_app,
+                x_for=count,
+                x_proto=count,
+                x_host=count,
+                x_port=count,
+                x_prefix=count,
+            )
 
     # ------------------------------------------------------------------ events
     def connect_hook(self, event: str, func: Callable[..., Any]) -> None:

@@ -14,15 +14,23 @@ from .flask_app import FrameworkFlask
 __all__ = ["create_app"]
 
 
-def create_app(root_path: str | os.PathLike[str] | None = None, *, env: str | None = None,
-               config: Mapping[str, Mapping[str, Any]] | None = None) -> Flask:
+def create_app(
+    root_path: str | os.PathLike[str] | None = None,
+    *,
+    env: str | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Flask:
     """Build the project's Flask app from ``root_path/config.ini`` (or ``config.<env>.ini``).
 
     ``root_path`` defaults to the working directory and ``env`` to ``$FRAMEWORK_ENV``;
     ``config`` (``{section: {key: value}}``) is applied last.
     """
     root = os.path.abspath(os.fspath(root_path) if root_path is not None else os.getcwd())
-    app = FrameworkFlask(os.path.basename(root) or "project", root_path=root,
-                instance_path=os.path.join(root, "instance"), static_folder=None)
+    app = FrameworkFlask(
+        os.path.basename(root) or "project",
+        root_path=root,
+        instance_path=os.path.join(root, "instance"),
+        static_folder=None,
+    )
     Framework(app, root_path=root, env=env, config=config, owns_app=True)
     return app

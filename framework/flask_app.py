@@ -101,8 +101,7 @@ class FrameworkFlask(Flask):
         return super().ensure_sync(func)
 
     def _collect_sync_callables(self) -> frozenset[Any]:
-        registries = (self.before_request_funcs, self.after_request_funcs,
-                      self.teardown_request_funcs)
+        registries = (self.before_request_funcs, self.after_request_funcs, self.teardown_request_funcs)
         funcs: list[Any] = [f for registry in registries for fs in registry.values() for f in fs]
         funcs += self.teardown_appcontext_funcs
         funcs += self.view_functions.values()

@@ -27,8 +27,13 @@ _CHUNK = 65536
 class FieldCountingFormParser(FormDataParser):
     """Werkzeug's form parser, with ``max_form_parts`` applied to url-encoded bodies too."""
 
-    def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
-              options: dict[str, str] | None = None) -> Any:
+    def parse(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str] | None = None,
+    ) -> Any:
         limit = self.max_form_parts
         if mimetype == URLENCODED and limit is not None:
             stream = io.BytesIO(_read_counting(stream, limit))

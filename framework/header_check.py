@@ -29,8 +29,7 @@ _BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
 _STATUS = re.compile(r"[1-5][0-9]{2}(?: [^\x00-\x08\x0a-\x1f\x7f]*)?")
 
 _ERROR_STATUS, _ERROR_BODY = envelope_bytes(SERVER_ERROR)
-_ERROR_HEADERS = [("Content-Type", "application/json"),
-                  ("Content-Length", str(len(_ERROR_BODY)))]
+_ERROR_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(_ERROR_BODY)))]
 
 
 def header_problem(status: str, headers: Iterable[tuple[str, str]]) -> str | None:
@@ -60,8 +59,9 @@ class HeaderCheck:
         refused: list[str] = []
         started: list[bool] = []
 
-        def checked_start_response(status: str, headers: list[tuple[str, str]],
-                                   exc_info: Any = None) -> Callable[[bytes], Any]:
+        def checked_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], Any]:
             started.append(True)
             problem = header_problem(status, headers)
             if problem is not None:
@@ -77,19 +77,24 @@ class HeaderCheck:
         # an application that calls start_response on its first chunk
         return self._checked_lazily(environ, start_response, body, refused)
 
-    def _refuse(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                body: Any, problem: str) -> list[bytes]:
+    def _refuse(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], body: Any, problem: str
+    ) -> list[bytes]:
         close = getattr(body, "close", None)
         if close is not None:
             close()
-        LOGGER.error("invalid response to %s %s: %s holds a character HTTP cannot carry; "
-                     "answered 500 instead", environ.get("REQUEST_METHOD", "-"),
-                     environ.get("PATH_INFO", "-"), problem)
+        LOGGER.error(
+            "invalid response to %s %s: %s holds a character HTTP cannot carry; answered 500 instead",
+            environ.get("REQUEST_METHOD", "-"),
+            environ.get("PATH_INFO", "-"),
+            problem,
+        )
         start_response(f"{_ERROR_STATUS} INTERNAL SERVER ERROR", list(_ERROR_HEADERS))
         return [_ERROR_BODY]
 
-    def _checked_lazily(self, environ: dict[str, Any], start_response: Callable[..., Any],
-                        body: Any, refused: list[str]) -> Iterator[bytes]:
+    def _checked_lazily(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], body: Any, refused: list[str]
+    ) -> Iterator[bytes]:
         iterator = iter(body)
         try:
             first = next(iterator, None)

@@ -49,20 +49,21 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
         try:
             module = importlib.import_module(package)
         except Exception as inner:
-            raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported "
-                                       f"({inner}){_path_hint(package, inner)}") from inner
+            raise ImproperlyConfigured(
+                f"[apps] active: app {package!r} cannot be imported ({inner}){_path_hint(package, inner)}"
+            ) from inner
     except Exception as exc:
         raise ImproperlyConfigured(f"[apps] active: app {package!r} cannot be imported ({exc})") from exc
     app = getattr(module, "app", None)
     if not isinstance(app, App):
-        raise ImproperlyConfigured(
-            f"[apps] active: module {module.__name__!r} has no 'app = App(...)'")
+        raise ImproperlyConfigured(f"[apps] active: module {module.__name__!r} has no 'app = App(...)'")
     name = package.rpartition(".")[2]
     if name in fw.apps_by_blueprint or name in flask_app.blueprints:
         other = fw.apps_by_blueprint.get(name)
         raise ImproperlyConfigured(
             f"[apps] active: apps {other.package if other else name!r} and {package!r} "
-            f"both claim the blueprint name {name!r}")
+            f"both claim the blueprint name {name!r}"
+        )
     path = os.path.dirname(os.path.abspath(importlib.import_module(package).__file__ or ""))
     project = os.path.basename(os.path.abspath(fw.root_path)) if fw.root_path else ""
     for model_module in app.models:
@@ -70,7 +71,8 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
             importlib.import_module(_in_form_of(model_module, package, project))
         except Exception as exc:
             raise ImproperlyConfigured(
-                f"app {package!r}: models module {model_module!r} cannot be imported ({exc})") from exc
+                f"app {package!r}: models module {model_module!r} cannot be imported ({exc})"
+            ) from exc
     for error_list in app.errors:
         for error in error_list:
             register_error(fw, package, error)
@@ -86,8 +88,9 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
             endpoint, n = f"{base}_{n}", n + 1
         endpoints.add(endpoint)
         view = pipeline.view(route, f"{name}.{endpoint}")
-        blueprint.add_url_rule(to_rule(route.path), endpoint=endpoint,
-                               view_func=view, methods=list(route.methods))
+        blueprint.add_url_rule(
+            to_rule(route.path), endpoint=endpoint, view_func=view, methods=list(route.methods)
+        )
     installed = InstalledApp(package, app, blueprint, path, dirs)
     if not fw.owns_app:
         pipeline.install(blueprint)
@@ -104,11 +107,11 @@ def register_error(fw: Framework, package: str, error: ErrorCode) -> None:
     if error.code < FRAMEWORK_CODE_LIMIT:
         raise ImproperlyConfigured(
             f"app {package!r}: error code {error.code} is in the framework's range "
-            f"(app codes start at {FRAMEWORK_CODE_LIMIT})")
+            f"(app codes start at {FRAMEWORK_CODE_LIMIT})"
+        )
     owner = fw._error_owner.get(error.code)
     if owner is not None and owner != package:
-        raise ImproperlyConfigured(
-            f"error code {error.code} is claimed by both {owner!r} and {package!r}")
+        raise ImproperlyConfigured(f"error code {error.code} is claimed by both {owner!r} and {package!r}")
     fw._error_owner[error.code] = package
     fw.error_codes[error.code] = error
 
@@ -122,12 +125,14 @@ def load_middleware(fw: Framework, path: str) -> Any:
         raise ImproperlyConfigured(f"[middlewares] active: {path!r}: {exc}") from None
     except Exception as exc:
         raise ImproperlyConfigured(
-            f"[middlewares] active: {path!r} cannot be imported ({exc}){_path_hint(path, exc)}") from exc
+            f"[middlewares] active: {path!r} cannot be imported ({exc}){_path_hint(path, exc)}"
+        ) from exc
     try:
         middleware = cls() if isinstance(cls, type) else cls
     except TypeError as exc:
         raise ImproperlyConfigured(
-            f"[middlewares] active: {path!r} cannot be created without arguments ({exc})") from exc
+            f"[middlewares] active: {path!r} cannot be created without arguments ({exc})"
+        ) from exc
     from .middleware import declared_layers
 
     try:
@@ -154,7 +159,7 @@ def _in_form_of(module: str, package: str, project: str) -> str:
         return module
     if module.startswith(prefix) == package.startswith(prefix):
         return module  # the same form already
-    other = module[len(prefix):] if module.startswith(prefix) else f"{prefix}{module}"
+    other = module[len(prefix) :] if module.startswith(prefix) else f"{prefix}{module}"
     return other if other.startswith(f"{package}.") else module
 
 
@@ -162,6 +167,8 @@ def _path_hint(path: str, exc: BaseException) -> str:
     """A hint when the first part of a dotted path is what cannot be found."""
     top = path.split(".", 1)[0]
     if isinstance(exc, ModuleNotFoundError) and exc.name == top:
-        return (f"; no package {top!r} is importable: run from the project folder (a "
-                "Backendpy() project imports as 'apps.x' and as '<folder name>.apps.x')")
+        return (
+            f"; no package {top!r} is importable: run from the project folder (a "
+            "Backendpy() project imports as 'apps.x' and as '<folder name>.apps.x')"
+        )
     return ""

@@ -64,7 +64,9 @@ class Lifecycle:
             if fw.app is not None and fw.app.debug:
                 LOGGER.warning(
                     "debug mode is on in process %d: tracebacks and the interactive debugger "
-                    "can reach clients; never serve it on a network ([flask] debug)", pid)
+                    "can reach clients; never serve it on a network ([flask] debug)",
+                    pid,
+                )
             events.send(fw, signals.startup, {})
             self.started_pid = pid
         atexit.register(self.shutdown)

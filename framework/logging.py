@@ -22,8 +22,13 @@ logging = _logging
 
 __all__ = ["get_logger", "set_level", "resolve_level", "allow_level", "ColorFormatter"]
 
-_COLORS = {"DEBUG": "\033[36m", "INFO": "\033[32m", "WARNING": "\033[33m",
-           "ERROR": "\033[31m", "CRITICAL": "\033[1;31m"}
+_COLORS = {
+    "DEBUG": "\033[36m",
+    "INFO": "\033[32m",
+    "WARNING": "\033[33m",
+    "ERROR": "\033[31m",
+    "CRITICAL": "\033[1;31m",
+}
 _RESET = "\033[0m"
 _FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 

@@ -299,7 +299,11 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _server_error(exc: Exception) -> Any:
-    LOGGER.error("unhandled %s in %s %s", type(exc).__name__,
-                 _request.method if has_request_context() else "-",
-                 _request.path if has_request_context() else "-", exc_info=exc)
+    LOGGER.error(
+        "unhandled %s in %s %s",
+        type(exc).__name__,
+        _request.method if has_request_context() else "-",
+        _request.path if has_request_context() else "-",
+        exc_info=exc,
+    )
     return Error(SERVER_ERROR)

@@ -52,15 +52,24 @@ class Backendpy(FrameworkFlask):
     #: asgiref's marker: one call ``(scope, receive, send)``, not ASGI 2's two steps.
     _asgi_single_callable = True
 
-    def __init__(self, root_path: str | None = None, *, env: str | None = None,
-                 config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        root_path: str | None = None,
+        *,
+        env: str | None = None,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         if root_path is None:
             caller = inspect.stack(0)[1].filename
             root_path = os.path.dirname(os.path.abspath(caller)) if os.path.isfile(caller) else os.getcwd()
         root = os.path.abspath(root_path)
         add_project_paths(root)
-        super().__init__(os.path.basename(root) or "project", root_path=root,
-                         instance_path=os.path.join(root, "instance"), static_folder=None)
+        super().__init__(
+            os.path.basename(root) or "project",
+            root_path=root,
+            instance_path=os.path.join(root, "instance"),
+            static_folder=None,
+        )
         self._asgi: Any = None
         self._asgi_lock = threading.Lock()
         #: The project object (``request.app`` in handlers).
@@ -125,7 +134,7 @@ class Backendpy(FrameworkFlask):
         ASGI 3 app from an ASGI 2 one calls), which returns the ``(receive, send)``
         coroutine function."""
         if kwargs:
-            names = _ASGI_ARGUMENTS[len(args):]
+            names = _ASGI_ARGUMENTS[len(args) :]
             unknown = set(kwargs) - set(names)
             if unknown:
                 raise TypeError(f"Backendpy() got unexpected argument(s) {sorted(unknown)}")
@@ -141,8 +150,10 @@ class Backendpy(FrameworkFlask):
             return self.asgi_app()(*args)
         if len(args) == 1 and isinstance(args[0], Mapping) and "type" in args[0]:
             return functools.partial(self.asgi_app(), args[0])
-        raise TypeError("Backendpy() is called as WSGI (environ, start_response) or "
-                        f"ASGI (scope, receive, send), not with {len(args)} argument(s)")
+        raise TypeError(
+            "Backendpy() is called as WSGI (environ, start_response) or "
+            f"ASGI (scope, receive, send), not with {len(args)} argument(s)"
+        )
 
 
 _ASGI_ARGUMENTS = ("scope", "receive", "send")

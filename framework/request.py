@@ -54,8 +54,7 @@ def backendpy_params(query_string: str) -> dict[str, Any]:
     if not query_string:
         return {}
     text = query_string.encode("latin-1", "replace").decode("utf-8", "replace")
-    return {key: values if key.endswith("[]") else values[-1]
-            for key, values in parse_qs(text).items()}
+    return {key: values if key.endswith("[]") else values[-1] for key, values in parse_qs(text).items()}
 
 
 def _backendpy_urlencoded(pairs: MultiDict) -> dict[str, Any]:
@@ -90,8 +89,9 @@ class Upload(FileStorage):
 
     @classmethod
     def of(cls, storage: FileStorage) -> Upload:
-        return cls(stream=storage.stream, filename=storage.filename, name=storage.name,
-                   headers=storage.headers)
+        return cls(
+            stream=storage.stream, filename=storage.filename, name=storage.name, headers=storage.headers
+        )
 
     def __getitem__(self, key: str) -> Any:
         if key == "content":
@@ -196,8 +196,9 @@ class Body:
             return _listify(request.args)
         if kind == "files":
             self._parsed_form()
-            return _listify(MultiDict([(key, Upload.of(value))
-                                       for key, value in request.files.items(multi=True)]))
+            return _listify(
+                MultiDict([(key, Upload.of(value)) for key, value in request.files.items(multi=True)])
+            )
         return _listify(self._parsed_form())
 
     def _parsed_form(self) -> MultiDict:
@@ -237,8 +238,12 @@ class RequestMixin:
         """The body stream; a streamed body longer than the limit raises 413, not truncates."""
         environ = self.environ  # type: ignore[attr-defined]
         limit = self.max_content_length  # type: ignore[attr-defined]
-        if (limit is not None and "wsgi.input_terminated" in environ
-                and not environ.get("CONTENT_LENGTH") and not self.shallow):  # type: ignore[attr-defined]
+        if (
+            limit is not None
+            and "wsgi.input_terminated" in environ
+            and not environ.get("CONTENT_LENGTH")
+            and not self.shallow  # type: ignore[attr-defined]
+        ):
             return _MaxLengthStream(environ["wsgi.input"], limit, is_max=True)
         return super().stream  # type: ignore[misc]
 
@@ -272,7 +277,9 @@ class RequestMixin:
             return self.__dict__["_fw_params"]
         except KeyError:
             return self.__dict__.setdefault(
-                "_fw_params", backendpy_params(self.environ.get("QUERY_STRING", "")))  # type: ignore[attr-defined]
+                "_fw_params",
+                backendpy_params(self.environ.get("QUERY_STRING", "")),  # type: ignore[attr-defined]
+            )
 
     @property
     def body(self) -> Body:

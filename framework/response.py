@@ -26,8 +26,18 @@ from werkzeug.urls import iri_to_uri
 from werkzeug.utils import get_content_type
 from werkzeug.wsgi import wrap_file
 
-__all__ = ["Response", "Text", "HTML", "JSON", "Binary", "File", "Redirect", "Success", "Status",
-           "ResponseHeaders"]
+__all__ = [
+    "Response",
+    "Text",
+    "HTML",
+    "JSON",
+    "Binary",
+    "File",
+    "Redirect",
+    "Success",
+    "Status",
+    "ResponseHeaders",
+]
 
 #: Headers as a mapping, or as pairs: ``(str, str)`` as in Flask, ``[bytes, bytes]`` as in Backendpy.
 Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[list[bytes]] | None
@@ -155,8 +165,7 @@ class Response(_FlaskResponse):
             # what Werkzeug would choose, without its "content-type" lookup in the empty
             # headers (which raises and catches a KeyError on every response)
             content_type = _default_content_type(self.default_mimetype)
-        super().__init__(self.encode_body(body), status=int(status), headers=given,
-                         content_type=content_type)
+        super().__init__(self.encode_body(body), status=int(status), headers=given, content_type=content_type)
         self.compress = compress
         if compress:
             self.vary.add("Accept-Encoding")
@@ -166,8 +175,12 @@ class Response(_FlaskResponse):
         return body
 
     def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        if self.compress and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower() \
-                and "Content-Encoding" not in self.headers and self.status_code not in (204, 304):
+        if (
+            self.compress
+            and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+            and "Content-Encoding" not in self.headers
+            and self.status_code not in (204, 304)
+        ):
             self._gzip()
         return super().__call__(environ, start_response)
 
@@ -232,8 +245,9 @@ class Binary(Response):
 class Success(JSON):
     """The success envelope: ``{"status": "success", "data": ...}`` (no ``data`` when None)."""
 
-    def __init__(self, data: Any = None, status: int = Status.OK, headers: Headers = None,
-                 compress: bool = False) -> None:
+    def __init__(
+        self, data: Any = None, status: int = Status.OK, headers: Headers = None, compress: bool = False
+    ) -> None:
         body: dict[str, Any] = {"status": "success"}
         if data is not None:
             body["data"] = data
@@ -274,9 +288,13 @@ class File(Response):
         entity_tag: str | None = None,
     ) -> None:
         full = resolve_media_path(path)
-        super().__init__(None, status=status, headers=headers,
-                         content_type=mimetypes.guess_type(full)[0] or "application/octet-stream",
-                         compress=compress)
+        super().__init__(
+            None,
+            status=status,
+            headers=headers,
+            content_type=mimetypes.guess_type(full)[0] or "application/octet-stream",
+            compress=compress,
+        )
         stat = os.stat(full)
         handle = open(full, "rb")  # noqa: SIM115 - streamed: the WSGI server closes it after the body
         environ = request.environ
@@ -287,11 +305,11 @@ class File(Response):
             with handle:
                 self.set_data(handle.read())
         self.content_length = stat.st_size
-        self.last_modified = last_modified or _dt.datetime.fromtimestamp(int(stat.st_mtime),
-                                                                         tz=_dt.UTC)
+        self.last_modified = last_modified or _dt.datetime.fromtimestamp(int(stat.st_mtime), tz=_dt.UTC)
         self.set_etag(entity_tag or f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
-        self.make_conditional(environ, accept_ranges=partial,
-                              complete_length=stat.st_size if partial else None)
+        self.make_conditional(
+            environ, accept_ranges=partial, complete_length=stat.st_size if partial else None
+        )
         if self.status_code in (304, 412, 416):
             handle.close()  # the body was dropped: nothing will close the file later
 

@@ -68,8 +68,8 @@ def to_rule(path: str) -> str:
             raise ImproperlyConfigured(f"route {path!r}: {name!r} is not a valid variable name")
         if kind not in CONVERTERS:
             raise ImproperlyConfigured(
-                f"route {path!r}: unknown URL variable type {kind!r} "
-                f"(use one of {', '.join(CONVERTERS)})")
+                f"route {path!r}: unknown URL variable type {kind!r} (use one of {', '.join(CONVERTERS)})"
+            )
         converter = CONVERTERS[kind][0]
         return f"<{name}>" if converter == "default" else f"<{converter}:{name}>"
 
@@ -83,9 +83,16 @@ class Route:
 
     __slots__ = ("path", "methods", "handler", "data_handler", "only_ssl", "openapi", "options")
 
-    def __init__(self, path: str, methods: Iterable[str], handler: Handler,
-                 data_handler: type | None = None, only_ssl: bool = False,
-                 openapi: bool = True, **options: Any) -> None:
+    def __init__(
+        self,
+        path: str,
+        methods: Iterable[str],
+        handler: Handler,
+        data_handler: type | None = None,
+        only_ssl: bool = False,
+        openapi: bool = True,
+        **options: Any,
+    ) -> None:
         if isinstance(methods, str):
             methods = (methods,)
         self.path = path
@@ -108,8 +115,14 @@ class Routes:
     def __init__(self, *routes: Route) -> None:
         self._routes: list[Route] = list(routes)
 
-    def route(self, path: str, methods: Iterable[str] = ("GET",), data_handler: type | None = None,
-              only_ssl: bool = False, **options: Any) -> Callable[[Handler], Handler]:
+    def route(
+        self,
+        path: str,
+        methods: Iterable[str] = ("GET",),
+        data_handler: type | None = None,
+        only_ssl: bool = False,
+        **options: Any,
+    ) -> Callable[[Handler], Handler]:
         """Decorate a handler answering ``path`` for ``methods``."""
 
         def register(handler: Handler) -> Handler:
@@ -118,32 +131,39 @@ class Routes:
 
         return register
 
-    def get(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-            **options: Any) -> Callable[[Handler], Handler]:
+    def get(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("GET",), data_handler, only_ssl, **options)
 
-    def post(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-             **options: Any) -> Callable[[Handler], Handler]:
+    def post(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("POST",), data_handler, only_ssl, **options)
 
-    def put(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-            **options: Any) -> Callable[[Handler], Handler]:
+    def put(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("PUT",), data_handler, only_ssl, **options)
 
-    def patch(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-              **options: Any) -> Callable[[Handler], Handler]:
+    def patch(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("PATCH",), data_handler, only_ssl, **options)
 
-    def delete(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-               **options: Any) -> Callable[[Handler], Handler]:
+    def delete(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("DELETE",), data_handler, only_ssl, **options)
 
-    def head(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-             **options: Any) -> Callable[[Handler], Handler]:
+    def head(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("HEAD",), data_handler, only_ssl, **options)
 
-    def options(self, path: str, data_handler: type | None = None, only_ssl: bool = False,
-                **options: Any) -> Callable[[Handler], Handler]:
+    def options(
+        self, path: str, data_handler: type | None = None, only_ssl: bool = False, **options: Any
+    ) -> Callable[[Handler], Handler]:
         return self.route(path, ("OPTIONS",), data_handler, only_ssl, **options)
 
     def append(self, route: Route) -> None:

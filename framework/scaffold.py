@@ -47,8 +47,16 @@ from string import Template as _TextTemplate
 
 import click
 
-__all__ = ["create_project", "create_app_command", "write_project", "write_app",
-           "ScaffoldError", "validate_name", "package_path", "template_folder"]
+__all__ = [
+    "create_project",
+    "create_app_command",
+    "write_project",
+    "write_app",
+    "ScaffoldError",
+    "validate_name",
+    "package_path",
+    "template_folder",
+]
 
 #: The app every project starts with, and the one ``--full`` adds.
 HELLO_APP = "hello"
@@ -74,9 +82,21 @@ _APP_TEST_MODULE = "tests/test_app.py"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 #: Top-level modules an app package must not shadow when it sits on ``sys.path`` itself.
-_RESERVED_APP_NAMES = frozenset({"framework", "flask", "werkzeug", "jinja2", "click",
-                                 "sqlalchemy", "flask_sqlalchemy", "marshmallow", "gunicorn",
-                                 "pytest", "tests"})
+_RESERVED_APP_NAMES = frozenset(
+    {
+        "framework",
+        "flask",
+        "werkzeug",
+        "jinja2",
+        "click",
+        "sqlalchemy",
+        "flask_sqlalchemy",
+        "marshmallow",
+        "gunicorn",
+        "pytest",
+        "tests",
+    }
+)
 
 
 class ScaffoldError(click.ClickException):
@@ -92,7 +112,8 @@ def validate_name(name: str, kind: str) -> str:
     if not _NAME.match(name):
         raise ScaffoldError(
             f"{kind} name {name!r} is not a Python identifier: use letters, digits and "
-            f"underscores, not starting with a digit (e.g. my_{kind})")
+            f"underscores, not starting with a digit (e.g. my_{kind})"
+        )
     if keyword.iskeyword(name):
         raise ScaffoldError(f"{kind} name {name!r} is a Python keyword")
     if kind == "app" and (name in sys.stdlib_module_names or name in _RESERVED_APP_NAMES):
@@ -134,13 +155,13 @@ def _renumber_codes(source: bytes, first: int) -> bytes:
         value = statement.value if isinstance(statement, ast.Assign) else None
         if isinstance(value, ast.Constant) and type(value.value) is int and value.lineno == value.end_lineno:
             line = lines[value.lineno - 1]
-            lines[value.lineno - 1] = (line[:value.col_offset] + str(value.value + offset).encode()
-                                       + line[value.end_col_offset:])
+            lines[value.lineno - 1] = (
+                line[: value.col_offset] + str(value.value + offset).encode() + line[value.end_col_offset :]
+            )
     return b"".join(lines)
 
 
-def _app_files(app: str, *, full: bool, prefix: str, first_code: int = FIRST_APP_CODE
-               ) -> dict[str, bytes]:
+def _app_files(app: str, *, full: bool, prefix: str, first_code: int = FIRST_APP_CODE) -> dict[str, bytes]:
     """The files of one app package, by path relative to the package folder."""
     values = {"app": app, "prefix": prefix}
     result = {}
@@ -157,8 +178,12 @@ def _app_files(app: str, *, full: bool, prefix: str, first_code: int = FIRST_APP
 def _project_files(project: str, *, full: bool) -> dict[str, bytes]:
     """The files of a project, by path relative to the project folder."""
     apps = [f"apps.{HELLO_APP}"] + ([f"apps.{FULL_PROJECT_APP}"] if full else [])
-    values = {"project": project, "secret_key": secrets.token_hex(32),
-              "apps": "\n".join(f"    {a}" for a in apps), "version": _framework_version()}
+    values = {
+        "project": project,
+        "secret_key": secrets.token_hex(32),
+        "apps": "\n".join(f"    {a}" for a in apps),
+        "version": _framework_version(),
+    }
     result: dict[str, bytes] = {}
     folders = [PROJECT_TEMPLATE] + ([PROJECT_TEMPLATE_FULL] if full else [])
     for folder in folders:
@@ -175,8 +200,7 @@ def _project_files(project: str, *, full: bool) -> dict[str, bytes]:
     for path, data in _app_files(HELLO_APP, full=False, prefix="").items():
         result[f"apps/{HELLO_APP}/{path}"] = data
     if full:
-        for path, data in _app_files(FULL_PROJECT_APP, full=True,
-                                     prefix=f"/{FULL_PROJECT_APP}").items():
+        for path, data in _app_files(FULL_PROJECT_APP, full=True, prefix=f"/{FULL_PROJECT_APP}").items():
             result[f"apps/{FULL_PROJECT_APP}/{path}"] = data
     return result
 
@@ -187,8 +211,8 @@ def _write_tree(target: Path, contents: Mapping[str, bytes | str]) -> None:
         target.mkdir()
     except FileExistsError:
         raise ScaffoldError(
-            f"{target} already exists; nothing was written (choose another name "
-            f"or remove it)") from None
+            f"{target} already exists; nothing was written (choose another name or remove it)"
+        ) from None
     except OSError as exc:
         raise ScaffoldError(f"cannot create {target}: {exc.strerror}") from None
     path = target
@@ -202,8 +226,7 @@ def _write_tree(target: Path, contents: Mapping[str, bytes | str]) -> None:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}; "
-                            f"nothing was left behind") from None
+        raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}; nothing was left behind") from None
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -223,8 +246,9 @@ def write_project(parent: str | os.PathLike[str], name: str, *, full: bool = Fal
     except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
         if isinstance(exc, Exception):
-            raise ScaffoldError(f"cannot write {target / 'migrations'}: {exc}; "
-                                f"nothing was left behind") from None
+            raise ScaffoldError(
+                f"cannot write {target / 'migrations'}: {exc}; nothing was left behind"
+            ) from None
         raise
     return target
 
@@ -267,8 +291,11 @@ def _declared_codes(source: str) -> set[int]:
         return set()
     constants: dict[str, int] = {}
     for statement in tree.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) \
-                and isinstance(statement.value.value, int):
+        if (
+            isinstance(statement, ast.Assign)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, int)
+        ):
             value = statement.value.value
             constants.update((t.id, value) for t in statement.targets if isinstance(t, ast.Name))
     codes: set[int] = set()
@@ -345,8 +372,12 @@ def _find_config(folder: Path) -> Path | None:
 
 @click.command("create-project")
 @click.option("--name", "-n", required=True, help="Project name: the folder to create.")
-@click.option("--full", "-f", is_flag=True,
-              help="Add an app with a model, data handler, hooks, errors, template and init_func.")
+@click.option(
+    "--full",
+    "-f",
+    is_flag=True,
+    help="Add an app with a model, data handler, hooks, errors, template and init_func.",
+)
 def create_project(name: str, full: bool) -> None:
     """Create a new project in the folder NAME under the current directory."""
     target = write_project(os.getcwd(), name, full=full)
@@ -362,8 +393,9 @@ def create_project(name: str, full: bool) -> None:
 
 @click.command("create-app")
 @click.option("--name", "-n", required=True, help="App name: the package to create.")
-@click.option("--full", "-f", is_flag=True,
-              help="Add a model, data handler, hooks, errors, template and init_func.")
+@click.option(
+    "--full", "-f", is_flag=True, help="Add a model, data handler, hooks, errors, template and init_func."
+)
 def create_app_command(name: str, full: bool) -> None:
     """Create a new app package NAME in the current directory."""
     target = write_app(os.getcwd(), name, full=full)

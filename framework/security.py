@@ -31,8 +31,16 @@ from .logging import get_logger
 
 LOGGER = get_logger(__name__)
 
-__all__ = ["apply_secure_defaults", "check_secret_key", "secret_key", "apps_needing_secret_key",
-           "SessionUnavailable", "NoKeySession", "SECRET_KEY_ENV", "MIN_SECRET_KEY_LENGTH"]
+__all__ = [
+    "apply_secure_defaults",
+    "check_secret_key",
+    "secret_key",
+    "apps_needing_secret_key",
+    "SessionUnavailable",
+    "NoKeySession",
+    "SECRET_KEY_ENV",
+    "MIN_SECRET_KEY_LENGTH",
+]
 
 #: The variable deployments set instead of writing the key into config.ini.
 SECRET_KEY_ENV = "FRAMEWORK__FLASK__SECRET_KEY"
@@ -67,8 +75,9 @@ def apps_needing_secret_key(app: Flask) -> list[str]:
     fw = app.extensions.get("framework")
     if fw is None:
         return []
-    return [package for package, installed in fw.apps.items()
-            if getattr(installed.app, "needs_secret_key", False)]
+    return [
+        package for package, installed in fw.apps.items() if getattr(installed.app, "needs_secret_key", False)
+    ]
 
 
 def check_secret_key(app: Flask) -> None:
@@ -103,11 +112,13 @@ def _validate(key: Any, why: str) -> None:
             f"[flask] secret_key is not set{why}: set the environment variable {SECRET_KEY_ENV} "
             "(for example to the output of: python -c 'import secrets; print(secrets.token_hex(32))'), "
             "or write secret_key in the [flask] section of a config file readable only by its "
-            "owner; debug and testing runs keep a generated one in the instance folder")
+            "owner; debug and testing runs keep a generated one in the instance folder"
+        )
     if len(key) < MIN_SECRET_KEY_LENGTH:
         raise ImproperlyConfigured(
             f"[flask] secret_key is too short{why} ({len(key)} characters; at least "
-            f"{MIN_SECRET_KEY_LENGTH} outside debug): use a long random value")
+            f"{MIN_SECRET_KEY_LENGTH} outside debug): use a long random value"
+        )
 
 
 class SessionUnavailable(ImproperlyConfigured):
@@ -121,7 +132,8 @@ class NoKeySession(NullSession):
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise SessionUnavailable(
             "a handler wrote flask.session but [flask] secret_key is not set, so the session "
-            f"cookie cannot be signed: set {SECRET_KEY_ENV} or [flask] secret_key")
+            f"cookie cannot be signed: set {SECRET_KEY_ENV} or [flask] secret_key"
+        )
 
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
 

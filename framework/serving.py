@@ -19,8 +19,14 @@ from flask import Flask
 
 from .config import ImproperlyConfigured, config_path, load_config
 
-__all__ = ["find_framework", "on_worker_init", "on_worker_exit", "trusted_proxies",
-           "forwarded_allow_ips", "DEFAULT_PROXY_IPS"]
+__all__ = [
+    "find_framework",
+    "on_worker_init",
+    "on_worker_exit",
+    "trusted_proxies",
+    "forwarded_allow_ips",
+    "DEFAULT_PROXY_IPS",
+]
 
 #: Where a trusted proxy is assumed to connect from, unless ``FORWARDED_ALLOW_IPS`` says.
 DEFAULT_PROXY_IPS = "127.0.0.1,::1"
@@ -77,8 +83,9 @@ def on_worker_init(worker: Any) -> None:
     try:
         fw.startup()
     except Exception as exc:
-        worker.log.error("startup hook failed, stopping the worker: %s: %s",
-                         type(exc).__name__, exc, exc_info=exc)
+        worker.log.error(
+            "startup hook failed, stopping the worker: %s: %s", type(exc).__name__, exc, exc_info=exc
+        )
         sys.exit(3)  # gunicorn's "worker failed to boot": the arbiter stops
     gc.freeze()
 

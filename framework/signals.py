@@ -19,7 +19,7 @@ from flask import Flask
 __all__ = ["namespace", "startup", "shutdown", "request_start", "request_end", "event"]
 
 
-class _OrderedIds(dict):  # type: ignore[type-arg]
+class _OrderedIds(dict):
     """An insertion-ordered set: the part of the ``set`` API blinker uses on ``set_class``."""
 
     def add(self, item: Any) -> None:
@@ -31,7 +31,7 @@ class _OrderedIds(dict):  # type: ignore[type-arg]
     def copy(self) -> _OrderedIds:
         return _OrderedIds(self)
 
-    def __or__(self, other: Any) -> _OrderedIds:  # type: ignore[override]
+    def __or__(self, other: Any) -> _OrderedIds:
         merged = _OrderedIds(self)
         merged.update(dict.fromkeys(other))
         return merged

@@ -78,7 +78,8 @@ def environment(fw: Framework, blueprint: str | None) -> jinja2.Environment:
         first = fw.apps_by_blueprint.get(blueprint) if blueprint else None
         ordered = ([first] if first else []) + [i for i in fw.apps.values() if i is not first]
         loaders: list[jinja2.BaseLoader] = [
-            jinja2.FileSystemLoader(i.template_dirs) for i in ordered if i.template_dirs]
+            jinja2.FileSystemLoader(i.template_dirs) for i in ordered if i.template_dirs
+        ]
         app = fw.app or current_app
         if app.jinja_loader is not None:
             loaders.append(app.jinja_loader)

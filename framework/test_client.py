@@ -55,8 +55,7 @@ class _CloseAtEnd:
 
 def _length_known(status: str, headers: Headers, method: str) -> bool:
     code = int(status.split(None, 1)[0])
-    return ("Content-Length" in headers or method == "HEAD" or 100 <= code < 200
-            or code in (204, 304))
+    return "Content-Length" in headers or method == "HEAD" or 100 <= code < 200 or code in (204, 304)
 
 
 class FrameworkClient(FlaskClient):

@@ -19,9 +19,13 @@ collect_ignore_glob = ["docs_project/*"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--slow", action="store_true", default=False,
-                     help="the full run: property tests with all their examples, randomised "
-                          "(the same as FRAMEWORK_TESTS_SLOW=1)")
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="the full run: property tests with all their examples, randomised "
+        "(the same as FRAMEWORK_TESTS_SLOW=1)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,10 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if config.getoption("--slow"):
         os.environ["FRAMEWORK_TESTS_SLOW"] = "1"  # seen by tests.helpers.examples and subprocesses
-    settings.register_profile("framework-default", derandomize=True, database=None, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile("framework-slow", deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile(
+        "framework-default",
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("framework-slow", deadline=None, suppress_health_check=[HealthCheck.too_slow])
     if not config.getoption("hypothesis_profile", None):  # an explicit --hypothesis-profile wins
         settings.load_profile("framework-slow" if slow_run() else "framework-default")
 
@@ -156,12 +164,17 @@ def make_route_app(project: ProjectFactory) -> Callable[..., object]:
     """Build an app from a handlers module body (``routes = Routes()`` expected)."""
 
     def build(handlers: str, main_extra: str = "", config_extra: str = "", **app_kwargs):
-        name = project.app_module("web", {
-            "handlers.py": handlers,
-            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                       + main_extra + "\napp = App(routes=[routes]"
-                       + "".join(f", {k}={v}" for k, v in app_kwargs.items()) + ")\n",
-        })
+        name = project.app_module(
+            "web",
+            {
+                "handlers.py": handlers,
+                "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+                + main_extra
+                + "\napp = App(routes=[routes]"
+                + "".join(f", {k}={v}" for k, v in app_kwargs.items())
+                + ")\n",
+            },
+        )
         project.config(f"[apps]\nactive = {name}\n" + textwrap.dedent(config_extra))
         return project.create_app()
 

@@ -16,8 +16,16 @@ from urllib.parse import urlsplit
 
 from tests.liveserver import LiveServer, free_port, wait_until
 
-__all__ = ["ROOT", "BIN", "WITHOUT_SUITE_PLUGINS", "examples", "slow_run", "free_port", "wait_until",
-           "running_server"]
+__all__ = [
+    "ROOT",
+    "BIN",
+    "WITHOUT_SUITE_PLUGINS",
+    "examples",
+    "slow_run",
+    "free_port",
+    "wait_until",
+    "running_server",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -40,13 +48,20 @@ def examples(full: int, default: int) -> int:
 
 
 @contextmanager
-def running_server(args: list[str], url: str, cwd: Path = ROOT, env: dict | None = None,
-                   stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> Iterator[LiveServer]:
+def running_server(
+    args: list[str],
+    url: str,
+    cwd: Path = ROOT,
+    env: dict | None = None,
+    stop_signal: int = signal.SIGTERM,
+    timeout: float = 30.0,
+) -> Iterator[LiveServer]:
     """Run the command line ``args`` (which listens where ``url`` points) as a
     ``LiveServer``: started once ``url`` answers, stopped by its pid with ``stop_signal``."""
     parts = urlsplit(url)
-    server = LiveServer(cwd, argv=args, port=parts.port, env=env,
-                        ready_path=parts.path or "/", stop_signal=stop_signal)
+    server = LiveServer(
+        cwd, argv=args, port=parts.port, env=env, ready_path=parts.path or "/", stop_signal=stop_signal
+    )
     try:
         server.start(wait=timeout)
         yield server

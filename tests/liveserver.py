@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ["REPO", "free_port", "wait_until", "LiveServer", "raw_request", "parse_response",
-           "http_get"]
+__all__ = ["REPO", "free_port", "wait_until", "LiveServer", "raw_request", "parse_response", "http_get"]
 
 T = TypeVar("T")
 
@@ -39,8 +38,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,
-               what: str | None = None) -> T:
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str | None = None
+) -> T:
     """Poll ``predicate`` until it returns something true and return that; fail the test
     with an ``AssertionError`` naming ``what`` (or the predicate) after ``timeout`` seconds.
 
@@ -75,11 +75,22 @@ class LiveServer:
     ``stop_signal`` is what ``stop`` sends first (SIGKILL to the process group if it hangs).
     """
 
-    def __init__(self, cwd: str | os.PathLike[str] | None = None, app: Any = "wsgi:app", *,
-                 kind: str | None = None, workers: int = 1, threads: int = 1,
-                 env: Mapping[str, str | None] | None = None, extra_args: Sequence[str] = (),
-                 timeout: int = 30, argv: Sequence[str] | None = None, port: int | None = None,
-                 ready_path: str | None = None, stop_signal: int = signal.SIGTERM) -> None:
+    def __init__(
+        self,
+        cwd: str | os.PathLike[str] | None = None,
+        app: Any = "wsgi:app",
+        *,
+        kind: str | None = None,
+        workers: int = 1,
+        threads: int = 1,
+        env: Mapping[str, str | None] | None = None,
+        extra_args: Sequence[str] = (),
+        timeout: int = 30,
+        argv: Sequence[str] | None = None,
+        port: int | None = None,
+        ready_path: str | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> None:
         if kind is None:
             kind = "command" if argv is not None else "gunicorn"
         if kind not in ("gunicorn", "uvicorn", "command", "thread"):
@@ -128,13 +139,37 @@ class LiveServer:
     def command(self) -> list[str]:
         """The command line for the chosen port."""
         if self.kind == "gunicorn":
-            return [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO, "gunicorn.conf.py"),
-                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                    "--threads", str(self.threads), "--timeout", str(self.timeout),
-                    *self.extra_args, self.app]
+            return [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                os.path.join(REPO, "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--timeout",
+                str(self.timeout),
+                *self.extra_args,
+                self.app,
+            ]
         if self.kind == "uvicorn":
-            return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--log-level", "warning", *self.extra_args, self.app]
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                *self.extra_args,
+                self.app,
+            ]
         if self.kind == "command":
             return [arg.replace("{port}", str(self.port)) for arg in self.argv] + self.extra_args
         raise ValueError(f"{self.kind!r} servers have no command line")
@@ -157,9 +192,14 @@ class LiveServer:
             return self._start_thread()
         if not self.port:
             self.port = free_port()
-        self.proc = subprocess.Popen(self.command(), cwd=self.cwd, env=self.environment(),
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=self.cwd,
+            env=self.environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
         except AssertionError:
@@ -188,8 +228,9 @@ class LiveServer:
 
         self._thread_server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.port = self._thread_server.server_port
-        self._thread = threading.Thread(target=self._thread_server.serve_forever, daemon=True,
-                                        name=f"LiveServer:{self.port}")
+        self._thread = threading.Thread(
+            target=self._thread_server.serve_forever, daemon=True, name=f"LiveServer:{self.port}"
+        )
         self._thread.start()
         return self
 
@@ -265,12 +306,11 @@ def _dechunk(data: bytes) -> bytes:
         if size == 0:
             break
         out += rest[:size]
-        data = rest[size + 2:]
+        data = rest[size + 2 :]
     return bytes(out)
 
 
-def raw_request(port: int, data: bytes, *, timeout: float = 15.0,
-                close_early: bool = False) -> bytes:
+def raw_request(port: int, data: bytes, *, timeout: float = 15.0, close_early: bool = False) -> bytes:
     """Send ``data`` as is and return everything the server sends back until it closes.
 
     ``close_early=True`` hangs up right after sending (returns b"").
@@ -291,8 +331,9 @@ def raw_request(port: int, data: bytes, *, timeout: float = 15.0,
         return b"".join(chunks)
 
 
-def http_get(port: int, path: str, host: str = "localhost", timeout: float = 15.0
-             ) -> tuple[int, dict[str, str], bytes]:
+def http_get(
+    port: int, path: str, host: str = "localhost", timeout: float = 15.0
+) -> tuple[int, dict[str, str], bytes]:
     """A plain GET over a fresh connection."""
     request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").encode("latin-1")
     return parse_response(raw_request(port, request, timeout=timeout))

@@ -1,9 +1,9 @@
 """A middleware that does nothing, on every layer, written as in Backendpy's listing 25."""
+
 from framework.middleware import Middleware
 
 
 class NoopMiddleware(Middleware):
-
     @staticmethod
     def process_application(application):
         return application

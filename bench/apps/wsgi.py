@@ -1,4 +1,5 @@
 """WSGI entry points of the benchmark: ``gunicorn 'bench.apps.wsgi:make("def")'``."""
+
 from __future__ import annotations
 
 import io
@@ -13,12 +14,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = {
     "def": {"apps": {"active": ["bench.apps.hello_def"]}},
     "async": {"apps": {"active": ["bench.apps.hello_async"]}},
-    "full": {"apps": {"active": ["bench.apps.hello_full"]},
-             "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+    "full": {
+        "apps": {"active": ["bench.apps.hello_full"]},
+        "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]},
+    },
     # the two halves of "full", for finding where its time goes
     "hooks": {"apps": {"active": ["bench.apps.hello_full"]}},
-    "middleware": {"apps": {"active": ["bench.apps.hello_async"]},
-                   "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]}},
+    "middleware": {
+        "apps": {"active": ["bench.apps.hello_async"]},
+        "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]},
+    },
     # the routes of the Backendpy comparison: async hello and the validated POST
     "validated": {"apps": {"active": ["bench.apps.validated"]}},
 }
@@ -26,7 +31,6 @@ VARIANTS = {
 #: The validated POST's request body (the same as bench/run.py sends).
 SIGNUP_BODY = b'{"name": "Ann Smith", "email": "ann@example.com"}'
 SIGNUP_ANSWER = b'"email":"ann@example.com"'
-
 
 
 def make(variant: str) -> Flask:
@@ -46,14 +50,20 @@ def make(variant: str) -> Flask:
     return create_app(HERE, config=config)
 
 
-def in_process(variant: str, path: str = "/hello-world", method: str = "GET",
-               body: bytes = b"", expect: bytes = b"Hello World!") -> Callable[[], None]:
+def in_process(
+    variant: str,
+    path: str = "/hello-world",
+    method: str = "GET",
+    body: bytes = b"",
+    expect: bytes = b"Hello World!",
+) -> Callable[[], None]:
     """One WSGI request to ``variant``'s app per call, no server: for profiles and counts."""
     from werkzeug.test import EnvironBuilder
 
     app = make(variant)
-    builder = EnvironBuilder(path=path, method=method, data=body or None,
-                             content_type="application/json" if body else None)
+    builder = EnvironBuilder(
+        path=path, method=method, data=body or None, content_type="application/json" if body else None
+    )
     environ = builder.get_environ()
 
     def start_response(status: str, headers: list, exc_info: object = None) -> None:
@@ -71,8 +81,13 @@ def in_process(variant: str, path: str = "/hello-world", method: str = "GET",
     return one
 
 
-def in_process_asgi(variant: str, path: str = "/hello-world", method: str = "GET",
-                    body: bytes = b"", expect: bytes = b"Hello World!") -> Callable[[], None]:
+def in_process_asgi(
+    variant: str,
+    path: str = "/hello-world",
+    method: str = "GET",
+    body: bytes = b"",
+    expect: bytes = b"Hello World!",
+) -> Callable[[], None]:
     """One request to ``to_asgi(app)`` per call, on an event loop of this thread, as a
     server would make it (the WSGI call on the adapter's pool thread), without sockets.
     ``variant`` ``wsgi-noop`` is a bare WSGI hello: the adapter's own cost."""
@@ -81,9 +96,11 @@ def in_process_asgi(variant: str, path: str = "/hello-world", method: str = "GET
     from .asgi_driver import asgi_driver
 
     if variant == "wsgi-noop":
+
         def app(environ: dict, start_response: Callable) -> list[bytes]:
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),
-                                      ("Content-Length", "12")])
+            start_response(
+                "200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "12")]
+            )
             return [b"Hello World!"]
 
         return asgi_driver(to_asgi(app), path, method, body, expect)

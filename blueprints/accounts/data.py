@@ -14,9 +14,15 @@ PASSWORD_POLICY = v.PasswordPolicy(min_length=10, min_classes=2)
 
 
 class UserCreationData(Data):
-    username = String(required=True, processors=[
-        v.NotNull(), f.ToStringObject(), v.UserNamePolicy(),
-        v.Unique(User, "username", message="Username already taken")])
+    username = String(
+        required=True,
+        processors=[
+            v.NotNull(),
+            f.ToStringObject(),
+            v.UserNamePolicy(),
+            v.Unique(User, "username", message="Username already taken"),
+        ],
+    )
     password = String(required=True, processors=[v.NotNull(), f.ToStringObject(), PASSWORD_POLICY])
     first_name = String(processors=[f.ToStringObject(), v.Length(max=50)])
     last_name = String(processors=[f.ToStringObject(), v.Length(max=50)])
@@ -28,9 +34,13 @@ class UserIdData(Data):
 
 class UserUpdateData(Data):
     id = Integer(field_type=TYPE_URL_VAR, required=True)
-    username = String(processors=[
-        f.ToStringObject(), v.UserNamePolicy(),
-        v.Unique(User, "username", exclude_self_by_field="id", message="Username already taken")])
+    username = String(
+        processors=[
+            f.ToStringObject(),
+            v.UserNamePolicy(),
+            v.Unique(User, "username", exclude_self_by_field="id", message="Username already taken"),
+        ]
+    )
     password = String(processors=[f.ToStringObject(), PASSWORD_POLICY])
     first_name = String(processors=[f.ToStringObject(), v.Length(max=50)])
     last_name = String(processors=[f.ToStringObject(), v.Length(max=50)])

@@ -71,8 +71,13 @@ def create_user(request):
     """Create an account (public); the password is stored hashed."""
     data = request.get_cleaned_data()
     session = _session(request)
-    user = User(username=data["username"], password_hash=hash_password(data["password"]),
-                first_name=data.get("first_name"), last_name=data.get("last_name"), roles="user")
+    user = User(
+        username=data["username"],
+        password_hash=hash_password(data["password"]),
+        first_name=data.get("first_name"),
+        last_name=data.get("last_name"),
+        roles="user",
+    )
     session.add(user)
     _commit(session)
     request.app.execute_event("user_created", {"username": user.username})
@@ -101,10 +106,16 @@ def user_list(request):
     if not _is_admin(auth):
         visible = visible.where(User.id == auth["user_id"])
     total = session.execute(select(func.count()).select_from(visible.subquery())).scalar_one()
-    users = session.execute(visible.order_by(User.id)
-                            .offset((page - 1) * per_page).limit(per_page)).scalars()
-    return Success({"items": [u.to_dict() for u in users], "page": page, "per_page": per_page,
-                    "total": total, "pages": (total + per_page - 1) // per_page})
+    users = session.execute(visible.order_by(User.id).offset((page - 1) * per_page).limit(per_page)).scalars()
+    return Success(
+        {
+            "items": [u.to_dict() for u in users],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "pages": (total + per_page - 1) // per_page,
+        }
+    )
 
 
 @routes.patch("/users/<id:int>", data_handler=UserUpdateData)
@@ -147,8 +158,14 @@ def login(request):
     if user is None or not matches:
         raise Error(e.INVALID_CREDENTIALS)
     max_age = token_max_age(request.app.config)
-    return Success({"token": issue_token(user.id, user.token_version), "token_type": "bearer",
-                    "expires_in": max_age, "user": user.to_dict()})
+    return Success(
+        {
+            "token": issue_token(user.id, user.token_version),
+            "token_type": "bearer",
+            "expires_in": max_age,
+            "user": user.to_dict(),
+        }
+    )
 
 
 @routes.post("/logout")

@@ -41,7 +41,8 @@ def check_settings(fw: Any) -> None:
         raise ImproperlyConfigured(
             f"[middlewares] active: the app {__package__!r} needs "
             f"{middleware.__name__}.AuthMiddleware there (without it its user routes would "
-            f"answer without a token)")
+            f"answer without a token)"
+        )
     dummy_hash()  # made now: the first login of an unknown user must not cost more than others
     check_schema(fw)
 
@@ -71,7 +72,8 @@ def check_schema(fw: Any) -> None:
         raise ImproperlyConfigured(
             f"[database] the table {table} has no token_version column (it predates login token "
             f"versions): run 'flask --app wsgi db upgrade'; for a database made by 'create-db' or "
-            f"on start-up, run 'flask --app wsgi db stamp {REVISION_BEFORE_TOKEN_VERSIONS}' first")
+            f"on start-up, run 'flask --app wsgi db stamp {REVISION_BEFORE_TOKEN_VERSIONS}' first"
+        )
 
 
 signals.startup.connect(check_settings, weak=False)

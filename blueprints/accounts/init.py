@@ -38,18 +38,19 @@ def init_data(config: dict[str, Any]) -> None:
     try:
         if not sa.inspect(engine).has_table(User.__tablename__):
             raise click.ClickException(
-                f"table {User.__tablename__} is missing: run 'flask create-db' or 'flask db upgrade' first")
+                f"table {User.__tablename__} is missing: run 'flask create-db' or 'flask db upgrade' first"
+            )
         admins = session().execute(sa.select(User).where(User.roles.contains("admin"))).scalars().first()
         if admins is not None:
             LOGGER.warning("an admin user exists already [SKIPPED]")
             return
         username = os.environ.get("ADMIN_USERNAME") or click.prompt("Admin username")
         password = os.environ.get("ADMIN_PASSWORD") or click.prompt(
-            "Admin password", hide_input=True, confirmation_prompt=True)
+            "Admin password", hide_input=True, confirmation_prompt=True
+        )
         _check(username, v.UserNamePolicy(), "username")
         _check(password, PASSWORD_POLICY, "password")
-        session().add(User(username=username, password_hash=hash_password(password),
-                           roles="admin user"))
+        session().add(User(username=username, password_hash=hash_password(password), roles="admin user"))
         try:
             session().commit()
         except sa.exc.IntegrityError:

@@ -5,6 +5,11 @@ from .handlers import routes
 from .hooks import hooks
 from .init import init_data
 
-app = App(routes=[routes], hooks=[hooks], errors=[errors],
-          models=["blueprints.accounts.models"], init_func=init_data,
-          needs_secret_key=True)
+app = App(
+    routes=[routes],
+    hooks=[hooks],
+    errors=[errors],
+    models=["blueprints.accounts.models"],
+    init_func=init_data,
+    needs_secret_key=True,
+)

@@ -35,10 +35,16 @@ class AuthMiddleware(Middleware):
     """Checks the bearer token of every request to a protected framework route."""
 
     #: (method, path) pairs open to anyone; method ``*`` matches any method.
-    PUBLIC: frozenset[tuple[str, str]] = frozenset({
-        ("*", "/hello-world"), ("*", "/home"), ("POST", "/users"), ("*", "/login"),
-        ("*", "/docs"), ("*", "/openapi.json"),
-    })
+    PUBLIC: frozenset[tuple[str, str]] = frozenset(
+        {
+            ("*", "/hello-world"),
+            ("*", "/home"),
+            ("POST", "/users"),
+            ("*", "/login"),
+            ("*", "/docs"),
+            ("*", "/openapi.json"),
+        }
+    )
 
     def is_public(self, request: Any) -> bool:
         if is_cors_preflight(request):
@@ -51,8 +57,9 @@ class AuthMiddleware(Middleware):
 
     #: What the OpenAPI document says of the routes this middleware protects.
     openapi_error_codes = (e.AUTH_REQUIRED, e.INVALID_TOKEN)
-    openapi_security_schemes = {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "A token from POST /login"}}
+    openapi_security_schemes = {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from POST /login"}
+    }
 
     def openapi_applies_to(self, fw: Any, method: str, path: str) -> bool:
         """False for the public routes (the document's view of ``is_public``)."""
@@ -73,8 +80,7 @@ class AuthMiddleware(Middleware):
             raise Error(e.INVALID_TOKEN, headers=challenge) from None
         user = request.app.context["db_session"]().get(User, subject.user_id)
         # deleted since, or revoked by a password change or a logout
-        if user is None or not hmac.compare_digest(user.token_version.encode(),
-                                                   subject.version.encode()):
+        if user is None or not hmac.compare_digest(user.token_version.encode(), subject.version.encode()):
             raise Error(e.INVALID_TOKEN, headers=challenge)
         request.context["auth"] = {"user_id": user.id, "user_roles": user.role_list}
         return request, None
@@ -95,8 +101,8 @@ def check_app_is_active(fw: Any) -> None:
     table, so the app must be active too."""
     if is_active(fw) and APP_PACKAGE not in getattr(fw, "apps", {}):
         raise ImproperlyConfigured(
-            f"[middlewares] active: {__name__}.AuthMiddleware needs the app {APP_PACKAGE!r} "
-            f"in [apps] active")
+            f"[middlewares] active: {__name__}.AuthMiddleware needs the app {APP_PACKAGE!r} in [apps] active"
+        )
 
 
 signals.startup.connect(check_app_is_active, weak=False)

@@ -54,6 +54,11 @@ class User(Base):
     def to_dict(self) -> dict[str, Any]:
         """The public view of the account (never the password hash)."""
         created = self.created_at
-        return {"id": self.id, "username": self.username, "first_name": self.first_name,
-                "last_name": self.last_name, "roles": self.role_list,
-                "created_at": created.isoformat() if created is not None else None}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "roles": self.role_list,
+            "created_at": created.isoformat() if created is not None else None,
+        }

@@ -20,8 +20,7 @@ from framework.config import ImproperlyConfigured
 from framework.logging import get_logger
 from framework.security import secret_key
 
-__all__ = ["issue_token", "read_token", "token_max_age", "TokenError", "TokenSubject",
-           "DEFAULT_MAX_AGE"]
+__all__ = ["issue_token", "read_token", "token_max_age", "TokenError", "TokenSubject", "DEFAULT_MAX_AGE"]
 
 LOGGER = get_logger(__name__)
 
@@ -50,7 +49,8 @@ def token_max_age(config: dict[str, Any]) -> int:
         value = 0
     if value <= 0:
         raise ImproperlyConfigured(
-            f"[accounts] token_max_age must be a positive number of seconds, got {raw!r}")
+            f"[accounts] token_max_age must be a positive number of seconds, got {raw!r}"
+        )
     return value
 
 

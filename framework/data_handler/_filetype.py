@@ -56,16 +56,24 @@ _FTYP = {
 _MP4 = frozenset({"mp4", "m4v"})
 
 #: ZIP-based formats, told apart by a member name (OOXML) or the ``mimetype`` member (ODF, EPUB).
-_ZIP_MEMBERS = ((b"word/", "docx"), (b"xl/", "xlsx"), (b"ppt/", "pptx"),
-                (b"META-INF/MANIFEST.MF", "jar"), (b"AndroidManifest.xml", "apk"))
-_ZIP_MIMETYPES = ((b"application/vnd.oasis.opendocument.text", "odt"),
-                  (b"application/vnd.oasis.opendocument.spreadsheet", "ods"),
-                  (b"application/vnd.oasis.opendocument.presentation", "odp"),
-                  (b"application/epub+zip", "epub"))
+_ZIP_MEMBERS = (
+    (b"word/", "docx"),
+    (b"xl/", "xlsx"),
+    (b"ppt/", "pptx"),
+    (b"META-INF/MANIFEST.MF", "jar"),
+    (b"AndroidManifest.xml", "apk"),
+)
+_ZIP_MIMETYPES = (
+    (b"application/vnd.oasis.opendocument.text", "odt"),
+    (b"application/vnd.oasis.opendocument.spreadsheet", "ods"),
+    (b"application/vnd.oasis.opendocument.presentation", "odp"),
+    (b"application/epub+zip", "epub"),
+)
 
 _TEXT = frozenset({"txt", "csv", "tsv", "md", "json", "log"})
-_TEXT_CONTROL = bytes(range(32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"") \
-    .replace(b"\x0c", b"")
+_TEXT_CONTROL = (
+    bytes(range(32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\x0c", b"")
+)
 
 
 def detect(data: bytes) -> frozenset[str]:

@@ -19,8 +19,7 @@ from ..drive import drive_async, drive_sync
 from .filters import Filter, FilterError
 from .validators import Validator
 
-__all__ = ["Step", "compile_steps", "has_async", "run_chain", "run_chain_sync", "drive_sync",
-           "drive_async"]
+__all__ = ["Step", "compile_steps", "has_async", "run_chain", "run_chain_sync", "drive_sync", "drive_async"]
 
 VALIDATOR, FILTER, CALLABLE, NESTED = range(4)
 
@@ -49,13 +48,13 @@ def compile_steps(processors: Iterable[Any] | None) -> tuple[Step, ...]:
         elif isinstance(processor, Filter):
             steps.append((FILTER, processor, ()))
         elif isinstance(processor, (list, tuple, set, frozenset)) or (
-                isinstance(processor, Iterable) and not isinstance(processor, (str, bytes, Mapping))):
+            isinstance(processor, Iterable) and not isinstance(processor, (str, bytes, Mapping))
+        ):
             steps.append((NESTED, None, compile_steps(processor)))
         elif callable(processor):
             steps.append((CALLABLE, processor, ()))
         else:
-            raise TypeError(f"{processor!r} is not a validator, a filter, an iterable of them "
-                            f"or a callable")
+            raise TypeError(f"{processor!r} is not a validator, a filter, an iterable of them or a callable")
     return tuple(steps)
 
 
@@ -77,8 +76,7 @@ def _add_error(errors: list[Any], error: Any) -> None:
         errors.append(error)
 
 
-def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
-              errors: list[Any]) -> Chain:
+def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any], errors: list[Any]) -> Chain:
     """Apply ``steps`` to ``value`` in order; return ``(value, ok)``.
 
     Validators see every value, None included, and return None or an error message; the
@@ -134,8 +132,9 @@ def run_chain(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
     return value, True
 
 
-def run_chain_sync(steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any],
-                   errors: list[Any]) -> tuple[Any, bool]:
+def run_chain_sync(
+    steps: tuple[Step, ...], value: Any, meta: Mapping[str, Any], errors: list[Any]
+) -> tuple[Any, bool]:
     """``run_chain`` for chains without ``async def`` processors, as a plain loop. A stray
     awaitable (a sync processor returning one) still runs, on the thread's loop.
 

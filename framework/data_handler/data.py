@@ -73,10 +73,20 @@ def _compile(cls: type) -> _Plan:
         else:
             location = (field.metadata or {}).get("field_type", TYPE_JSON_FIELD)
         key = field.data_key or attr
-        entries.append(_Entry(
-            attr, key, "" if location == TYPE_CONTENT else key, location, field, ours,
-            bool(field.required), field.steps if ours else (), ours and field.is_async,
-            ours and field.default is not None))
+        entries.append(
+            _Entry(
+                attr,
+                key,
+                "" if location == TYPE_CONTENT else key,
+                location,
+                field,
+                ours,
+                bool(field.required),
+                field.steps if ours else (),
+                ours and field.is_async,
+                ours and field.default is not None,
+            )
+        )
     locations = frozenset(e.location for e in entries)
     body_kinds: set[str] = set()
     if TYPE_CONTENT not in locations:
@@ -200,8 +210,18 @@ class Data(Schema, metaclass=DataMeta):
         errors: dict[str, Any] = {}
         # One meta dict per request, its per-field keys updated as the fields are processed.
         meta: dict[str, Any] = {"received_data": received, "request": request, "cleaned_data": cleaned}
-        for attr, key, _lookup, _location, field, ours, required, steps, is_async, has_default \
-                in plan.entries:
+        for (
+            attr,
+            key,
+            _lookup,
+            _location,
+            field,
+            ours,
+            required,
+            steps,
+            is_async,
+            has_default,
+        ) in plan.entries:
             if attr not in received:
                 if ours:
                     if required:

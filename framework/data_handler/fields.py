@@ -25,9 +25,23 @@ from . import filters as f
 from . import validators as v
 from ._processing import Step, compile_steps, has_async, run_chain_sync
 
-__all__ = ["Field", "String", "Integer", "Float", "Boolean", "List", "Dict",
-           "TYPE_JSON_FIELD", "TYPE_FORM_FIELD", "TYPE_PARAM", "TYPE_URL_VAR", "TYPE_FILE",
-           "TYPE_CONTENT", "TYPE_HEADER", "LOCATIONS"]
+__all__ = [
+    "Field",
+    "String",
+    "Integer",
+    "Float",
+    "Boolean",
+    "List",
+    "Dict",
+    "TYPE_JSON_FIELD",
+    "TYPE_FORM_FIELD",
+    "TYPE_PARAM",
+    "TYPE_URL_VAR",
+    "TYPE_FILE",
+    "TYPE_CONTENT",
+    "TYPE_HEADER",
+    "LOCATIONS",
+]
 
 #: A key of the JSON body (an object).
 TYPE_JSON_FIELD = 1
@@ -44,9 +58,15 @@ TYPE_CONTENT = 6
 #: A request header (case-insensitive name).
 TYPE_HEADER = 7
 
-LOCATIONS = {TYPE_JSON_FIELD: "json", TYPE_FORM_FIELD: "form", TYPE_PARAM: "params",
-             TYPE_URL_VAR: "url_vars", TYPE_FILE: "files", TYPE_CONTENT: "content",
-             TYPE_HEADER: "headers"}
+LOCATIONS = {
+    TYPE_JSON_FIELD: "json",
+    TYPE_FORM_FIELD: "form",
+    TYPE_PARAM: "params",
+    TYPE_URL_VAR: "url_vars",
+    TYPE_FILE: "files",
+    TYPE_CONTENT: "content",
+    TYPE_HEADER: "headers",
+}
 
 
 class Field(ma_fields.Field):
@@ -64,9 +84,15 @@ class Field(ma_fields.Field):
     #: Processors a typed subclass runs before the user's.
     type_processors: tuple[Any, ...] = ()
 
-    def __init__(self, name: str | None = None, default: Any = None,
-                 processors: Iterable[Any] | None = None, field_type: int = TYPE_JSON_FIELD,
-                 required: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        default: Any = None,
+        processors: Iterable[Any] | None = None,
+        field_type: int = TYPE_JSON_FIELD,
+        required: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if field_type not in LOCATIONS:
             raise ValueError(f"unknown field_type {field_type!r}; use one of the TYPE_* constants")
         if not required and default is not None:
@@ -101,8 +127,9 @@ class Field(ma_fields.Field):
             return copy.deepcopy(default)
         return default
 
-    def deserialize(self, value: Any, attr: str | None = None,
-                    data: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Any:
         """Plain marshmallow loading (``MyData().load(mapping)``): the same processors,
         without a request (``meta['request']`` is None)."""
         if value is missing:
@@ -112,21 +139,31 @@ class Field(ma_fields.Field):
         if value is None and self.default is not None:
             return self.get_default()
         name = self.attr_name or attr
-        meta = {"name": name, "key": self.data_key or name, "received_data": data or {},
-                "request": None, "field": self, "default": self.default, "cleaned_data": {}}
+        meta = {
+            "name": name,
+            "key": self.data_key or name,
+            "received_data": data or {},
+            "request": None,
+            "field": self,
+            "default": self.default,
+            "cleaned_data": {},
+        }
         errors: list[Any] = []
         value, ok = run_chain_sync(self.steps, value, meta, errors)
         if not ok:
             raise ValidationError(errors)
         return value
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> Any:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
         return value
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} {self.data_key or self.attr_name!r} "
-                f"type={LOCATIONS[self.field_type]} required={self.required}>")
+        return (
+            f"<{type(self).__name__} {self.data_key or self.attr_name!r} "
+            f"type={LOCATIONS[self.field_type]} required={self.required}>"
+        )
 
 
 class String(Field):
@@ -141,7 +178,7 @@ class _Int64(v.Validator):
     huge number in a URL or query is a 400 here rather than an overflow (500) in the query."""
 
     def __call__(self, value: Any, meta: Mapping[str, Any]) -> str | None:
-        if isinstance(value, int) and not -2**63 <= value < 2**63:
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
             return self.message
         return None
 

@@ -20,9 +20,21 @@ from typing import Any
 
 from .validators import FALSE_STRINGS, TRUE_STRINGS
 
-__all__ = ["Filter", "FilterError", "Escape", "Cut", "DecodeBase64", "ParseDateTime",
-           "ToStringObject", "ToIntegerObject", "ToFloatObject", "ToDecimalObject",
-           "ToBooleanObject", "BlankToNull", "ModifyImage"]
+__all__ = [
+    "Filter",
+    "FilterError",
+    "Escape",
+    "Cut",
+    "DecodeBase64",
+    "ParseDateTime",
+    "ToStringObject",
+    "ToIntegerObject",
+    "ToFloatObject",
+    "ToDecimalObject",
+    "ToBooleanObject",
+    "BlankToNull",
+    "ModifyImage",
+]
 
 
 class FilterError(ValueError):
@@ -71,7 +83,7 @@ class Cut(Filter):
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, (str, bytes, list, tuple)):
-            return value[:self.length]
+            return value[: self.length]
         return value
 
 
@@ -106,8 +118,12 @@ class ParseDateTime(Filter):
     """Parse a string into a ``datetime`` with ``format`` (ISO 8601 when None); ``date=True``
     gives a ``date``. Values that are already dates pass unchanged."""
 
-    def __init__(self, format: str | None = None, date: bool = False,  # noqa: A002
-                 message: str = "Invalid date-time format") -> None:
+    def __init__(
+        self,
+        format: str | None = None,
+        date: bool = False,  # noqa: A002
+        message: str = "Invalid date-time format",
+    ) -> None:
         self.format = format
         self.date = date
         self.message = message
@@ -246,9 +262,14 @@ class ModifyImage(Filter):
     (``(width, height)``) shrinks larger images, keeping the aspect ratio. Needs Pillow:
     ``pip install framework[image]``."""
 
-    def __init__(self, format: str = "JPEG", mode: str = "RGB",  # noqa: A002
-                 max_size: Sequence[int] | None = None, quality: int | None = None,
-                 message: str = "Invalid image") -> None:
+    def __init__(
+        self,
+        format: str = "JPEG",
+        mode: str = "RGB",  # noqa: A002
+        max_size: Sequence[int] | None = None,
+        quality: int | None = None,
+        message: str = "Invalid image",
+    ) -> None:
         self.format = format
         self.mode = mode
         self.max_size = tuple(max_size) if max_size else None

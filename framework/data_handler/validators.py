@@ -25,11 +25,36 @@ from urllib.parse import urlsplit
 from . import _filetype
 
 __all__ = [
-    "Validator", "NotNull", "NotBlank", "In", "NotIn", "Length", "Limit", "UUID", "Numeric",
-    "Integer", "Boolean", "Url", "UrlPath", "EmailAddress", "PhoneNumber", "PasswordPolicy",
-    "PasswordStrength", "UserNamePolicy", "DateTime", "Date", "MatchRegex", "RestrictedFile",
-    "StorableText", "Unique", "Exists", "IsEqualToField", "DictInnerTypes", "NoDuplicateDictItemValueInList",
-    "TRUE_STRINGS", "FALSE_STRINGS",
+    "Validator",
+    "NotNull",
+    "NotBlank",
+    "In",
+    "NotIn",
+    "Length",
+    "Limit",
+    "UUID",
+    "Numeric",
+    "Integer",
+    "Boolean",
+    "Url",
+    "UrlPath",
+    "EmailAddress",
+    "PhoneNumber",
+    "PasswordPolicy",
+    "PasswordStrength",
+    "UserNamePolicy",
+    "DateTime",
+    "Date",
+    "MatchRegex",
+    "RestrictedFile",
+    "StorableText",
+    "Unique",
+    "Exists",
+    "IsEqualToField",
+    "DictInnerTypes",
+    "NoDuplicateDictItemValueInList",
+    "TRUE_STRINGS",
+    "FALSE_STRINGS",
 ]
 
 _BLANK = (None, "", b"")
@@ -250,8 +275,13 @@ class Length(Validator):
 
     default_message = "Length error"
 
-    def __init__(self, equal: int | None = None, min: int | None = None,  # noqa: A002
-                 max: int | None = None, message: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        equal: int | None = None,
+        min: int | None = None,  # noqa: A002
+        max: int | None = None,
+        message: str | None = None,
+    ) -> None:  # noqa: A002
         super().__init__(message)
         self.equal, self.min, self.max = equal, min, max
         if equal is not None:
@@ -272,9 +302,9 @@ class Length(Validator):
 
     def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         low, high = (self.equal, self.equal) if self.equal is not None else (self.min, self.max)
-        lower, upper = {"array": ("minItems", "maxItems"),
-                        "object": ("minProperties", "maxProperties")}.get(
-            schema.get("type") or "", ("minLength", "maxLength"))
+        lower, upper = {"array": ("minItems", "maxItems"), "object": ("minProperties", "maxProperties")}.get(
+            schema.get("type") or "", ("minLength", "maxLength")
+        )
         keywords: dict[str, Any] = {}
         if low is not None:
             keywords[lower] = max(int(low), int(schema.get(lower, 0)))
@@ -288,8 +318,12 @@ class Limit(Validator):
 
     default_message = "Value limit error"
 
-    def __init__(self, min: float | None = None, max: float | None = None,  # noqa: A002
-                 message: str | None = None) -> None:
+    def __init__(
+        self,
+        min: float | None = None,
+        max: float | None = None,  # noqa: A002
+        message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.min, self.max = min, max
         parts = [f"min: {min}" if min is not None else "", f"max: {max}" if max is not None else ""]
@@ -306,8 +340,7 @@ class Limit(Validator):
         return None
 
     def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
-        keywords: dict[str, Any] = (
-            {} if schema.get("type") in ("integer", "number") else {"type": "number"})
+        keywords: dict[str, Any] = {} if schema.get("type") in ("integer", "number") else {"type": "number"}
         if self.min is not None:
             keywords["minimum"] = self.min
         if self.max is not None:
@@ -443,8 +476,10 @@ class UrlPath(Validator):
 
 _EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 #: Labels of letters, digits and inner hyphens, then an alphabetic (or IDNA) top-level domain.
-_DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                        r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
+_DOMAIN_RE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+)
 
 
 class EmailAddress(Validator):
@@ -499,8 +534,7 @@ class PhoneNumber(Validator):
         return None if self.min_digits <= digits <= self.max_digits else self.message
 
 
-_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "01234567890",
-              "09876543210")
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "01234567890", "09876543210")
 
 
 class PasswordPolicy(Validator):
@@ -511,8 +545,13 @@ class PasswordPolicy(Validator):
 
     default_message = "Weak password"
 
-    def __init__(self, min_length: int = 10, max_length: int | None = 128, min_classes: int = 2,
-                 message: str | None = None) -> None:
+    def __init__(
+        self,
+        min_length: int = 10,
+        max_length: int | None = 128,
+        min_classes: int = 2,
+        message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.min_length, self.max_length, self.min_classes = min_length, max_length, min_classes
 
@@ -523,8 +562,12 @@ class PasswordPolicy(Validator):
             return self.message
         if self.max_length is not None and len(value) > self.max_length:
             return self.message
-        classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
-                   + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+        classes = (
+            any(c.islower() for c in value)
+            + any(c.isupper() for c in value)
+            + any(c.isdigit() for c in value)
+            + any(not c.isalnum() for c in value)
+        )
         if classes < self.min_classes or len(set(value)) == 1:
             return self.message
         lowered = value.lower()
@@ -569,8 +612,10 @@ class UserNamePolicy(Validator):
         return None if _USERNAME_RE.fullmatch(value) else self.message
 
     def openapi_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
-        return {**_string_length(schema, self.min_length, self.max_length),
-                "pattern": f"^(?:{_USERNAME_RE.pattern})$"}
+        return {
+            **_string_length(schema, self.min_length, self.max_length),
+            "pattern": f"^(?:{_USERNAME_RE.pattern})$",
+        }
 
 
 class DateTime(Validator):
@@ -675,8 +720,13 @@ class RestrictedFile(Validator):
 
     default_message = "File error"
 
-    def __init__(self, extensions: Sequence[str] | None = None, min_size: float | None = None,
-                 max_size: float | None = None, message: str | None = None) -> None:
+    def __init__(
+        self,
+        extensions: Sequence[str] | None = None,
+        min_size: float | None = None,
+        max_size: float | None = None,
+        message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.extensions = frozenset(e.lower().lstrip(".") for e in extensions or ())
         self.min_size = float(min_size) * 1024 if min_size is not None else None
@@ -726,8 +776,10 @@ def _session(request: Any) -> Any:
 
     extension = current_app.extensions.get("sqlalchemy")
     if extension is None:
-        raise RuntimeError("Unique/Exists need a database session: none in "
-                           "request.app.context['db_session'] and no Flask-SQLAlchemy extension")
+        raise RuntimeError(
+            "Unique/Exists need a database session: none in "
+            "request.app.context['db_session'] and no Flask-SQLAlchemy extension"
+        )
     return extension.session
 
 
@@ -752,8 +804,9 @@ class _ModelQuery(Validator):
     #: The error for a value the column cannot hold (checked before any query).
     type_message = "Invalid value type"
 
-    def _exists(self, column: Any, value: Any, meta: Mapping[str, Any],
-                exclude: tuple[str, Any] | None) -> Any:
+    def _exists(
+        self, column: Any, value: Any, meta: Mapping[str, Any], exclude: tuple[str, Any] | None
+    ) -> Any:
         from sqlalchemy import exists, select
 
         clause = exists().where(column == value)
@@ -792,13 +845,14 @@ def _query_value(column: Any, value: Any) -> tuple[Any, bool]:
         if isinstance(value, str):
             return value, _text_problem(value) is None
         return value, wanted is None and isinstance(value, (int, float)) and (
-            isinstance(value, bool) or not isinstance(value, float) or math.isfinite(value))
+            isinstance(value, bool) or not isinstance(value, float) or math.isfinite(value)
+        )
     if wanted is bool:
         return value, isinstance(value, bool)
     if wanted is int:
         if isinstance(value, str) and _INT64_TEXT.fullmatch(value.strip()):
             value = int(value)
-        ok = isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
+        ok = isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
         return value, ok
     if wanted in (float, decimal.Decimal):
         if isinstance(value, bool) or not isinstance(value, (str, int, float, decimal.Decimal)):
@@ -829,8 +883,13 @@ class Unique(_ModelQuery):
 
     default_message = "Unique value error"
 
-    def __init__(self, model: Any, model_field_name: str | None = None,
-                 exclude_self_by_field: Any = None, message: str | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        model_field_name: str | None = None,
+        exclude_self_by_field: Any = None,
+        message: str | None = None,
+    ) -> None:
         super().__init__(model, model_field_name, message)
         self.exclude_self_by_field = exclude_self_by_field
 

@@ -51,7 +51,8 @@ class Middleware:
         if "layers" in cls.__dict__:
             raise ImproperlyConfigured(
                 f"middleware {_name(cls)}: 'layers' is computed from the methods it defines "
-                f"({', '.join(LAYERS)}); do not set it")
+                f"({', '.join(LAYERS)}); do not set it"
+            )
         cls.layers = _find_layers(cls, _name(cls))
 
 
@@ -67,7 +68,8 @@ def declared_layers(middleware: Any) -> frozenset[str]:
     if isinstance(middleware, Middleware) and found != type(middleware).layers:
         raise ImproperlyConfigured(
             f"middleware {_name(owner)}: its instance has the layers {sorted(found)} but its "
-            f"class declares {sorted(type(middleware).layers)}; define layer methods in the class")
+            f"class declares {sorted(type(middleware).layers)}; define layer methods in the class"
+        )
     return found
 
 
@@ -81,12 +83,14 @@ def _find_layers(target: Any, name: str) -> frozenset[str]:
         if attr not in LAYERS:
             raise ImproperlyConfigured(
                 f"middleware {name}: {attr!r} is not a middleware layer; the layer methods "
-                f"are {', '.join(LAYERS)} (name a helper method '_{attr}')")
+                f"are {', '.join(LAYERS)} (name a helper method '_{attr}')"
+            )
         if value is None:
             continue
         if not callable(value):
             raise ImproperlyConfigured(
-                f"middleware {name}: {attr} must be a method, got {type(value).__name__}")
+                f"middleware {name}: {attr} must be a method, got {type(value).__name__}"
+            )
         layers.add(attr)
     return frozenset(layers)
 

@@ -5,4 +5,3 @@ from .integration import init_openapi as init_openapi
 from .settings import OpenAPISettings as OpenAPISettings
 from .settings import read_settings as read_settings
 from .views import OpenAPIState as OpenAPIState
-

@@ -16,10 +16,20 @@ __all__ = ["openapi_command"]
 
 
 @click.command("openapi")
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write the document to this file instead of standard output.")
-@click.option("--indent", type=click.IntRange(0, 8), default=2, show_default=True,
-              help="Spaces of indentation (0: one line).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write the document to this file instead of standard output.",
+)
+@click.option(
+    "--indent",
+    type=click.IntRange(0, 8),
+    default=2,
+    show_default=True,
+    help="Spaces of indentation (0: one line).",
+)
 @with_appcontext
 def openapi_command(output: Any, indent: int) -> None:
     """Print the project's OpenAPI document as JSON."""
@@ -30,6 +40,7 @@ def openapi_command(output: Any, indent: int) -> None:
         document = state.document()
     except ImportError as exc:
         raise click.ClickException(
-            f"the openapi command needs apispec: pip install apispec ({exc})") from None
+            f"the openapi command needs apispec: pip install apispec ({exc})"
+        ) from None
     json.dump(document, output, indent=indent or None, ensure_ascii=False)
     output.write("\n")

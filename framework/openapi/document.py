@@ -46,8 +46,9 @@ OPENAPI_VERSION = "3.0.3"
 _RULE_VARIABLE = re.compile(r"<(?:([a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
-def build_document(fw: Framework, settings: OpenAPISettings, *,
-                   servers: list[str] | None = None) -> dict[str, Any]:
+def build_document(
+    fw: Framework, settings: OpenAPISettings, *, servers: list[str] | None = None
+) -> dict[str, Any]:
     """The OpenAPI document of every documented route of ``fw``'s apps, as a dict.
 
     ``servers`` replaces ``settings.servers`` (the views pass the script root when the
@@ -61,9 +62,14 @@ def build_document(fw: Framework, settings: OpenAPISettings, *,
     if settings.description:
         info["description"] = settings.description
     server_urls = list(settings.servers) if servers is None else servers
-    spec = APISpec(title=settings.title, version=settings.version,
-                   openapi_version=OPENAPI_VERSION, plugins=[plugin], info=info,
-                   **({"servers": [{"url": url} for url in server_urls]} if server_urls else {}))
+    spec = APISpec(
+        title=settings.title,
+        version=settings.version,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[plugin],
+        info=info,
+        **({"servers": [{"url": url} for url in server_urls]} if server_urls else {}),
+    )
     install_field_converters(plugin)
     spec.components.schema("Success", schema=SuccessEnvelope)
     spec.components.schema("Error", schema=ErrorEnvelope)
@@ -92,9 +98,11 @@ class _Builder:
         self.seen: set[tuple[str, str]] = set()
         self.body_schemas: dict[str, type] = {}
         #: middlewares that describe what they add to the routes they act on
-        self.middlewares = [m for m in fw.middlewares
-                            if getattr(m, "openapi_error_codes", None)
-                            or getattr(m, "openapi_security_schemes", None)]
+        self.middlewares = [
+            m
+            for m in fw.middlewares
+            if getattr(m, "openapi_error_codes", None) or getattr(m, "openapi_security_schemes", None)
+        ]
         for middleware in self.middlewares:
             for name, scheme in (getattr(middleware, "openapi_security_schemes", None) or {}).items():
                 if name not in spec.components.security_schemes:
@@ -115,8 +123,7 @@ class _Builder:
     def add_route(self, tag: str, route: Route, rule: Rule, app_codes: list[ErrorCode]) -> None:
         path, variables = self._path(rule)
         route_input = describe_input(route.data_handler, self.plugin, self._body_name)
-        parameters = [self._path_parameter(name, converter, route_input)
-                      for name, converter in variables]
+        parameters = [self._path_parameter(name, converter, route_input) for name, converter in variables]
         parameters += route_input.parameters
         answers = read_handler(route.handler)
         summary, description = _docstring(route.handler)
@@ -128,8 +135,7 @@ class _Builder:
             operation: dict[str, Any] = {
                 "tags": [tag],
                 "operationId": self._operation_id(tag, route, method, len(methods) > 1),
-                "responses": self._responses(route, route_input, answers, app_codes, method,
-                                             extra_codes),
+                "responses": self._responses(route, route_input, answers, app_codes, method, extra_codes),
             }
             if security:
                 operation["security"] = security
@@ -211,9 +217,15 @@ class _Builder:
                 security.append({name: []})
         return codes, security
 
-    def _responses(self, route: Route, route_input: RouteInput, answers: HandlerAnswers,
-                   app_codes: list[ErrorCode], method: str,
-                   extra_codes: Collection[int] = ()) -> dict[str, Any]:
+    def _responses(
+        self,
+        route: Route,
+        route_input: RouteInput,
+        answers: HandlerAnswers,
+        app_codes: list[ErrorCode],
+        method: str,
+        extra_codes: Collection[int] = (),
+    ) -> dict[str, Any]:
         ref = self.spec.components.get_ref
         responses: dict[str, Any] = {}
         for status, contents in sorted(answers.success.items()):
@@ -221,16 +233,16 @@ class _Builder:
             if status not in (204, 304) and method != "HEAD":
                 response["content"] = {
                     media: {"schema": ref("schema", "Success") if schema is None else schema}
-                    for media, schema in contents.items()}
+                    for media, schema in contents.items()
+                }
             responses[str(status)] = response
         for status in sorted(answers.redirects):
             responses[str(status)] = {
                 "description": _phrase(status),
-                "headers": {"Location": {"description": "Where to go",
-                                         "schema": {"type": "string"}}}}
+                "headers": {"Location": {"description": "Where to go", "schema": {"type": "string"}}},
+            }
         registered = self.fw.error_codes
-        codes: set[int] = ({SERVER_ERROR, NOT_FOUND, DISALLOWED_HOST} | answers.error_codes
-                           | set(extra_codes))
+        codes: set[int] = {SERVER_ERROR, NOT_FOUND, DISALLOWED_HOST} | answers.error_codes | set(extra_codes)
         codes.update(code.code for code in app_codes)
         if route.data_handler is not None:
             codes.add(INVALID_DATA)
@@ -246,21 +258,30 @@ class _Builder:
         for status, errors in sorted(by_status.items()):
             validation = status == 400 and route.data_handler is not None
             responses[str(status)] = _error_response(
-                status, errors, ref("schema", "ValidationError" if validation else "Error"),
+                status,
+                errors,
+                ref("schema", "ValidationError" if validation else "Error"),
                 with_body=method != "HEAD",
-                example_data=_validation_example(route.data_handler) if validation else None)
+                example_data=_validation_example(route.data_handler) if validation else None,
+            )
         return responses
 
 
-def _error_response(status: int, errors: list[ErrorCode], schema: dict[str, Any],
-                    with_body: bool, example_data: dict[str, Any] | None = None) -> dict[str, Any]:
+def _error_response(
+    status: int,
+    errors: list[ErrorCode],
+    schema: dict[str, Any],
+    with_body: bool,
+    example_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     lines = "; ".join(f"{e.code}: {e.message}" for e in errors)
     response: dict[str, Any] = {"description": f"{_phrase(status)} ({lines})"}
     if with_body:
         examples: dict[str, Any] = {}
         for e in errors:
-            value = envelope(e.code, e.message,
-                             example_data if e.code == INVALID_DATA and example_data else None)
+            value = envelope(
+                e.code, e.message, example_data if e.code == INVALID_DATA and example_data else None
+            )
             examples[str(e.code)] = {"summary": e.message, "value": value}
         response["content"] = {"application/json": {"schema": schema, "examples": examples}}
     return response

@@ -39,8 +39,7 @@ def init_openapi(fw: Framework, app: Flask) -> None:
         return
     try:
         if importlib.util.find_spec("apispec") is None:
-            raise ImproperlyConfigured(
-                "[openapi] enabled needs the apispec package: pip install apispec")
+            raise ImproperlyConfigured("[openapi] enabled needs the apispec package: pip install apispec")
         assets = swagger_ui_folder()
     except ImproperlyConfigured as exc:
         if settings.explicit:

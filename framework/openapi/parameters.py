@@ -44,8 +44,7 @@ from werkzeug.routing import BaseConverter, FloatConverter, IntegerConverter, UU
 from ..data_handler import fields as dh
 from ..router import FloatText, IntText, UUIDText
 
-__all__ = ["RouteInput", "describe_input", "install_field_converters", "path_schema",
-           "processor_constraints"]
+__all__ = ["RouteInput", "describe_input", "install_field_converters", "path_schema", "processor_constraints"]
 
 #: Header parameters OpenAPI tells tools to ignore (they are described elsewhere).
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -104,8 +103,7 @@ def _processors2properties(self: Any, field: Any, ret: dict[str, Any], **kwargs:
     return props
 
 
-def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | None = None
-                          ) -> dict[str, Any]:
+def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The JSON schema keywords that ``processors`` (validators, in order) express.
 
     Each processor describes itself (``Validator.openapi_schema``; filters say nothing
@@ -123,7 +121,8 @@ def processor_constraints(processors: Iterable[Any], base: Mapping[str, Any] | N
         else:
             _apply(processor, schema)
     return {k: val for k, val in schema.items() if before.get(k, _MISSING) != val} | (
-        {"nullable": False} if before.get("nullable") and not schema.get("nullable") else {})
+        {"nullable": False} if before.get("nullable") and not schema.get("nullable") else {}
+    )
 
 
 _MISSING = object()
@@ -142,8 +141,9 @@ def _apply(processor: Any, schema: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------ route input
-def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
-                   body_name: Callable[[type, str], str]) -> RouteInput:
+def describe_input(
+    data_handler: type | None, plugin: MarshmallowPlugin, body_name: Callable[[type, str], str]
+) -> RouteInput:
     """The parameters and request body that ``data_handler`` reads.
 
     ``body_name(data_handler, suffix)`` names the component schemas of the bodies.
@@ -157,8 +157,11 @@ def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
     for attr, fld in data_handler._declared_fields.items():
         if fld.dump_only:
             continue
-        location = (fld.field_type if isinstance(fld, dh.Field)
-                    else (fld.metadata or {}).get("field_type", dh.TYPE_JSON_FIELD))
+        location = (
+            fld.field_type
+            if isinstance(fld, dh.Field)
+            else (fld.metadata or {}).get("field_type", dh.TYPE_JSON_FIELD)
+        )
         by_location.setdefault(location, {})[attr] = fld
 
     for attr, fld in by_location.get(dh.TYPE_URL_VAR, {}).items():
@@ -195,8 +198,9 @@ def describe_input(data_handler: type | None, plugin: MarshmallowPlugin,
         if form_fields:
             schema = converter.fields2jsonschema(form_fields)
             # form values are text: never null
-            schema["properties"] = {key: _parameter_schema(prop)
-                                    for key, prop in schema["properties"].items()}
+            schema["properties"] = {
+                key: _parameter_schema(prop) for key, prop in schema["properties"].items()
+            }
             has_file = False
             for attr, fld in by_location.get(dh.TYPE_FILE, {}).items():
                 has_file = True
@@ -233,8 +237,7 @@ def _parameter(name: str, where: str, fld: ma_fields.Field[Any], schema: dict[st
     schema = _parameter_schema(schema)
     if name.endswith("[]") and schema.get("type") != "array":
         schema = {"type": "array", "items": schema}
-    parameter: dict[str, Any] = {"name": name, "in": where, "required": bool(fld.required),
-                                 "schema": schema}
+    parameter: dict[str, Any] = {"name": name, "in": where, "required": bool(fld.required), "schema": schema}
     description = (fld.metadata or {}).get("description")
     if description:
         parameter["description"] = description

@@ -22,8 +22,7 @@ from ..error import Error
 from ..exception import ExceptionResponse
 from ..response import HTML, JSON, Binary, File, Redirect, Response, Success, Text
 
-__all__ = ["SuccessEnvelope", "ErrorEnvelope", "ValidationErrorEnvelope", "HandlerAnswers",
-           "read_handler"]
+__all__ = ["SuccessEnvelope", "ErrorEnvelope", "ValidationErrorEnvelope", "HandlerAnswers", "read_handler"]
 
 
 class SuccessEnvelope(Schema):
@@ -40,17 +39,20 @@ class ErrorEnvelope(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["error"]))
     code = fields.Integer(required=True, metadata={"description": "The error code"})
     message = fields.String(required=True)
-    data: fields.Field[Any] = fields.Raw(
-        metadata={"description": "Details of the error, when there are any"})
+    data: fields.Field[Any] = fields.Raw(metadata={"description": "Details of the error, when there are any"})
 
 
 class ValidationErrorEnvelope(ErrorEnvelope):
     """The 400 envelope of invalid input (code 1002): ``data`` maps each field to its errors."""
 
     data = fields.Dict(
-        keys=fields.String(), values=fields.Raw(),
-        metadata={"description": "Each invalid field's name mapped to its messages "
-                                 "(a list of strings; for a list field, per item)"})
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={
+            "description": "Each invalid field's name mapped to its messages "
+            "(a list of strings; for a list field, per item)"
+        },
+    )
 
 
 @dataclass
@@ -91,8 +93,7 @@ def read_handler(handler: Callable[..., Any]) -> HandlerAnswers:
     return answers
 
 
-def _read_value(node: ast.expr, namespace: dict[str, Any], answers: HandlerAnswers,
-                returned: bool) -> None:
+def _read_value(node: ast.expr, namespace: dict[str, Any], answers: HandlerAnswers, returned: bool) -> None:
     if isinstance(node, ast.Await):
         node = node.value
     if isinstance(node, ast.Call):
@@ -104,8 +105,7 @@ def _read_value(node: ast.expr, namespace: dict[str, Any], answers: HandlerAnswe
         return
     if isinstance(node, ast.Dict):
         answers.success.setdefault(200, {})["application/json"] = _ANY
-    elif isinstance(node, (ast.Constant, ast.JoinedStr)) and isinstance(
-            getattr(node, "value", ""), str):
+    elif isinstance(node, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(node, "value", ""), str):
         answers.success.setdefault(200, {})["text/html"] = _TEXT
 
 
@@ -162,15 +162,17 @@ def _argument(node: ast.Call, position: int, name: str) -> Any:
     for keyword in node.keywords:
         if keyword.arg == name:
             expr = keyword.value
-    if expr is None and len(node.args) > position and not any(
-            isinstance(a, ast.Starred) for a in node.args[:position + 1]):
+    if (
+        expr is None
+        and len(node.args) > position
+        and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1])
+    ):
         expr = node.args[position]
     if expr is None:
         return None
     if isinstance(expr, ast.Constant):
         return expr.value
-    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) \
-            and expr.value.id == "Status":
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "Status":
         from http import HTTPStatus
 
         return getattr(HTTPStatus, expr.attr, None)

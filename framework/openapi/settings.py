@@ -36,8 +36,7 @@ class OpenAPISettings:
     path_prefix: str
 
 
-def read_settings(section: Mapping[str, Any] | None, *, debug: bool,
-                  default_title: str) -> OpenAPISettings:
+def read_settings(section: Mapping[str, Any] | None, *, debug: bool, default_title: str) -> OpenAPISettings:
     """Check ``[openapi]`` and fill in defaults; a bad value raises ``ImproperlyConfigured``."""
     section = section or {}
     raw_enabled = section.get("enabled")
@@ -47,7 +46,8 @@ def read_settings(section: Mapping[str, Any] | None, *, debug: bool,
             enabled = as_bool(raw_enabled)
         except ValueError:
             raise ImproperlyConfigured(
-                f"[openapi] enabled must be true or false, got {raw_enabled!r}") from None
+                f"[openapi] enabled must be true or false, got {raw_enabled!r}"
+            ) from None
     else:
         enabled = debug
     title = _text(section, "title") or default_title
@@ -56,14 +56,22 @@ def read_settings(section: Mapping[str, Any] | None, *, debug: bool,
     for server in servers:
         if not server.startswith(("http://", "https://", "/")) or any(c.isspace() for c in server):
             raise ImproperlyConfigured(
-                f"[openapi] servers: {server!r} is not an absolute URL or a path starting with '/'")
+                f"[openapi] servers: {server!r} is not an absolute URL or a path starting with '/'"
+            )
     prefix = _text(section, "path_prefix").rstrip("/")
     if prefix and (not prefix.startswith("/") or any(c in prefix for c in "<>{}?# \t")):
         raise ImproperlyConfigured(
-            f"[openapi] path_prefix must be a plain path starting with '/', got {prefix!r}")
-    return OpenAPISettings(enabled=enabled, explicit=explicit, title=title, version=version,
-                           description=_text(section, "description"), servers=servers,
-                           path_prefix=prefix)
+            f"[openapi] path_prefix must be a plain path starting with '/', got {prefix!r}"
+        )
+    return OpenAPISettings(
+        enabled=enabled,
+        explicit=explicit,
+        title=title,
+        version=version,
+        description=_text(section, "description"),
+        servers=servers,
+        path_prefix=prefix,
+    )
 
 
 def _text(section: Mapping[str, Any], key: str) -> str:

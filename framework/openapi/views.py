@@ -26,8 +26,7 @@ __all__ = ["OpenAPIState", "make_blueprint", "swagger_ui_folder", "BLUEPRINT_NAM
 
 BLUEPRINT_NAME = "framework_openapi"
 #: The Swagger UI files the page uses; nothing else in the package folder is served.
-ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-16x16.png",
-                    "favicon-32x32.png"})
+ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-16x16.png", "favicon-32x32.png"})
 
 
 class OpenAPIState:
@@ -49,8 +48,7 @@ class OpenAPIState:
             with self._lock:
                 found = self._documents.get(key)
                 if found is None:
-                    found = build_document(self.fw, self.settings,
-                                           servers=[key] if key else None)
+                    found = build_document(self.fw, self.settings, servers=[key] if key else None)
                     self._documents[key] = found
         return found
 
@@ -61,8 +59,8 @@ def swagger_ui_folder() -> str:
         from swagger_ui_bundle import swagger_ui_path
     except ImportError:
         raise ImproperlyConfigured(
-            "[openapi] the /docs page needs the swagger-ui-bundle package: "
-            "pip install swagger-ui-bundle") from None
+            "[openapi] the /docs page needs the swagger-ui-bundle package: pip install swagger-ui-bundle"
+        ) from None
     folder: str = str(swagger_ui_path)
     if not os.path.isfile(os.path.join(folder, "swagger-ui-bundle.js")):
         raise ImproperlyConfigured(f"[openapi] Swagger UI files not found in {folder}")
@@ -85,7 +83,8 @@ def make_blueprint(state: OpenAPIState, assets_folder: str) -> Blueprint:
             css=html.escape(url_for(".asset", filename="swagger-ui.css")),
             icon=html.escape(url_for(".asset", filename="favicon-32x32.png")),
             bundle=html.escape(url_for(".asset", filename="swagger-ui-bundle.js")),
-            init=html.escape(url_for(".init_script")))
+            init=html.escape(url_for(".init_script")),
+        )
         return Response(page, mimetype="text/html")
 
     @blueprint.get(DOCS_PATH + "/init.js")

@@ -39,8 +39,9 @@ def find_project_root(start: str | None) -> str:
         folder = parent
 
 
-def build_test_app(root: str | None, config: Mapping[str, Mapping[str, Any]] | None,
-                   database_folder: str) -> Flask:
+def build_test_app(
+    root: str | None, config: Mapping[str, Mapping[str, Any]] | None, database_folder: str
+) -> Flask:
     """The project's app with ``config`` applied, a SQLite database in ``database_folder``
     (unless ``config`` names a database) and every model's table created.
 
@@ -59,8 +60,9 @@ def build_test_app(root: str | None, config: Mapping[str, Mapping[str, Any]] | N
     else:
         from ..flask_app import FrameworkFlask
 
-        app = FrameworkFlask("framework_test", instance_path=os.path.join(database_folder, "instance"),
-                    static_folder=None)
+        app = FrameworkFlask(
+            "framework_test", instance_path=os.path.join(database_folder, "instance"), static_folder=None
+        )
         Framework(app, config=overrides, owns_app=True)
     app.config["TESTING"] = True
     ext = app.extensions.get("sqlalchemy")

@@ -19,8 +19,9 @@ from .case import build_test_app, dispose_test_app
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("framework_project", "folder holding the project's config.ini (default: rootdir)",
-                  default="")
+    parser.addini(
+        "framework_project", "folder holding the project's config.ini (default: rootdir)", default=""
+    )
 
 
 @pytest.fixture
@@ -30,8 +31,9 @@ def framework_config() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, tmp_path: Any,
-        framework_config: dict[str, dict[str, Any]]) -> Iterator[Flask]:
+def app(
+    request: pytest.FixtureRequest, tmp_path: Any, framework_config: dict[str, dict[str, Any]]
+) -> Iterator[Flask]:
     """The project's Flask app with a fresh SQLite database whose tables exist."""
     root = request.config.getini("framework_project") or str(request.config.rootpath)
     if not os.path.isabs(root):

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-__all__ = ["postgres_url", "postgres_error", "require_postgres", "temporary_schema",
-           "temporary_database"]
+__all__ = ["postgres_url", "postgres_error", "require_postgres", "temporary_schema", "temporary_database"]
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -31,8 +30,9 @@ def _render(url: sa.engine.URL) -> str:
 
 def postgres_error(url: str | None = None) -> str | None:
     """None when the server answers, else why not."""
-    engine = sa.create_engine(url or postgres_url(), connect_args={"connect_timeout": 5},
-                              poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        url or postgres_url(), connect_args={"connect_timeout": 5}, poolclass=sa.pool.NullPool
+    )
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -84,8 +84,9 @@ def temporary_database(url: str | None = None, *, create: bool = True) -> Iterat
     """A URL naming a new database (left uncreated with ``create=False``); dropped afterwards."""
     base = sa.engine.make_url(url or postgres_url())
     name = _unique("tdb")
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(
+        base.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     try:
         if create:
             with admin.connect() as conn:

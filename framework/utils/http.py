@@ -26,8 +26,14 @@ class Result:
 class Client:
     """One keep-alive connection to ``host:port`` while used as a context manager."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000, *, timeout: float = 30.0,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.headers = dict(headers or {})
         self._conn: http.client.HTTPConnection | None = None
@@ -41,8 +47,16 @@ class Client:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, *, json: Any = None, data: Any = None,
-                params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Result:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Result:
         """Send one request and read the whole answer."""
         all_headers = {**self.headers, **(headers or {})}
         body: bytes | None = None
@@ -57,8 +71,11 @@ class Client:
         if params:
             path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
         own = self._conn is None  # outside ``with``: a connection for this request only
-        conn = self._conn if self._conn is not None else http.client.HTTPConnection(
-            self.host, self.port, timeout=self.timeout)
+        conn = (
+            self._conn
+            if self._conn is not None
+            else http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        )
         try:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()

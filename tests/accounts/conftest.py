@@ -11,8 +11,13 @@ PASSWORD = "Correct-Horse-9"
 
 @pytest.fixture
 def accounts_app(database_uri):  # noqa: F811 - the fixture imported above, requested by name
-    app = make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]},
-                   flask={"secret_key": "accounts-test-key"}, accounts={"token_max_age": "600"})
+    app = make_app(
+        database_uri,
+        apps=ACCOUNTS,
+        middlewares={"active": [AUTH]},
+        flask={"secret_key": "accounts-test-key"},
+        accounts={"token_max_age": "600"},
+    )
     yield app
     dispose(app)
 

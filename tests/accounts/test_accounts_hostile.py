@@ -18,12 +18,15 @@ def _refused(response, field: str) -> None:
     assert field in payload["data"], payload
 
 
-@pytest.mark.parametrize("raw,field", [
-    (b'{"username": "ann\\u0000", "password": "x"}', "username"),
-    (b'{"username": "ann", "password": "pw\\u0000"}', "password"),
-    (b'{"username": "\\ud800", "password": "x"}', "username"),
-    (b'{"username": "ann", "password": "\\udfff"}', "password"),
-])
+@pytest.mark.parametrize(
+    "raw,field",
+    [
+        (b'{"username": "ann\\u0000", "password": "x"}', "username"),
+        (b'{"username": "ann", "password": "pw\\u0000"}', "password"),
+        (b'{"username": "\\ud800", "password": "x"}', "username"),
+        (b'{"username": "ann", "password": "\\udfff"}', "password"),
+    ],
+)
 def test_login_with_nul_or_a_lone_surrogate_is_400(client, raw, field):
     _refused(client.post("/login", data=raw, content_type="application/json"), field)
 

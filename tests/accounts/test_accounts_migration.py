@@ -36,9 +36,14 @@ def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 
 def db_upgrade(uri: str, revision: str = "head") -> None:
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", revision],
-                            cwd=ROOT, env={**os.environ, "FRAMEWORK__DATABASE__URI": uri},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", revision],
+        cwd=ROOT,
+        env={**os.environ, "FRAMEWORK__DATABASE__URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -48,16 +53,26 @@ def test_upgrading_a_database_from_before_token_versions(empty_database):
     engine = sa.create_engine(uri)
     with engine.begin() as conn:
         for name in ("old1", "old2", "old3"):
-            conn.execute(sa.text(
-                "INSERT INTO accounts_users (username, password_hash, roles, created_at) "
-                "VALUES (:u, :h, 'user', :t)"), {"u": name, "h": hash_password(PASSWORD),
-                                                 "t": datetime.now(UTC)})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO accounts_users (username, password_hash, roles, created_at) "
+                    "VALUES (:u, :h, 'user', :t)"
+                ),
+                {"u": name, "h": hash_password(PASSWORD), "t": datetime.now(UTC)},
+            )
         old3 = conn.execute(sa.text("SELECT id FROM accounts_users WHERE username = 'old3'")).scalar_one()
     db_upgrade(uri)
     engine.dispose()
 
-    app = create_app(ROOT, config={"apps": {"active": ACCOUNTS}, "middlewares": {"active": [AUTH]},
-                                   "database": {"uri": uri}, "flask": {"secret_key": SECRET}})
+    app = create_app(
+        ROOT,
+        config={
+            "apps": {"active": ACCOUNTS},
+            "middlewares": {"active": [AUTH]},
+            "database": {"uri": uri},
+            "flask": {"secret_key": SECRET},
+        },
+    )
     client = app.test_client()
     with app.test_request_context():
         from blueprints.accounts import tokens
@@ -79,14 +94,27 @@ def test_a_table_from_before_token_versions_stops_start_up_with_the_command_to_r
     uri = f"sqlite:///{tmp_path}/created.sqlite3"
     engine = sa.create_engine(uri)
     with engine.begin() as conn:  # the table as create-db made it before this release
-        conn.execute(sa.text(
-            "CREATE TABLE accounts_users (id INTEGER PRIMARY KEY, username VARCHAR(32) NOT NULL UNIQUE, "
-            "password_hash VARCHAR(255) NOT NULL, first_name VARCHAR(50), last_name VARCHAR(50), "
-            "roles VARCHAR(200) NOT NULL, created_at DATETIME NOT NULL)"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE accounts_users (id INTEGER PRIMARY KEY, username VARCHAR(32) NOT NULL UNIQUE, "
+                "password_hash VARCHAR(255) NOT NULL, first_name VARCHAR(50), last_name VARCHAR(50), "
+                "roles VARCHAR(200) NOT NULL, created_at DATETIME NOT NULL)"
+            )
+        )
     engine.dispose()
-    app = create_app(ROOT, config={"apps": {"active": ACCOUNTS}, "middlewares": {"active": [AUTH]},
-                                   "database": {"uri": uri}, "flask": {"secret_key": SECRET}})
-    with pytest.raises(ImproperlyConfigured, match=r"accounts_users has no token_version column.*"
-                       r"db upgrade.*db stamp 40499a70f657"):
+    app = create_app(
+        ROOT,
+        config={
+            "apps": {"active": ACCOUNTS},
+            "middlewares": {"active": [AUTH]},
+            "database": {"uri": uri},
+            "flask": {"secret_key": SECRET},
+        },
+    )
+    with pytest.raises(
+        ImproperlyConfigured,
+        match=r"accounts_users has no token_version column.*"
+        r"db upgrade.*db stamp 40499a70f657",
+    ):
         app.extensions["framework"].startup()
     dispose(app)

@@ -29,8 +29,9 @@ def make_admin(app, username: str = "root") -> None:
 
 def user_row(app, user_id: int):
     with app.app_context():
-        return db.session.execute(sa.text(
-            "SELECT id, username, first_name FROM accounts_users WHERE id = :id"), {"id": user_id}).first()
+        return db.session.execute(
+            sa.text("SELECT id, username, first_name FROM accounts_users WHERE id = :id"), {"id": user_id}
+        ).first()
 
 
 # ------------------------------------------------------------- 1. tokens and ids
@@ -112,8 +113,15 @@ def test_logout_revokes_the_users_tokens_and_no_one_elses(client):
 def test_a_logout_is_seen_by_another_instance_on_the_same_database(database_uri):
     """Two instances of the project (two workers, two machines) share the database, where the
     token version lives: a logout through one is refused at once by the other."""
-    one, other = (make_app(database_uri, apps=ACCOUNTS, middlewares={"active": [AUTH]},
-                           flask={"secret_key": "accounts-test-key"}) for _ in range(2))
+    one, other = (
+        make_app(
+            database_uri,
+            apps=ACCOUNTS,
+            middlewares={"active": [AUTH]},
+            flask={"secret_key": "accounts-test-key"},
+        )
+        for _ in range(2)
+    )
     first, second = one.test_client(), other.test_client()
     user_id = signup(first, "uma").get_json()["data"]["id"]
     headers = login(first, "uma")
@@ -199,17 +207,28 @@ def test_reading_another_account_is_403_for_a_non_admin(accounts_app, client):
 
 
 def test_the_accounts_app_without_its_middleware_refuses_to_start(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path}/t.sqlite3", apps=ACCOUNTS, middlewares={"active": []},
-                   flask={"secret_key": "accounts-test-key"})
-    with pytest.raises(ImproperlyConfigured, match=r"\[middlewares\] active: .*"
-                       r"blueprints\.accounts\.middleware\.AuthMiddleware"):
+    app = make_app(
+        f"sqlite:///{tmp_path}/t.sqlite3",
+        apps=ACCOUNTS,
+        middlewares={"active": []},
+        flask={"secret_key": "accounts-test-key"},
+    )
+    with pytest.raises(
+        ImproperlyConfigured,
+        match=r"\[middlewares\] active: .*"
+        r"blueprints\.accounts\.middleware\.AuthMiddleware",
+    ):
         app.extensions["framework"].startup()
     dispose(app)
 
 
 def test_without_its_middleware_the_user_routes_answer_no_one(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path}/t.sqlite3", apps=ACCOUNTS, middlewares={"active": []},
-                   flask={"secret_key": "accounts-test-key"})
+    app = make_app(
+        f"sqlite:///{tmp_path}/t.sqlite3",
+        apps=ACCOUNTS,
+        middlewares={"active": []},
+        flask={"secret_key": "accounts-test-key"},
+    )
     make_admin(app, "secret-admin")
     client = app.test_client()
     for _ in range(2):  # the refusal holds on every request, not only the first
@@ -226,8 +245,12 @@ def test_the_app_and_its_middleware_together_start(accounts_app):
 # ------------------------------------------------------------------ 7. OPTIONS
 @pytest.fixture
 def probe_client(database_uri):
-    app = make_app(database_uri, apps=ME_AND_PROBE, middlewares={"active": [AUTH]},
-                   flask={"secret_key": "accounts-test-key"})
+    app = make_app(
+        database_uri,
+        apps=ME_AND_PROBE,
+        middlewares={"active": [AUTH]},
+        flask={"secret_key": "accounts-test-key"},
+    )
     yield app.test_client()
     dispose(app)
 
@@ -239,11 +262,14 @@ def test_an_options_route_needs_a_token(probe_client):
     user_id = signup(probe_client, "sam").get_json()["data"]["id"]
     allowed = probe_client.options("/probe", headers=login(probe_client, "sam"))
     assert allowed.status_code == 200
-    assert allowed.get_json()["data"] == {"handler_ran": True,
-                                          "auth": {"user_id": user_id, "user_roles": ["user"]}}
+    assert allowed.get_json()["data"] == {
+        "handler_ran": True,
+        "auth": {"user_id": user_id, "user_roles": ["user"]},
+    }
 
 
 def test_a_cors_preflight_passes_without_a_token(probe_client):
-    response = probe_client.options("/probe", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"})
+    response = probe_client.options(
+        "/probe", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}
+    )
     assert response.status_code == 200 and response.get_json()["data"]["auth"] is None

@@ -50,8 +50,12 @@ def test_duplicate_username_is_400_1002(client):
     assert signup(client, "carol").status_code == 201
     response = signup(client, "carol")
     assert response.status_code == 400
-    assert response.get_json() == {"status": "error", "code": 1002, "message": "Unexpected data",
-                                   "data": {"username": ["Username already taken"]}}
+    assert response.get_json() == {
+        "status": "error",
+        "code": 1002,
+        "message": "Unexpected data",
+        "data": {"username": ["Username already taken"]},
+    }
 
 
 def test_password_policy_and_username_rules(client):
@@ -70,8 +74,9 @@ def add_admin(app, username="root"):
     from blueprints.accounts.models import User
 
     with app.app_context():
-        db.session.add(User(username=username, password_hash=generate_password_hash(PASSWORD),
-                            roles="admin user"))
+        db.session.add(
+            User(username=username, password_hash=generate_password_hash(PASSWORD), roles="admin user")
+        )
         db.session.commit()
     return username
 
@@ -83,13 +88,18 @@ def test_login_and_detail(accounts_app, client):
     assert response.status_code == 200 and response.get_json()["data"]["username"] == "erin"
     admin = login(client, add_admin(accounts_app))  # others' accounts, missing ones included, are 403
     assert client.get("/users/999999", headers=admin).get_json() == {
-        "status": "error", "code": 1101, "message": "User 999999 not found"}
+        "status": "error",
+        "code": 1101,
+        "message": "User 999999 not found",
+    }
 
 
 def test_login_with_a_wrong_password_or_unknown_user_is_401(client):
     signup(client, "frank")
-    for payload in ({"username": "frank", "password": "Wrong-Horse-99"},
-                    {"username": "nobody", "password": PASSWORD}):
+    for payload in (
+        {"username": "frank", "password": "Wrong-Horse-99"},
+        {"username": "nobody", "password": PASSWORD},
+    ):
         response = client.post("/login", json=payload)
         assert response.status_code == 401 and response.get_json()["code"] == 1100
 
@@ -144,8 +154,9 @@ def test_list_is_paginated(accounts_app, client):
 def test_update_own_account(accounts_app, client):
     user_id = signup(client, "judy").get_json()["data"]["id"]
     headers = login(client, "judy")
-    response = client.patch(f"/users/{user_id}", headers=headers,
-                            json={"last_name": "Hopps", "password": "New-Password-42"})
+    response = client.patch(
+        f"/users/{user_id}", headers=headers, json={"last_name": "Hopps", "password": "New-Password-42"}
+    )
     assert response.status_code == 200 and response.get_json()["data"]["last_name"] == "Hopps"
     assert client.post("/login", json={"username": "judy", "password": PASSWORD}).status_code == 401
     headers = login(client, "judy", "New-Password-42")  # the new password revoked the old token
@@ -187,8 +198,10 @@ def test_auth_middleware_without_the_accounts_app_stops_start_up(tmp_path):
     from framework.config import ImproperlyConfigured
     from tests.db.conftest import ROOT
 
-    app = create_app(ROOT, config={"apps": {"active": ["blueprints.hello"]},
-                                   "database": {"uri": f"sqlite:///{tmp_path}/x.db"}})
+    app = create_app(
+        ROOT,
+        config={"apps": {"active": ["blueprints.hello"]}, "database": {"uri": f"sqlite:///{tmp_path}/x.db"}},
+    )
     with pytest.raises(ImproperlyConfigured, match="needs the app 'blueprints.accounts'"):
         app.extensions["framework"].startup()
 
@@ -200,8 +213,10 @@ def test_a_bad_token_max_age_stops_start_up(tmp_path):
     from framework.config import ImproperlyConfigured
     from tests.db.conftest import ROOT
 
-    app = create_app(ROOT, config={"accounts": {"token_max_age": "soon"},
-                                   "database": {"uri": f"sqlite:///{tmp_path}/x.db"}})
+    app = create_app(
+        ROOT,
+        config={"accounts": {"token_max_age": "soon"}, "database": {"uri": f"sqlite:///{tmp_path}/x.db"}},
+    )
     with pytest.raises(ImproperlyConfigured, match=r"\[accounts\] token_max_age"):
         app.extensions["framework"].startup()
 

@@ -11,16 +11,30 @@ from typing import Any
 STEP = 5.0
 
 
-def http_scope(method: str = "GET", path: str = "/", *, query_string: bytes = b"",
-               headers: Iterable[tuple[bytes, bytes]] = (), root_path: str = "",
-               scheme: str = "http", client: Any = ("127.0.0.1", 50123),
-               server: Any = ("testserver", 8000), raw_path: bytes | None = None
-               ) -> dict[str, Any]:
+def http_scope(
+    method: str = "GET",
+    path: str = "/",
+    *,
+    query_string: bytes = b"",
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    root_path: str = "",
+    scheme: str = "http",
+    client: Any = ("127.0.0.1", 50123),
+    server: Any = ("testserver", 8000),
+    raw_path: bytes | None = None,
+) -> dict[str, Any]:
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1", "method": method, "scheme": scheme, "path": path,
-        "query_string": query_string, "root_path": root_path,
-        "headers": [(k.lower(), v) for k, v in headers], "client": client, "server": server,
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "query_string": query_string,
+        "root_path": root_path,
+        "headers": [(k.lower(), v) for k, v in headers],
+        "client": client,
+        "server": server,
     }
     if raw_path is not None:
         scope["raw_path"] = raw_path
@@ -38,8 +52,10 @@ class Conversation:
 
     def __init__(self, body: Iterable[bytes] = (b"",)) -> None:
         chunks = list(body) or [b""]
-        self.incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-                         for i, c in enumerate(chunks)]
+        self.incoming = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
         self.sent: list[dict[str, Any]] = []
         self.receive_calls = 0
         self.gone = asyncio.Event()
@@ -111,8 +127,9 @@ class Conversation:
         return json.loads(self.body)
 
 
-def call(app: Any, scope: dict[str, Any], conversation: Conversation | None = None,
-         timeout: float = STEP) -> Conversation:
+def call(
+    app: Any, scope: dict[str, Any], conversation: Conversation | None = None, timeout: float = STEP
+) -> Conversation:
     """Run one request through ``app`` to the end and return its conversation."""
 
     async def main() -> Conversation:

@@ -94,8 +94,7 @@ def create() -> Any:
     @app.get("/selfcall")
     def selfcall() -> Any:
         """Calls this same server, as a handler using its own API would."""
-        conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["ASGI_TEST_PORT"]),
-                                          timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["ASGI_TEST_PORT"]), timeout=60)
         try:
             conn.request("GET", "/hello-world")
             response = conn.getresponse()
@@ -110,9 +109,12 @@ def create() -> Any:
         time.sleep(3600)
         return {"woke": True}
 
-    adapter = to_asgi(app, threads=int(os.environ.get("ASGI_TEST_THREADS", "4")),
-                      queue_size=int(os.environ.get("ASGI_TEST_QUEUE_SIZE", "64")),
-                      queue_timeout=float(os.environ.get("ASGI_TEST_QUEUE_TIMEOUT", "10")))
+    adapter = to_asgi(
+        app,
+        threads=int(os.environ.get("ASGI_TEST_THREADS", "4")),
+        queue_size=int(os.environ.get("ASGI_TEST_QUEUE_SIZE", "64")),
+        queue_timeout=float(os.environ.get("ASGI_TEST_QUEUE_TIMEOUT", "10")),
+    )
     return _Introspect(adapter)
 
 
@@ -134,9 +136,16 @@ class _Introspect:
                 _gate(token).set()
                 payload = {"released": token}
             body = json.dumps(payload).encode()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         await self.adapter(scope, receive, send)

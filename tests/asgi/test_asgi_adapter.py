@@ -70,12 +70,25 @@ def hello_app() -> Flask:
 def test_environ_from_scope(adapters: Any) -> None:
     captured: dict[str, Any] = {}
     scope = http_scope(
-        "POST", "/api/caf\u00e9/items", root_path="/api", query_string=b"a=1&b=%C3%A9&c=\xe9",
-        raw_path=b"/api/caf%C3%A9/items", scheme="https", client=("10.0.0.7", 41000),
+        "POST",
+        "/api/caf\u00e9/items",
+        root_path="/api",
+        query_string=b"a=1&b=%C3%A9&c=\xe9",
+        raw_path=b"/api/caf%C3%A9/items",
+        scheme="https",
+        client=("10.0.0.7", 41000),
         server=("example.org", 8443),
-        headers=[(b"host", b"example.org:8443"), (b"content-type", b"text/plain"),
-                 (b"content-length", b"5"), (b"x-custom", b"one"), (b"x-custom", b"two"),
-                 (b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"x_forwarded_for", b"6.6.6.6")])
+        headers=[
+            (b"host", b"example.org:8443"),
+            (b"content-type", b"text/plain"),
+            (b"content-length", b"5"),
+            (b"x-custom", b"one"),
+            (b"x-custom", b"two"),
+            (b"cookie", b"a=1"),
+            (b"cookie", b"b=2"),
+            (b"x_forwarded_for", b"6.6.6.6"),
+        ],
+    )
     conv = call(adapters(environ_app(captured)), scope, Conversation([b"he", b"llo"]))
     assert conv.status == 200 and conv.body == b"ok"
     assert captured["REQUEST_METHOD"] == "POST"
@@ -106,8 +119,7 @@ def test_environ_path_when_server_leaves_root_path_out() -> None:
 
 
 def test_environ_without_server_uses_host_header() -> None:
-    environ = build_environ(http_scope(headers=[(b"host", b"example.com:81")], server=None,
-                                       client=None))
+    environ = build_environ(http_scope(headers=[(b"host", b"example.com:81")], server=None, client=None))
     assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("example.com", "81")
     assert "REMOTE_ADDR" not in environ
     environ = build_environ(http_scope(server=None, scheme="https"))
@@ -119,17 +131,32 @@ def test_flask_sees_the_request(adapters: Any) -> None:
 
     @app.route("/sub/<name>", methods=["POST"])
     def sub(name: str) -> Any:
-        return {"name": name, "url": request.url, "script": request.script_root,
-                "args": request.args.to_dict(), "json": request.get_json(),
-                "remote": request.remote_addr}
+        return {
+            "name": name,
+            "url": request.url,
+            "script": request.script_root,
+            "args": request.args.to_dict(),
+            "json": request.get_json(),
+            "remote": request.remote_addr,
+        }
 
-    scope = http_scope("POST", "/mount/sub/b\u00e9", root_path="/mount", query_string=b"q=%C3%A9",
-                       headers=[(b"host", b"h.test"), (b"content-type", b"application/json")])
+    scope = http_scope(
+        "POST",
+        "/mount/sub/b\u00e9",
+        root_path="/mount",
+        query_string=b"q=%C3%A9",
+        headers=[(b"host", b"h.test"), (b"content-type", b"application/json")],
+    )
     conv = call(adapters(app), scope, Conversation([b'{"x":', b" 1}"]))
     assert conv.status == 200
-    assert conv.json() == {"name": "b\u00e9", "url": "http://h.test/mount/sub/b\u00e9?q=\u00e9",
-                           "script": "/mount", "args": {"q": "\u00e9"}, "json": {"x": 1},
-                           "remote": "127.0.0.1"}
+    assert conv.json() == {
+        "name": "b\u00e9",
+        "url": "http://h.test/mount/sub/b\u00e9?q=\u00e9",
+        "script": "/mount",
+        "args": {"q": "\u00e9"},
+        "json": {"x": 1},
+        "remote": "127.0.0.1",
+    }
 
 
 def test_chunked_request_body_without_length_reaches_flask(adapters: Any) -> None:
@@ -390,8 +417,10 @@ def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
 
     async def main() -> None:
         convs = [Conversation() for _ in range(8)]
-        tasks = [asyncio.ensure_future(adapter(http_scope(path=f"/{i}"), c.receive, c.send))
-                 for i, c in enumerate(convs)]
+        tasks = [
+            asyncio.ensure_future(adapter(http_scope(path=f"/{i}"), c.receive, c.send))
+            for i, c in enumerate(convs)
+        ]
         # Two streams run; the other six wait for a thread.
         while sum(b"tick" in c.body for c in convs) < 2:
             await asyncio.sleep(0.01)
@@ -609,8 +638,7 @@ def test_lifespan_startup_failure_is_reported(adapters: Any) -> None:
     app = Flask("life")
     app.extensions["framework"] = FakeFramework(fail=True)
     sent = lifespan(adapters(app), "lifespan.startup", "lifespan.shutdown")
-    assert sent == [{"type": "lifespan.startup.failed",
-                     "message": "RuntimeError: database unreachable"}]
+    assert sent == [{"type": "lifespan.startup.failed", "message": "RuntimeError: database unreachable"}]
 
 
 def test_lifespan_without_the_extension_completes(adapters: Any) -> None:
@@ -744,13 +772,14 @@ def test_a_full_queue_answers_503_at_once(adapters: Any) -> None:
     async def main() -> tuple[list[Conversation], Conversation]:
         holder = await hold_the_thread(adapter)
         waiting = [Conversation() for _ in range(2)]
-        tasks = [asyncio.ensure_future(adapter(http_scope(path=f"/w{i}"), c.receive, c.send))
-                 for i, c in enumerate(waiting)]
+        tasks = [
+            asyncio.ensure_future(adapter(http_scope(path=f"/w{i}"), c.receive, c.send))
+            for i, c in enumerate(waiting)
+        ]
         while adapter.pool.waiting < 2:
             await asyncio.sleep(0.005)
         refused = Conversation()
-        await asyncio.wait_for(adapter(http_scope(path="/refused"), refused.receive,
-                                       refused.send), STEP)
+        await asyncio.wait_for(adapter(http_scope(path="/refused"), refused.receive, refused.send), STEP)
         gate.set()
         await asyncio.wait_for(asyncio.gather(holder, *tasks), STEP)
         return waiting, refused
@@ -806,8 +835,7 @@ def test_a_waiting_request_reads_no_body_until_a_thread_takes_it(adapters: Any) 
     async def main() -> Conversation:
         holder = await hold_the_thread(adapter)
         upload = Conversation([b"a" * 100, b"b" * 100, b"c" * 100])
-        task = asyncio.ensure_future(adapter(http_scope("POST", "/upload"), upload.receive,
-                                             upload.send))
+        task = asyncio.ensure_future(adapter(http_scope("POST", "/upload"), upload.receive, upload.send))
         while adapter.pool.waiting < 1:
             await asyncio.sleep(0.005)
         assert upload.receive_calls == 1  # only what the server already held
@@ -829,9 +857,10 @@ def test_a_request_whose_client_left_while_waiting_never_runs(adapters: Any) -> 
         holder = await hold_the_thread(adapter)
         get = Conversation()
         post = Conversation([b"x" * 10, b"y" * 10])  # its body is not all there yet
-        tasks = [asyncio.ensure_future(adapter(http_scope(path="/get"), get.receive, get.send)),
-                 asyncio.ensure_future(adapter(http_scope("POST", "/post"), post.receive,
-                                               post.send))]
+        tasks = [
+            asyncio.ensure_future(adapter(http_scope(path="/get"), get.receive, get.send)),
+            asyncio.ensure_future(adapter(http_scope("POST", "/post"), post.receive, post.send)),
+        ]
         while adapter.pool.waiting < 2:
             await asyncio.sleep(0.005)
         post.incoming.clear()  # the client went away mid-body
@@ -855,8 +884,7 @@ def test_a_body_that_does_not_arrive_in_time_gets_408(adapters: Any) -> None:
     async def main() -> Conversation:
         conv = Conversation([b"x" * 10, b"never sent"])
         conv.incoming.pop()  # the second part never comes: receive() waits
-        await asyncio.wait_for(adapter(http_scope("POST", "/slow"), conv.receive, conv.send),
-                               STEP)
+        await asyncio.wait_for(adapter(http_scope("POST", "/slow"), conv.receive, conv.send), STEP)
         conv.disconnect()
         return conv
 
@@ -878,19 +906,26 @@ def test_a_body_over_the_limit_found_by_the_thread_gets_413(adapters: Any) -> No
 
 def test_queue_settings_from_the_asgi_section(adapters: Any) -> None:
     app = Flask("configured")
-    Framework(app, config={"asgi": {"threads": "3", "queue_size": "5", "queue_timeout": "2.5",
-                                    "body_timeout": "7"}})
+    Framework(
+        app, config={"asgi": {"threads": "3", "queue_size": "5", "queue_timeout": "2.5", "body_timeout": "7"}}
+    )
     adapter = adapters(app)
-    assert (adapter.threads, adapter.queue_size, adapter.queue_timeout,
-            adapter.body_timeout) == (3, 5, 2.5, 7.0)
+    assert (adapter.threads, adapter.queue_size, adapter.queue_timeout, adapter.body_timeout) == (
+        3,
+        5,
+        2.5,
+        7.0,
+    )
     assert adapter.pool.backlog == 5
     assert adapters(app, queue_size=1).queue_size == 1
     plain = adapters(Flask("plain"))
     assert (plain.queue_size, plain.queue_timeout) == (DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_TIMEOUT)
 
 
-@pytest.mark.parametrize("key, value", [("queue_size", "many"), ("queue_size", "-1"),
-                                        ("queue_timeout", "-2"), ("body_timeout", "soon")])
+@pytest.mark.parametrize(
+    "key, value",
+    [("queue_size", "many"), ("queue_size", "-1"), ("queue_timeout", "-2"), ("body_timeout", "soon")],
+)
 def test_a_bad_queue_setting_stops_start_up_naming_it(key: str, value: str) -> None:
     app = Flask("misconfigured")
     Framework(app, config={"asgi": {key: value}})
@@ -911,13 +946,16 @@ def proxy_app(trusted: int) -> Flask:
 
 
 #: The scope uvicorn hands on after applying a local client's own X-Forwarded-* headers.
-REWRITTEN = dict(scheme="https", client=("203.0.113.9", 0),
-                 headers=[(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9")])
+REWRITTEN = dict(
+    scheme="https",
+    client=("203.0.113.9", 0),
+    headers=[(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9")],
+)
 
 
-def test_without_trusted_proxies_a_server_rewrite_is_undone(adapters: Any,
-                                                            caplog: pytest.LogCaptureFixture
-                                                            ) -> None:
+def test_without_trusted_proxies_a_server_rewrite_is_undone(
+    adapters: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     adapter = adapters(proxy_app(0))
     with caplog.at_level(logging.WARNING, logger="framework.asgi"):
         conv = call(adapter, http_scope(path="/who", **REWRITTEN))
@@ -925,8 +963,12 @@ def test_without_trusted_proxies_a_server_rewrite_is_undone(adapters: Any,
     assert conv.json() == {"scheme": "http", "remote": None}
     assert caplog.text.count("--no-proxy-headers") == 1  # said once, not per request
     # A real https request (no forwarding header) and a real peer stay as they are.
-    conv = call(adapter, http_scope(path="/who", scheme="https", client=("10.1.1.1", 5000),
-                                    headers=[(b"x-forwarded-for", b"6.6.6.6")]))
+    conv = call(
+        adapter,
+        http_scope(
+            path="/who", scheme="https", client=("10.1.1.1", 5000), headers=[(b"x-forwarded-for", b"6.6.6.6")]
+        ),
+    )
     assert conv.json() == {"scheme": "https", "remote": "10.1.1.1"}
 
 

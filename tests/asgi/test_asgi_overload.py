@@ -34,8 +34,9 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """``start(env=..., options=...)``: a uvicorn serving ``asgi_served_app``, stopped after."""
     servers: list[Server] = []
 
-    def make(env: dict[str, str] | None = None, options: tuple[str, ...] = (),
-             graceful: str | None = "5") -> Server:
+    def make(
+        env: dict[str, str] | None = None, options: tuple[str, ...] = (), graceful: str | None = "5"
+    ) -> Server:
         srv = Server(tmp_path / f"events-{len(servers)}.txt", options, env, graceful)
         servers.append(srv)
         srv.wait_ready()
@@ -131,8 +132,9 @@ def temp_files(pid: int, folder: Path) -> list[str]:
 def post_big(port: int, size: int) -> int:
     """POST ``size`` bytes to an unknown path; the status (0 if the connection failed)."""
     with socket.create_connection(("127.0.0.1", port), timeout=STEP) as sock:
-        head = (f"POST /no-such-path HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n"
-                "Connection: close\r\n\r\n").encode()
+        head = (
+            f"POST /no-such-path HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+        ).encode()
         try:
             sock.sendall(head + b"x" * size)
         except OSError:
@@ -155,8 +157,7 @@ def post_big(port: int, size: int) -> int:
 def test_waiting_requests_hold_no_body(start: Any, tmp_path: Path) -> None:
     spool = tmp_path / "tmp"
     spool.mkdir()
-    srv = start(env={"ASGI_TEST_THREADS": "1", "ASGI_TEST_MAX_BODY": str(16 * 2**20),
-                     "TMPDIR": str(spool)})
+    srv = start(env={"ASGI_TEST_THREADS": "1", "ASGI_TEST_MAX_BODY": str(16 * 2**20), "TMPDIR": str(spool)})
     token = uuid.uuid4().hex
     holder = in_background(lambda: get(srv.port, f"/hold/{token}"))
     poll(lambda: pool(srv)["busy"] == 1, "the only thread to be held")

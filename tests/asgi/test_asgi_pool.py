@@ -64,8 +64,7 @@ def test_size_bounds_the_threads() -> None:
         pool.shutdown()
 
 
-def test_a_failing_job_is_logged_and_the_thread_goes_on(caplog: pytest.LogCaptureFixture
-                                                         ) -> None:
+def test_a_failing_job_is_logged_and_the_thread_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     pool = WorkerPool(1)
     done = threading.Event()
 

@@ -29,20 +29,47 @@ REQUESTS_EACH = 50
 class Server:
     """uvicorn serving ``asgi_served_app:create`` on a free loopback port."""
 
-    def __init__(self, events_file: Path, options: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, graceful: str | None = "5") -> None:
+    def __init__(
+        self,
+        events_file: Path,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        graceful: str | None = "5",
+    ) -> None:
         self.port = free_port()
         self.events_file = events_file
-        env = dict(os.environ, ASGI_TEST_EVENTS=str(events_file), ASGI_TEST_PORT=str(self.port),
-                   **(env or {}),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                            os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            ASGI_TEST_EVENTS=str(events_file),
+            ASGI_TEST_PORT=str(self.port),
+            **(env or {}),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "asgi_served_app:create",
-             "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(self.port),
-             "--lifespan", "on", "--log-level", "warning",
-             *(("--timeout-graceful-shutdown", graceful) if graceful else ()), *options],
-            cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "asgi_served_app:create",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--lifespan",
+                "on",
+                "--log-level",
+                "warning",
+                *(("--timeout-graceful-shutdown", graceful) if graceful else ()),
+                *options,
+            ],
+            cwd=str(ROOT),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -88,8 +115,7 @@ STACKS = {"auto": (), "asyncio-h11": ("--loop", "asyncio", "--http", "h11")}
 
 
 @pytest.fixture(scope="module", params=sorted(STACKS))
-def server(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(tmp_path_factory.mktemp("uvicorn") / "events.txt", STACKS[request.param])
     try:
         srv.wait_ready()
@@ -134,8 +160,7 @@ def test_every_request_is_answered_under_concurrent_load(server: Server) -> None
 def test_streamed_response_arrives_in_pieces(server: Server) -> None:
     token = uuid.uuid4().hex
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(f"GET /stream/{token} HTTP/1.1\r\nHost: test\r\n"
-                     "Connection: close\r\n\r\n".encode())
+        sock.sendall(f"GET /stream/{token} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode())
         received = b""
         while b"part1;" not in received:
             data = sock.recv(65536)
@@ -174,8 +199,13 @@ def post(port: int, body: bytes | list[bytes]) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         if isinstance(body, list):  # sent chunked, with no Content-Length
-            conn.request("POST", "/upload", body=iter(body), encode_chunked=True,
-                         headers={"Transfer-Encoding": "chunked"})
+            conn.request(
+                "POST",
+                "/upload",
+                body=iter(body),
+                encode_chunked=True,
+                headers={"Transfer-Encoding": "chunked"},
+            )
         else:
             conn.request("POST", "/upload", body=body)
         response = conn.getresponse()

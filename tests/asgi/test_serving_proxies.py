@@ -45,7 +45,7 @@ max_content_length = 1048576
 level = WARNING
 """
 
-MAIN = '''\
+MAIN = """\
 from framework.app import App
 from framework.response import JSON
 from framework.router import Routes
@@ -75,9 +75,9 @@ def upload(request):
 
 
 app = App(routes=[routes])
-'''
+"""
 
-WSGI = '''\
+WSGI = """\
 import os
 
 from framework import create_app
@@ -85,11 +85,13 @@ from framework.asgi import to_asgi
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
 asgi_app = to_asgi(app)
-'''
+"""
 
 #: The uvicorn flags docs/deployment.md gives, by whether the project trusts a proxy.
-UVICORN_FLAGS: dict[int, tuple[str, ...]] = {0: ("--no-proxy-headers",),
-                                             1: ("--forwarded-allow-ips", "127.0.0.1")}
+UVICORN_FLAGS: dict[int, tuple[str, ...]] = {
+    0: ("--no-proxy-headers",),
+    1: ("--forwarded-allow-ips", "127.0.0.1"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +112,14 @@ class Served:
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.port = free_port()
         full_env = dict(os.environ, **env)
-        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, str(cwd),
-                                                               os.environ.get("PYTHONPATH")]))
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, str(cwd), os.environ.get("PYTHONPATH")]))
         full_env.pop("GUNICORN_CMD_ARGS", None)
         command = [part.replace("{port}", str(self.port)) for part in command]
         self.log = cwd / f"server-{self.port}.log"
         self.handle = open(self.log, "wb")  # noqa: SIM115 - the server's log for its whole life, closed by stop()
-        self.process = subprocess.Popen(command, cwd=str(cwd), env=full_env, stdout=self.handle,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=str(cwd), env=full_env, stdout=self.handle, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + STEP
         while True:
             if self.process.poll() is not None:
@@ -142,28 +144,53 @@ class Served:
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        raw = raw_request(self.port, (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}"
-                                      "Connection: close\r\n\r\n").encode(), timeout=STEP)
+        raw = raw_request(
+            self.port,
+            (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n").encode(),
+            timeout=STEP,
+        )
         status, _, body = parse_response(raw)
         return status, json.loads(body)
 
 
 def gunicorn(project: Path, trusted: int) -> Served:
     """gunicorn with nothing but the shipped conf and a bind address."""
-    command = [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO, "gunicorn.conf.py"),
-               "--bind", "127.0.0.1:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        os.path.join(REPO, "gunicorn.conf.py"),
+        "--bind",
+        "127.0.0.1:{port}",
+    ]
     from gunicorn.config import KNOWN_SETTINGS
 
     if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS):
         command.append("--no-control-socket")
-    return Served([*command, "wsgi:app"], project,
-                  {"WEB_CONCURRENCY": "1", "FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)})
+    return Served(
+        [*command, "wsgi:app"],
+        project,
+        {"WEB_CONCURRENCY": "1", "FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)},
+    )
 
 
 def uvicorn(project: Path, trusted: int, flags: tuple[str, ...] | None = None) -> Served:
-    command = [sys.executable, "-m", "uvicorn", "wsgi:asgi_app", "--host", "127.0.0.1",
-               "--port", "{port}", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
-               *(UVICORN_FLAGS[trusted] if flags is None else flags)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "wsgi:asgi_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "5",
+        *(UVICORN_FLAGS[trusted] if flags is None else flags),
+    ]
     return Served(command, project, {"FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)})
 
 
@@ -172,8 +199,7 @@ def uvicorn_default_flags(project: Path, trusted: int) -> Served:
     return uvicorn(project, trusted, flags=())
 
 
-SERVERS = {"gunicorn": gunicorn, "uvicorn": uvicorn,
-           "uvicorn-default-flags": uvicorn_default_flags}
+SERVERS = {"gunicorn": gunicorn, "uvicorn": uvicorn, "uvicorn-default-flags": uvicorn_default_flags}
 
 
 @pytest.fixture(params=["gunicorn", "uvicorn"])
@@ -234,8 +260,12 @@ def test_the_shipped_conf_trusts_no_proxy_unless_the_project_does(project: Path)
 def open_slow_upload(port: int, size: int = 100) -> socket.socket:
     """A POST whose headers and first bytes are sent; the rest of the body is held back."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=STEP)
-    sock.sendall((f"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: {size}\r\n"
-                  "Connection: close\r\n\r\n").encode() + b"x" * 10)
+    sock.sendall(
+        (
+            f"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + b"x" * 10
+    )
     return sock
 
 

@@ -141,10 +141,14 @@ HOOKS_AND_MIDDLEWARE = """
 @pytest.fixture
 def shim(project):
     mod = project.module("seeing.py", HOOKS_AND_MIDDLEWARE)
-    name = project.app_module("web", {
-        "handlers.py": HANDLERS,
-        "main.py": f"from framework.app import App\nfrom .handlers import routes\n"
-                   f"from {mod} import hooks\napp = App(routes=[routes], hooks=[hooks])\n"})
+    name = project.app_module(
+        "web",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": f"from framework.app import App\nfrom .handlers import routes\n"
+            f"from {mod} import hooks\napp = App(routes=[routes], hooks=[hooks])\n",
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n[middlewares]\nactive = {mod}.Seeing\n")
     app = project.create_app()
 
@@ -173,10 +177,10 @@ def test_nothing_leaks_between_requests_and_the_loop_persists(shim):
     first = client.get("/context/one").json
     second = client.get("/context/two").json
     assert second["tenant_before"] == "none"  # a context variable set by the last request
-    assert second["g_leftover"] is None        # g is per request
+    assert second["g_leftover"] is None  # g is per request
     assert first["pending"] == second["pending"] == 0
     assert first["thread"] == second["thread"]
-    assert first["loop"] == second["loop"]     # one loop per thread, not one per call
+    assert first["loop"] == second["loop"]  # one loop per thread, not one per call
     assert first["loop"] == id(_async.get_loop())
 
 
@@ -214,8 +218,12 @@ def test_a_sync_helper_of_an_async_handler_can_run_a_coroutine(shim):
 def test_async_hooks_and_middlewares_see_the_request(shim):
     response = shim.test_client().get("/sync")
     response.close()
-    assert shim.seen == [("hook start", "/sync"), ("request", "/sync", True, "ann"),
-                         ("response", "/sync", 200), ("hook end", "/sync")]
+    assert shim.seen == [
+        ("hook start", "/sync"),
+        ("request", "/sync", True, "ann"),
+        ("response", "/sync", 200),
+        ("hook end", "/sync"),
+    ]
 
 
 def test_background_tasks_run_only_while_the_thread_serves_a_request(shim):
@@ -232,7 +240,7 @@ def test_background_tasks_run_only_while_the_thread_serves_a_request(shim):
     assert set(threading.enumerate()) <= threads_before
     assert steps[0] == after_spawn and not task.done()
     client.get("/tick")
-    assert steps[0] > after_spawn                          # resumed while serving one
+    assert steps[0] > after_spawn  # resumed while serving one
     task.cancel()
     client.get("/tick")
     assert task.cancelled()

@@ -60,11 +60,15 @@ HANDLERS = """
 
 @pytest.fixture
 def notes_client(project):
-    name = project.app_module("notes", {
-        "models.py": MODELS.replace("{pkg}", project.package),
-        "handlers.py": HANDLERS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   f"app = App(routes=[routes], models=['{project.package}.notes.models'])\n"})
+    name = project.app_module(
+        "notes",
+        {
+            "models.py": MODELS.replace("{pkg}", project.package),
+            "handlers.py": HANDLERS,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            f"app = App(routes=[routes], models=['{project.package}.notes.models'])\n",
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     return project.create_app().test_client()
 

@@ -20,9 +20,15 @@ AUTH = "blueprints.accounts.middleware.AuthMiddleware"
 
 def flask_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None):
     """``python -m flask --app wsgi ...`` from the repository root."""
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env={**os.environ, **(env or {})}, input=input, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def tables(uri: str) -> set[str]:
@@ -107,8 +113,9 @@ def read_record(path):
 
 
 def test_init_project_runs_init_funcs_in_config_order_sync_and_async(tmp_path, record_file):
-    app = make_app(f"sqlite:///{tmp_path}/i.sqlite3",
-                   apps=["tests.cli.initapps.second", "tests.cli.initapps.first"])
+    app = make_app(
+        f"sqlite:///{tmp_path}/i.sqlite3", apps=["tests.cli.initapps.second", "tests.cli.initapps.first"]
+    )
     result = app.test_cli_runner().invoke(args=["init-project"], input="blue\n")
     assert result.exit_code == 0, result.output
     assert read_record(record_file) == [
@@ -119,8 +126,9 @@ def test_init_project_runs_init_funcs_in_config_order_sync_and_async(tmp_path, r
 
 
 def test_init_project_no_input_fails_clearly_where_input_is_needed(tmp_path, record_file):
-    app = make_app(f"sqlite:///{tmp_path}/i.sqlite3",
-                   apps=["tests.cli.initapps.first", "tests.cli.initapps.second"])
+    app = make_app(
+        f"sqlite:///{tmp_path}/i.sqlite3", apps=["tests.cli.initapps.first", "tests.cli.initapps.second"]
+    )
     result = app.test_cli_runner().invoke(args=["init-project", "--no-input"], input="blue\n")
     assert result.exit_code == 1
     assert "tests.cli.initapps.second" in result.output
@@ -131,8 +139,11 @@ def test_init_project_no_input_fails_clearly_where_input_is_needed(tmp_path, rec
 
 def admin_rows(app):
     with app.app_context():
-        return app.extensions["sqlalchemy"].session.execute(
-            sa.text("SELECT username, roles FROM accounts_users")).all()
+        return (
+            app.extensions["sqlalchemy"]
+            .session.execute(sa.text("SELECT username, roles FROM accounts_users"))
+            .all()
+        )
 
 
 def test_accounts_init_creates_the_admin_from_the_environment(database_uri, monkeypatch):
@@ -155,7 +166,8 @@ def test_accounts_init_prompts(tmp_path, monkeypatch):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     app = make_app(f"sqlite:///{tmp_path}/a.sqlite3", apps=ACCOUNTS)
     result = app.test_cli_runner().invoke(
-        args=["init-project"], input="boss\nVery-Secret-Admin-1\nVery-Secret-Admin-1\n")
+        args=["init-project"], input="boss\nVery-Secret-Admin-1\nVery-Secret-Admin-1\n"
+    )
     assert result.exit_code == 0, result.output
     assert admin_rows(app) == [("boss", "admin user")]
     dispose(app)

@@ -94,10 +94,14 @@ def mode(request):
 @pytest.fixture
 def probe_app(project):
     hooks = project.module("probe_hooks.py", HOOKS)
-    name = project.app_module("probe", {
-        "handlers.py": HANDLERS,
-        "main.py": f"from framework.app import App\nfrom .handlers import routes\n"
-                   f"from {hooks} import hooks\napp = App(routes=[routes], hooks=[hooks])\n"})
+    name = project.app_module(
+        "probe",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": f"from framework.app import App\nfrom .handlers import routes\n"
+            f"from {hooks} import hooks\napp = App(routes=[routes], hooks=[hooks])\n",
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     return project.create_app()
 
@@ -134,8 +138,9 @@ def test_an_unknown_library_version_falls_back_to_the_public_api(monkeypatch, pr
 def test_the_environment_variable_turns_every_fast_path_off():
     code = "import json; from framework import _compat; print(json.dumps(_compat.fast_paths()))"
     env = {**os.environ, _compat.PUBLIC_ONLY_ENV: "1"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     paths = json.loads(out)
     assert set(paths) == {"running_loop", "run_until_complete", "current_request"}
     assert not any(paths.values())
@@ -157,8 +162,12 @@ def test_a_coroutine_returns_its_result_and_raises_its_own_exception(mode):
 
 def test_inside_a_coroutine_asyncio_sees_a_running_loop_and_a_task(mode):
     async def look():
-        return (asyncio.get_running_loop(), asyncio.current_task(), _async.in_async_context(),
-                _compat.running_loop())
+        return (
+            asyncio.get_running_loop(),
+            asyncio.current_task(),
+            _async.in_async_context(),
+            _compat.running_loop(),
+        )
 
     loop, task, inside, running = _async.run(look())
     assert loop is _async.get_loop() and running is loop
@@ -234,8 +243,12 @@ def test_a_request_through_handlers_hooks_and_nested_runs(mode, probe_app):
     client = probe_app.test_client()
     response = client.get("/probe")
     assert response.status_code == 200
-    assert response.get_json() == {"same_request": True, "task": "Task",
-                                           "nested": "nested", "started": "/probe"}
+    assert response.get_json() == {
+        "same_request": True,
+        "task": "Task",
+        "nested": "nested",
+        "started": "/probe",
+    }
     assert client.get("/slow").get_json() == {"slept": True}
     assert client.get("/sync").get_json() == {"same_request": True}
 
@@ -243,8 +256,14 @@ def test_a_request_through_handlers_hooks_and_nested_runs(mode, probe_app):
 def test_the_shim_and_hook_suites_pass_with_the_public_api_only():
     env = {**os.environ, _compat.PUBLIC_ONLY_ENV: "1"}
     suites = ["tests/async_shim/test_shim.py", "tests/hooks/test_events.py"]
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *suites],
-                          env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *suites],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and " failed" not in done.stdout
 

@@ -11,7 +11,8 @@ from framework.config import load_config, parse_value
 def test_multiline_value_is_a_list_and_single_line_a_string(tmp_path):
     (tmp_path / "config.ini").write_text(
         "[networking]\nallowed_hosts =\n    127.0.0.1:8000\n    localhost:8000\nstream_size = 32768\n"
-        "[accounts]\naes_key = 111\n")
+        "[accounts]\naes_key = 111\n"
+    )
     config = load_config(str(tmp_path), environ={})
     assert config["networking"]["allowed_hosts"] == ["127.0.0.1:8000", "localhost:8000"]
     assert config["networking"]["stream_size"] == "32768"
@@ -45,7 +46,8 @@ def test_flask_section_is_copied_upper_cased_and_typed(project, monkeypatch):
 
 
 def test_fw_config_and_context_reach_handlers(make_route_app):
-    app = make_route_app("""
+    app = make_route_app(
+        """
         from framework.router import Routes
         from framework.response import JSON
         routes = Routes()
@@ -55,7 +57,9 @@ def test_fw_config_and_context_reach_handlers(make_route_app):
             request.app.context['hits'] = request.app.context.get('hits', 0) + 1
             return JSON({'host': request.app.config['database']['host'],
                          'hits': request.app.context['hits']})
-    """, config_extra="[database]\nhost = db.example\n")
+    """,
+        config_extra="[database]\nhost = db.example\n",
+    )
     client = app.test_client()
     assert client.get("/cfg").json == {"host": "db.example", "hits": 1}
     assert client.get("/cfg").json == {"host": "db.example", "hits": 2}
@@ -127,9 +131,13 @@ def test_two_apps_claiming_one_error_code(project):
 
 
 def test_app_codes_below_1100_are_refused(project):
-    a = project.app_module("low", {
-        "main.py": "from framework.app import App\nfrom framework.error import ErrorCode, ErrorList\n"
-                   "app = App(errors=[ErrorList(ErrorCode(1001, 'mine'))])\n"})
+    a = project.app_module(
+        "low",
+        {
+            "main.py": "from framework.app import App\nfrom framework.error import ErrorCode, ErrorList\n"
+            "app = App(errors=[ErrorList(ErrorCode(1001, 'mine'))])\n"
+        },
+    )
     project.config(f"[apps]\nactive = {a}\n")
     with pytest.raises(ImproperlyConfigured, match="1001 is in the framework's range"):
         project.create_app()

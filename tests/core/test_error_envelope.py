@@ -22,9 +22,11 @@ from framework.error import (
 from framework.openapi.document import _error_response
 from framework.openapi.responses import ErrorEnvelope
 
-NAMED = {name: getattr(error, name) for name in error.__all__
-         if name.isupper() and isinstance(getattr(error, name), int)
-         and name not in ("FRAMEWORK_CODE_LIMIT",)}
+NAMED = {
+    name: getattr(error, name)
+    for name in error.__all__
+    if name.isupper() and isinstance(getattr(error, name), int) and name not in ("FRAMEWORK_CODE_LIMIT",)
+}
 
 
 def test_every_framework_code_has_a_name_and_every_name_a_registered_code():
@@ -53,14 +55,16 @@ def test_error_and_envelope_bytes_build_the_same_body():
 
 def test_openapi_examples_are_built_by_the_same_builder():
     errors = [e for e in BASE_ERRORS if e.code == 1002]
-    described = _error_response(400, errors, {"$ref": "x"}, with_body=True,
-                                example_data={"name": ["Required"]})
+    described = _error_response(
+        400, errors, {"$ref": "x"}, with_body=True, example_data={"name": ["Required"]}
+    )
     example = described["content"]["application/json"]["examples"]["1002"]["value"]
     assert example == envelope(1002, "Unexpected data", {"name": ["Required"]})
 
 
-@pytest.mark.parametrize("status,code", [(418, REQUEST_ERROR), (429, REQUEST_ERROR),
-                                         (501, SERVER_ERROR), (404, 1001)])
+@pytest.mark.parametrize(
+    "status,code", [(418, REQUEST_ERROR), (429, REQUEST_ERROR), (501, SERVER_ERROR), (404, 1001)]
+)
 def test_http_errors_without_a_code_of_their_own_keep_their_status(owned_client, status, code):
     response = owned_client.get(f"/abort/{status}")
     assert response.status_code == status

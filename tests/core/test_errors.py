@@ -68,12 +68,19 @@ ERRORS = """
 
 @pytest.fixture
 def app(project):
-    name = project.app_module("errs", {
-        "handlers.py": HANDLERS, "errors.py": ERRORS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   "from .errors import errors\napp = App(routes=[routes], errors=[errors])\n"})
-    project.config(f"[apps]\nactive = {name}\n[flask]\nmax_content_length = 100\n"
-                   "[networking]\nallowed_hosts =\n    localhost\n    api.example.com:8000\n")
+    name = project.app_module(
+        "errs",
+        {
+            "handlers.py": HANDLERS,
+            "errors.py": ERRORS,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            "from .errors import errors\napp = App(routes=[routes], errors=[errors])\n",
+        },
+    )
+    project.config(
+        f"[apps]\nactive = {name}\n[flask]\nmax_content_length = 100\n"
+        "[networking]\nallowed_hosts =\n    localhost\n    api.example.com:8000\n"
+    )
     return project.create_app()
 
 
@@ -106,8 +113,12 @@ def test_app_error_codes(client):
     assert response.json == {"status": "error", "code": 1100, "message": "Authorization error"}
     response = client.post("/error-with-data")
     assert response.status_code == 400
-    assert response.json == {"status": "error", "code": 1101,
-                             "message": "User 'jalil' does not exists", "data": {"field": ["bad"]}}
+    assert response.json == {
+        "status": "error",
+        "code": 1101,
+        "message": "User 'jalil' does not exists",
+        "data": {"field": ["bad"]},
+    }
     response = client.get("/named")
     assert response.status_code == 409
     assert response.json["message"] == "x has 3 items"
@@ -130,13 +141,16 @@ def test_base_codes_without_an_app():
         Error(4242)
 
 
-@pytest.mark.parametrize("method,path,kwargs,status,code", [
-    ("get", "/no/such/route", {}, 404, 1001),
-    ("delete", "/login", {}, 405, 1004),
-    ("post", "/upload", {"data": b"x" * 1000}, 413, 1005),
-    ("get", "/abort", {}, 415, 1006),
-    ("get", "/flask-json", {"data": "x", "content_type": "text/plain"}, 415, 1006),
-])
+@pytest.mark.parametrize(
+    "method,path,kwargs,status,code",
+    [
+        ("get", "/no/such/route", {}, 404, 1001),
+        ("delete", "/login", {}, 405, 1004),
+        ("post", "/upload", {"data": b"x" * 1000}, 413, 1005),
+        ("get", "/abort", {}, 415, 1006),
+        ("get", "/flask-json", {"data": "x", "content_type": "text/plain"}, 415, 1006),
+    ],
+)
 def test_http_errors_use_the_envelope(client, method, path, kwargs, status, code):
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == status

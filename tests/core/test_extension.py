@@ -67,12 +67,15 @@ def make_host() -> flask.Flask:
 
 @pytest.fixture
 def app_name(project):
-    return project.app_module("ext", {
-        "handlers.py": HANDLERS,
-        "main.py": (
-            "from framework.app import App\nfrom .handlers import routes\napp = App(routes=[routes])\n"
-        ),
-    })
+    return project.app_module(
+        "ext",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": (
+                "from framework.app import App\nfrom .handlers import routes\napp = App(routes=[routes])\n"
+            ),
+        },
+    )
 
 
 def test_constructor_form_and_host_behaviour_kept(app_name):

@@ -104,20 +104,28 @@ def test_requests_without_cookies_get_the_same_session_headers_as_plain_flask(tm
     ours = make_app(tmp_path)
     plain = flask.Flask(__name__)
     for app in (ours, plain):
-        app.config.update(SECRET_KEY="a-secret-key-0123456789", SESSION_COOKIE_SECURE=False,
-                          SESSION_COOKIE_SAMESITE="Lax")
+        app.config.update(
+            SECRET_KEY="a-secret-key-0123456789", SESSION_COOKIE_SECURE=False, SESSION_COOKIE_SAMESITE="Lax"
+        )
         _session_routes(app)
 
     def seen(app: flask.Flask, path: str, cookie: str | None) -> tuple:
         headers = {"Cookie": cookie} if cookie else {}
         answer = app.test_client(use_cookies=False).get(path, headers=headers)
         set_cookie = answer.headers.get("Set-Cookie", "")
-        return (answer.text, answer.headers.get("Vary"), set_cookie.split("=", 1)[0],
-                "Max-Age=0" in set_cookie or "Expires=Thu, 01 Jan 1970" in set_cookie)
+        return (
+            answer.text,
+            answer.headers.get("Vary"),
+            set_cookie.split("=", 1)[0],
+            "Max-Age=0" in set_cookie or "Expires=Thu, 01 Jan 1970" in set_cookie,
+        )
 
     written = ours.test_client().get("/write").headers["Set-Cookie"].split(";", 1)[0]
-    cases = [(path, cookie) for path in ("/untouched", "/read", "/write", "/clear")
-             for cookie in (None, "other=1", written)]
+    cases = [
+        (path, cookie)
+        for path in ("/untouched", "/read", "/write", "/clear")
+        for cookie in (None, "other=1", written)
+    ]
     for path, cookie in cases:
         assert seen(ours, path, cookie) == seen(plain, path, cookie), (path, cookie)
     # the cases that matter, spelled out

@@ -41,8 +41,7 @@ def test_bad_header_is_the_500_envelope_and_the_body_is_closed(make):
     app = lazy_app(headers) if make == "lazy" else eager_app(headers, closed)
     response = Client(HeaderCheck(app)).get("/")
     assert response.status_code == 500
-    assert json.loads(response.get_data()) == {"status": "error", "code": 1000,
-                                               "message": "Server error"}
+    assert json.loads(response.get_data()) == {"status": "error", "code": 1000, "message": "Server error"}
     assert "X-Bad" not in response.headers
     if make == "eager":
         assert closed == [True]
@@ -57,13 +56,16 @@ def test_good_headers_pass(make):
     assert response.headers["X-Good"] == "tab\tok \xe9"
 
 
-@pytest.mark.parametrize("status,headers,culprit", [
-    ("200 OK\r\nX: y", [], "status line"),
-    ("200 OK", [("Bad Name", "v")], "header name"),
-    ("200 OK", [("X", "\x00")], "value of header 'X'"),
-    ("200 OK", [("X", "\u20ac")], "value of header 'X'"),
-    ("200 OK", [("X", "\x7f")], "value of header 'X'"),
-])
+@pytest.mark.parametrize(
+    "status,headers,culprit",
+    [
+        ("200 OK\r\nX: y", [], "status line"),
+        ("200 OK", [("Bad Name", "v")], "header name"),
+        ("200 OK", [("X", "\x00")], "value of header 'X'"),
+        ("200 OK", [("X", "\u20ac")], "value of header 'X'"),
+        ("200 OK", [("X", "\x7f")], "value of header 'X'"),
+    ],
+)
 def test_header_problem_names_the_culprit(status, headers, culprit):
     assert culprit in (header_problem(status, headers) or "")
     assert header_problem("204 No Content", [("X-Ok", "fine")]) is None

@@ -55,9 +55,13 @@ def test_two_projects_in_one_process_log_at_their_own_level(caplog):
         for host in (verbose, quiet, verbose):  # the last init_app does not win
             assert host.test_client().get("/log").data == b"logged"
     assert _emitted(caplog, "framework.tests.per_project") == [
-        ("DEBUG", "debug from DEBUG"), ("INFO", "info from DEBUG"), ("WARNING", "warning from DEBUG"),
+        ("DEBUG", "debug from DEBUG"),
+        ("INFO", "info from DEBUG"),
+        ("WARNING", "warning from DEBUG"),
         ("WARNING", "warning from WARNING"),
-        ("DEBUG", "debug from DEBUG"), ("INFO", "info from DEBUG"), ("WARNING", "warning from DEBUG"),
+        ("DEBUG", "debug from DEBUG"),
+        ("INFO", "info from DEBUG"),
+        ("WARNING", "warning from DEBUG"),
     ]
 
 

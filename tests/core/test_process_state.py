@@ -19,14 +19,16 @@ def _sigterm_handler_after(body: str) -> str:
         {body}
         print("default" if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else "handled")
     """).format(body=textwrap.indent(textwrap.dedent(body), "").strip())
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
 
 def test_init_app_on_a_host_app_installs_no_signal_handler():
-    assert _sigterm_handler_after("""
+    assert (
+        _sigterm_handler_after("""
         from flask import Flask
         from framework import Framework
         host = Flask("host")
@@ -35,12 +37,17 @@ def test_init_app_on_a_host_app_installs_no_signal_handler():
         client = host.test_client()
         assert client.get("/").data == b"host"
         assert client.get("/hello-world").status_code == 200  # startup fired
-    """) == "default"
+    """)
+        == "default"
+    )
 
 
 def test_an_app_the_framework_owns_turns_sigterm_into_an_exit():
-    assert _sigterm_handler_after("""
+    assert (
+        _sigterm_handler_after("""
         from framework import create_app
         app = create_app(".", config={"flask": {"secret_key": "k" * 40}})
         assert app.test_client().get("/hello-world").status_code == 200
-    """) == "handled"
+    """)
+        == "handled"
+    )

@@ -75,8 +75,9 @@ def test_json_body(client):
 
 
 def test_form_and_files(client):
-    body = client.post("/inspect/x", data={"name": "n", "many[]": ["a", "b"],
-                                           "doc": (io.BytesIO(b"abc"), "a.txt")}).json
+    body = client.post(
+        "/inspect/x", data={"name": "n", "many[]": ["a", "b"], "doc": (io.BytesIO(b"abc"), "a.txt")}
+    ).json
     # multipart, as Backendpy builds it: the last part of each name, keys unchanged
     assert body["form"] == {"name": "n", "many[]": "b"}
     assert body["files"] == {"doc": "a.txt"}

@@ -34,8 +34,14 @@ def client(make_route_app):
 
 def test_params_last_value_list_keys_kept_blanks_dropped(client):
     body = client.get("/echo?a=1&a=2&b[]=x&b[]=y&c[]=z&e=&f=%20+q&g=%ff&h[]=&i=1;j=2").json
-    assert body["params"] == {"a": "2", "b[]": ["x", "y"], "c[]": ["z"], "f": "  q",
-                              "g": "\ufffd", "i": "1;j=2"}
+    assert body["params"] == {
+        "a": "2",
+        "b[]": ["x", "y"],
+        "c[]": ["z"],
+        "f": "  q",
+        "g": "\ufffd",
+        "i": "1;j=2",
+    }
 
 
 def test_params_without_a_query_string(client):
@@ -44,26 +50,39 @@ def test_params_without_a_query_string(client):
 
 
 def test_urlencoded_form_one_value_or_the_list(client):
-    body = client.post("/echo", data="a=1&a=2&b[]=x&c[]=y&c[]=z&e=&f=%20+q",
-                       content_type="application/x-www-form-urlencoded").json
+    body = client.post(
+        "/echo", data="a=1&a=2&b[]=x&c[]=y&c[]=z&e=&f=%20+q", content_type="application/x-www-form-urlencoded"
+    ).json
     assert body["form"] == {"a": ["1", "2"], "b[]": "x", "c[]": ["y", "z"], "f": "  q"}
     assert body["files"] == {}
 
 
 def test_multipart_form_and_files_last_part_wins(client):
-    body = client.post("/echo", data={
-        "a": ["1", "2"], "b[]": ["x", "y"], "e": "", "u": "é",
-        "up": [(io.BytesIO(b"first"), "one.txt", "text/x-one"),
-               (io.BytesIO(b"second"), "hosts", "text/x-h")],
-        "many[]": [(io.BytesIO(b"vm\n"), "hostname", "application/octet-stream")],
-    }).json
+    body = client.post(
+        "/echo",
+        data={
+            "a": ["1", "2"],
+            "b[]": ["x", "y"],
+            "e": "",
+            "u": "é",
+            "up": [
+                (io.BytesIO(b"first"), "one.txt", "text/x-one"),
+                (io.BytesIO(b"second"), "hosts", "text/x-h"),
+            ],
+            "many[]": [(io.BytesIO(b"vm\n"), "hostname", "application/octet-stream")],
+        },
+    ).json
     # Backendpy stores each value as ``str(bytes)`` ("b'2'"); the text itself is kept here
     assert body["form"] == {"a": "2", "b[]": "y", "e": "", "u": "é"}
     assert body["files"] == {
-        "up": {"content": "second", "file-name": "hosts", "content-type": "text/x-h",
-               "filename": "hosts"},
-        "many[]": {"content": "vm\n", "file-name": "hostname",
-                   "content-type": "application/octet-stream", "filename": "hostname"}}
+        "up": {"content": "second", "file-name": "hosts", "content-type": "text/x-h", "filename": "hosts"},
+        "many[]": {
+            "content": "vm\n",
+            "file-name": "hostname",
+            "content-type": "application/octet-stream",
+            "filename": "hostname",
+        },
+    }
 
 
 def test_data_handlers_still_see_every_value_of_a_list_key(make_route_app):

@@ -44,8 +44,10 @@ MIDDLEWARE = """
 @pytest.fixture
 def client(project, make_route_app):
     middleware = project.module("mw.py", MIDDLEWARE)
-    return make_route_app(HANDLERS, config_extra=(
-        f"[middlewares]\nactive =\n    {middleware}.Replace\n    {middleware}.Extend\n")).test_client()
+    return make_route_app(
+        HANDLERS,
+        config_extra=(f"[middlewares]\nactive =\n    {middleware}.Replace\n    {middleware}.Extend\n"),
+    ).test_client()
 
 
 def test_handler_passes_bytes_pairs_and_a_middleware_sets_and_extends_them(client):

@@ -91,12 +91,15 @@ def client(app):
     return client
 
 
-@pytest.mark.parametrize("path,ctype,body", [
-    ("/text", "text/plain; charset=utf-8", b"Hello World!"),
-    ("/html", "text/html; charset=utf-8", b"<b>hi</b>"),
-    ("/binary", "application/octet-stream", b"\x00\x01"),
-    ("/raw", "text/csv", b"raw"),
-])
+@pytest.mark.parametrize(
+    "path,ctype,body",
+    [
+        ("/text", "text/plain; charset=utf-8", b"Hello World!"),
+        ("/html", "text/html; charset=utf-8", b"<b>hi</b>"),
+        ("/binary", "application/octet-stream", b"\x00\x01"),
+        ("/raw", "text/csv", b"raw"),
+    ],
+)
 def test_simple_responses(client, path, ctype, body):
     response = client.get(path)
     assert response.status_code == 200
@@ -133,8 +136,9 @@ def test_file_inside_media(client):
     assert client.get("/nested-file").data == b"nested"
 
 
-@pytest.mark.parametrize("path", ["../secret.txt", "/etc/passwd", "sub/../../secret.txt",
-                                  "link.txt", "missing.txt", "sub"])
+@pytest.mark.parametrize(
+    "path", ["../secret.txt", "/etc/passwd", "sub/../../secret.txt", "link.txt", "missing.txt", "sub"]
+)
 def test_file_outside_media_or_missing_is_404(client, path):
     response = client.get("/traverse", query_string={"p": path})
     assert response.status_code == 404

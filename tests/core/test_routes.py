@@ -143,14 +143,17 @@ def test_routes_collection_operations():
 
 
 def test_several_routes_objects_in_one_app(project):
-    name = project.app_module("multi", {
-        "v1.py": "from framework.router import Routes\nroutes = Routes()\n"
-                 "@routes.get('/v1')\ndef v(request): return 'one'\n",
-        "v2.py": "from framework.router import Routes\nroutes = Routes()\n"
-                 "@routes.get('/v2')\ndef v(request): return 'two'\n",
-        "main.py": "from framework.app import App\nfrom .v1 import routes as r1\n"
-                   "from .v2 import routes as r2\napp = App(routes=[r1, r2])\n",
-    })
+    name = project.app_module(
+        "multi",
+        {
+            "v1.py": "from framework.router import Routes\nroutes = Routes()\n"
+            "@routes.get('/v1')\ndef v(request): return 'one'\n",
+            "v2.py": "from framework.router import Routes\nroutes = Routes()\n"
+            "@routes.get('/v2')\ndef v(request): return 'two'\n",
+            "main.py": "from framework.app import App\nfrom .v1 import routes as r1\n"
+            "from .v2 import routes as r2\napp = App(routes=[r1, r2])\n",
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     client = project.create_app().test_client()
     assert client.get("/v1").text == "one"

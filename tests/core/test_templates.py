@@ -30,7 +30,7 @@ def _app_files(label: str) -> dict[str, str]:
                 return HTML(Template(request.params['name']).render())
         """,
         "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   "app = App(routes=[routes], template_dirs=['templates'])\n",
+        "app = App(routes=[routes], template_dirs=['templates'])\n",
     }
 
 
@@ -69,11 +69,14 @@ def test_missing_or_escaping_template_names_are_404(app):
 
 
 def test_render_outside_a_request_uses_the_calling_module(app, project):
-    module = project.module("beta/render_here.py", """
+    module = project.module(
+        "beta/render_here.py",
+        """
         from framework.templating import Template
         def render():
             return Template('page.html').render({'value': 'x'})
-    """)
+    """,
+    )
     import importlib
 
     with app.app_context():

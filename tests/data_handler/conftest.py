@@ -15,9 +15,14 @@ from tests.data_handler.helpers import build_app, echo_routes
 def client_for():
     """``client_for(DataClass, path='/x', methods=('POST',), asynchronous=False)`` -> test client."""
 
-    def make(data_class: type, path: str = "/x", methods: tuple[str, ...] = ("POST",),
-             asynchronous: bool = False, setup: Callable[[Flask], Any] | None = None,
-             config: dict[str, dict[str, Any]] | None = None):
+    def make(
+        data_class: type,
+        path: str = "/x",
+        methods: tuple[str, ...] = ("POST",),
+        asynchronous: bool = False,
+        setup: Callable[[Flask], Any] | None = None,
+        config: dict[str, dict[str, Any]] | None = None,
+    ):
         return build_app(echo_routes(data_class, path, methods, asynchronous), setup, config).test_client()
 
     return make

@@ -19,8 +19,11 @@ from framework.router import Routes
 _counter = itertools.count()
 
 
-def build_app(routes: Routes, setup: Callable[[Flask], Any] | None = None,
-              config: dict[str, dict[str, Any]] | None = None) -> Flask:
+def build_app(
+    routes: Routes,
+    setup: Callable[[Flask], Any] | None = None,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> Flask:
     """A Flask app serving ``routes`` as one framework app; ``setup(flask_app)`` runs
     first, ``config`` adds sections (the database is an in-memory SQLite by default)."""
     name = f"dh_test_app_{next(_counter)}"
@@ -34,13 +37,15 @@ def build_app(routes: Routes, setup: Callable[[Flask], Any] | None = None,
     flask_app = Flask(name)
     if setup is not None:
         setup(flask_app)
-    Framework(flask_app, config={"database": {"uri": "sqlite://"}, **(config or {}),
-                                 "apps": {"active": [name]}})
+    Framework(
+        flask_app, config={"database": {"uri": "sqlite://"}, **(config or {}), "apps": {"active": [name]}}
+    )
     return flask_app
 
 
-def echo_routes(data_class: type, path: str = "/x", methods: tuple[str, ...] = ("POST",),
-                asynchronous: bool = False) -> Routes:
+def echo_routes(
+    data_class: type, path: str = "/x", methods: tuple[str, ...] = ("POST",), asynchronous: bool = False
+) -> Routes:
     """Routes with one handler answering its cleaned data as JSON (``repr`` for values
     JSON cannot carry)."""
     routes = Routes()
@@ -56,14 +61,14 @@ def echo_routes(data_class: type, path: str = "/x", methods: tuple[str, ...] = (
         return out
 
     if asynchronous:
+
         @routes.route(path, methods, data_handler=data_class)
         async def handler(request):
             return jsonable(await request.get_cleaned_data())
     else:
+
         @routes.route(path, methods, data_handler=data_class)
         def handler(request):
             return jsonable(request.get_cleaned_data())
 
     return routes
-
-

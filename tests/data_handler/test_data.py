@@ -36,12 +36,20 @@ class Everywhere(Data):
 
 def test_every_location_but_json_and_content(client_for):
     client = client_for(Everywhere, path="/g/<group>")
-    response = client.post("/g/admins?page=3&tags[]=a&tags[]=b",
-                           headers={"x-agent": "tester"},
-                           data={"title": "Hello", "upload": (io.BytesIO(b"\x01\x02"), "f.bin")})
+    response = client.post(
+        "/g/admins?page=3&tags[]=a&tags[]=b",
+        headers={"x-agent": "tester"},
+        data={"title": "Hello", "upload": (io.BytesIO(b"\x01\x02"), "f.bin")},
+    )
     assert response.status_code == 200, response.json
-    assert response.json == {"group": "admins", "page": 3, "tags": ["a", "b"], "agent": "tester",
-                             "title": "Hello", "upload": repr(b"\x01\x02")}
+    assert response.json == {
+        "group": "admins",
+        "page": 3,
+        "tags": ["a", "b"],
+        "agent": "tester",
+        "title": "Hello",
+        "upload": repr(b"\x01\x02"),
+    }
 
 
 class JsonData(Data):
@@ -70,15 +78,16 @@ def test_content_location_takes_any_body(client_for):
 
 def test_files_list_gives_list_of_bytes(client_for):
     class Files(Data):
-        images = String("images", field_type=TYPE_FILE,
-                        processors=[[v.NotNull(), v.Length(min=2)]])
+        images = String("images", field_type=TYPE_FILE, processors=[[v.NotNull(), v.Length(min=2)]])
 
     client = client_for(Files)
-    response = client.post("/x", data={"images[]": [(io.BytesIO(b"ab"), "a.bin"),
-                                                     (io.BytesIO(b"cde"), "b.bin")]})
+    response = client.post(
+        "/x", data={"images[]": [(io.BytesIO(b"ab"), "a.bin"), (io.BytesIO(b"cde"), "b.bin")]}
+    )
     assert response.json == {"images": repr([b"ab", b"cde"])}
-    response = client.post("/x", data={"images[]": [(io.BytesIO(b"ab"), "a.bin"),
-                                                     (io.BytesIO(b"c"), "b.bin")]})
+    response = client.post(
+        "/x", data={"images[]": [(io.BytesIO(b"ab"), "a.bin"), (io.BytesIO(b"c"), "b.bin")]}
+    )
     assert response.status_code == 400
 
 
@@ -92,8 +101,7 @@ def test_upload_stays_readable_after_cleaning():
 
     app = Flask(__name__)
     app.request_class = Request
-    with app.test_request_context("/", method="POST",
-                                  data={"doc": (io.BytesIO(b"content"), "d.txt")}):
+    with app.test_request_context("/", method="POST", data={"doc": (io.BytesIO(b"content"), "d.txt")}):
         assert Upload.clean(request) == {"doc": b"content"}
         assert request.files["doc"].read() == b"content"
 
@@ -101,8 +109,12 @@ def test_upload_stays_readable_after_cleaning():
 def test_required_and_all_errors_collected_at_once(client_for):
     response = client_for(JsonData).post("/x", json={"age": "old", "name": "toolongname"})
     assert response.status_code == 400
-    assert response.json == {"status": "error", "code": 1002, "message": "Unexpected data",
-                             "data": {"name": ["Length error: max: 5"], "age": ["Must be integer"]}}
+    assert response.json == {
+        "status": "error",
+        "code": 1002,
+        "message": "Unexpected data",
+        "data": {"name": ["Length error: max: 5"], "age": ["Must be integer"]},
+    }
     response = client_for(JsonData).post("/x", json={})
     assert response.json["data"] == {"name": ["Required"]}
 
@@ -114,8 +126,11 @@ def test_absent_field_takes_default_or_is_left_out(client_for):
 
 def test_blank_becomes_null_and_null_takes_default(client_for):
     client = client_for(JsonData)
-    assert client.post("/x", json={"name": "Bo", "note": "", "age": ""}).json == \
-        {"name": "Bo", "note": None, "age": 18}
+    assert client.post("/x", json={"name": "Bo", "note": "", "age": ""}).json == {
+        "name": "Bo",
+        "note": None,
+        "age": 18,
+    }
     response = client.post("/x", json={"name": ""})
     assert response.json["data"] == {"name": ["Null value"]}
 
@@ -267,8 +282,7 @@ def test_json_body_that_is_not_an_object_is_400(client_for, body):
 
 
 def test_undecodable_bytes_are_400(client_for):
-    response = client_for(JsonData).post("/x", data=b'{"name": "\xff\xfe"}',
-                                         content_type="application/json")
+    response = client_for(JsonData).post("/x", data=b'{"name": "\xff\xfe"}', content_type="application/json")
     assert response.status_code == 400
     assert response.json["code"] == 1002
 
@@ -333,11 +347,17 @@ class WithMarshmallow(Data):
 
 def test_plain_marshmallow_fields_work_beside(client_for):
     client = client_for(WithMarshmallow)
-    assert client.post("/x?page=2", json={"name": "n", "count": "3"}).json == \
-        {"name": "n", "count": 3, "mode": "fast", "page": 2}
+    assert client.post("/x?page=2", json={"name": "n", "count": "3"}).json == {
+        "name": "n",
+        "count": 3,
+        "mode": "fast",
+        "page": 2,
+    }
     response = client.post("/x", json={"name": "n", "count": -1, "Mode": 5})
-    assert response.json["data"] == {"count": ["Must be greater than or equal to 0."],
-                                     "Mode": ["Not a valid string."]}
+    assert response.json["data"] == {
+        "count": ["Must be greater than or equal to 0."],
+        "Mode": ["Not a valid string."],
+    }
 
 
 def test_marshmallow_processor_callables(client_for):

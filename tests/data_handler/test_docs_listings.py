@@ -21,7 +21,7 @@ from sqlalchemy import Integer as SAInteger
 from sqlalchemy import String as SAString
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-LISTING_20 = '''
+LISTING_20 = """
 from backendpy.data_handler.data import Data
 from backendpy.data_handler.fields import String
 from backendpy.data_handler import validators as v
@@ -36,9 +36,9 @@ class UserCreationData(Data):
     username = String('username', processors=[v.Unique(model=Users)])
     password = String('password', processors=[v.PasswordStrength()])
     password_re = String('password_re')
-'''
+"""
 
-LISTING_21 = '''
+LISTING_21 = """
 from backendpy.router import Routes
 from .data_handlers import UserCreationData
 
@@ -48,9 +48,9 @@ routes = Routes()
 async def user_creation(request):
     data = await request.get_cleaned_data()
     ...
-'''
+"""
 
-EXAMPLES = '''
+EXAMPLES = """
 from backendpy.data_handler.data import Data
 from backendpy.data_handler.fields import String
 from backendpy.data_handler import validators as v
@@ -82,7 +82,7 @@ class Avatar(Data):
     image = String('image', processors=(v.NotNull(), f.DecodeBase64(), v.
     RestrictedFile(extensions=('jpg', 'jpeg', 'png'), min_size=1, max_size=2048), f.
     ModifyImage(format='JPEG')))
-'''  # noqa: E501 - Backendpy's docs listing, kept verbatim
+"""  # noqa: E501 - Backendpy's docs listing, kept verbatim
 
 
 class Base(DeclarativeBase):
@@ -139,8 +139,9 @@ def test_listing_20_and_21(listing_20, app_for):
     sys.modules["docs_listing_pkg"] = package
     sys.modules["docs_listing_pkg.data_handlers"] = data_handlers
     source = port(LISTING_21).replace("    ...\n", "    return data\n")
-    handlers = run_listing(source, {"__name__": "docs_listing_pkg.handlers",
-                                    "__package__": "docs_listing_pkg"})
+    handlers = run_listing(
+        source, {"__name__": "docs_listing_pkg.handlers", "__package__": "docs_listing_pkg"}
+    )
     routes = handlers["routes"]
 
     @routes.post("/groups/<group>/users", data_handler=listing_20["UserCreationData"])
@@ -148,8 +149,13 @@ def test_listing_20_and_21(listing_20, app_for):
         return await request.get_cleaned_data()
 
     client = app_for(routes, _setup).test_client()
-    body = {"first_name": "Ann", "email": "ann@example.com", "username": "ann",
-            "password": "Corr3ct-Horse", "password_re": "Corr3ct-Horse"}
+    body = {
+        "first_name": "Ann",
+        "email": "ann@example.com",
+        "username": "ann",
+        "password": "Corr3ct-Horse",
+        "password_re": "Corr3ct-Horse",
+    }
     # The docs' route has no <group> in its path, so the URL-variable field is absent.
     response = client.post("/users", json=body)
     assert response.status_code == 400
@@ -159,11 +165,16 @@ def test_listing_20_and_21(listing_20, app_for):
     assert response.status_code == 200, response.json
     assert response.json == {**body, "group": "admins"}
 
-    response = client.post("/groups/admins/users", json={
-        "first_name": "x" * 51, "email": "not-an-email", "username": "taken", "password": "weak"})
-    assert response.json["data"] == {"first_name": ["Length error: max: 50"],
-                                     "email": ["Invalid email address"],
-                                     "username": ["Unique value error"], "password": ["Weak password"]}
+    response = client.post(
+        "/groups/admins/users",
+        json={"first_name": "x" * 51, "email": "not-an-email", "username": "taken", "password": "weak"},
+    )
+    assert response.json["data"] == {
+        "first_name": ["Length error: max: 50"],
+        "email": ["Invalid email address"],
+        "username": ["Unique value error"],
+        "password": ["Weak password"],
+    }
 
 
 def test_token_type(examples, client_for):
@@ -186,8 +197,9 @@ def test_image_and_images(examples, client_for):
     from framework.data_handler.fields import TYPE_FILE, String
 
     class Uploads(Data):
-        images = String("images", field_type=TYPE_FILE,
-                        processors=examples["Images"]._plan.entries[0].field.processors)
+        images = String(
+            "images", field_type=TYPE_FILE, processors=examples["Images"]._plan.entries[0].field.processors
+        )
 
     client = client_for(Uploads)
     ok = client.post("/x", data={"images[]": [(io.BytesIO(_png()), "a.png"), (io.BytesIO(_png()), "b.png")]})

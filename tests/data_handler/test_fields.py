@@ -23,8 +23,7 @@ from framework.data_handler.fields import (
 
 
 def test_fields_are_marshmallow_fields_with_backendpy_parameters():
-    field = String("user_name", default="x", processors=[v.NotNull()], field_type=TYPE_PARAM,
-                   required=False)
+    field = String("user_name", default="x", processors=[v.NotNull()], field_type=TYPE_PARAM, required=False)
     assert isinstance(field, mf.Field)
     assert field.data_key == field.data_name == "user_name"
     assert field.default == "x" and field.field_type == TYPE_PARAM and not field.required
@@ -58,21 +57,38 @@ class Typed(Data):
     s = String("s")
 
 
-@pytest.mark.parametrize("key,given,expected", [
-    ("n", "42", 42), ("n", 7, 7), ("x", "1.5", 1.5), ("x", 2, 2.0), ("b", "on", True),
-    ("b", False, False), ("items", [1, "a"], [1, "a"]), ("obj", {"k": 1}, {"k": 1}),
-    ("s", 5, 5), ("s", [1], [1]),
-])
+@pytest.mark.parametrize(
+    "key,given,expected",
+    [
+        ("n", "42", 42),
+        ("n", 7, 7),
+        ("x", "1.5", 1.5),
+        ("x", 2, 2.0),
+        ("b", "on", True),
+        ("b", False, False),
+        ("items", [1, "a"], [1, "a"]),
+        ("obj", {"k": 1}, {"k": 1}),
+        ("s", 5, 5),
+        ("s", [1], [1]),
+    ],
+)
 def test_typed_fields_convert(client_for, key, given, expected):
     response = client_for(Typed).post("/x", json={key: given})
     assert response.status_code == 200
     assert response.json == {key: expected}
 
 
-@pytest.mark.parametrize("key,given,message", [
-    ("n", "4.2", "Must be integer"), ("n", True, "Must be integer"), ("x", "abc", "Must be numeric"),
-    ("b", "perhaps", "Must be boolean"), ("items", "a", "Must be a list"), ("obj", [1], "Must be an object"),
-])
+@pytest.mark.parametrize(
+    "key,given,message",
+    [
+        ("n", "4.2", "Must be integer"),
+        ("n", True, "Must be integer"),
+        ("x", "abc", "Must be numeric"),
+        ("b", "perhaps", "Must be boolean"),
+        ("items", "a", "Must be a list"),
+        ("obj", [1], "Must be an object"),
+    ],
+)
 def test_typed_fields_refuse(client_for, key, given, message):
     response = client_for(Typed).post("/x", json={key: given})
     assert response.status_code == 400

@@ -19,23 +19,36 @@ CASES = [
     # (filter, [(input, output)], [inputs refused])
     (f.Escape(), [("<b>&'\"", "&lt;b&gt;&amp;&#x27;&quot;"), ("&lt;b&gt;", "&lt;b&gt;"), (5, 5)], []),
     (f.Cut(3), [("abcdef", "abc"), ([1, 2, 3, 4], [1, 2, 3]), (b"abcd", b"abc"), (7, 7)], []),
-    (f.DecodeBase64(), [("aGVsbG8=", b"hello"), (b"aGVsbG8=", b"hello"),
-                        ("data:text/plain;base64,aGVsbG8=", b"hello")],
-     ["not base64!", "aGVsbG8", 5, "é"]),
+    (
+        f.DecodeBase64(),
+        [("aGVsbG8=", b"hello"), (b"aGVsbG8=", b"hello"), ("data:text/plain;base64,aGVsbG8=", b"hello")],
+        ["not base64!", "aGVsbG8", 5, "é"],
+    ),
     (f.DecodeBase64(urlsafe=True), [("-_8=", b"\xfb\xff")], ["*"]),
-    (f.ParseDateTime(), [("2024-01-02T03:04:05", datetime.datetime(2024, 1, 2, 3, 4, 5))],
-     ["tomorrow", 5, "2024-13-01"]),
+    (
+        f.ParseDateTime(),
+        [("2024-01-02T03:04:05", datetime.datetime(2024, 1, 2, 3, 4, 5))],
+        ["tomorrow", 5, "2024-13-01"],
+    ),
     (f.ParseDateTime("%d.%m.%Y", date=True), [("02.01.2024", datetime.date(2024, 1, 2))], ["2024-01-02"]),
     (f.ToStringObject(), [(5, "5"), ("s", "s"), (b"\xc3\xa9", "é")], [b"\xff"]),
-    (f.ToIntegerObject(), [("12", 12), (3, 3), (4.0, 4), (" -5 ", -5), (True, 1)],
-     ["1.5", 1.5, "x", None.__class__, [1]]),
+    (
+        f.ToIntegerObject(),
+        [("12", 12), (3, 3), (4.0, 4), (" -5 ", -5), (True, 1)],
+        ["1.5", 1.5, "x", None.__class__, [1]],
+    ),
     (f.ToFloatObject(), [("1.5", 1.5), (2, 2.0)], ["x", "nan", "inf", True, [1]]),
-    (f.ToDecimalObject(),
-     [("1.10", decimal.Decimal("1.10")), (0.1, decimal.Decimal("0.1")), (3, decimal.Decimal(3))],
-     ["x", "NaN", "Infinity", True, [1]]),
+    (
+        f.ToDecimalObject(),
+        [("1.10", decimal.Decimal("1.10")), (0.1, decimal.Decimal("0.1")), (3, decimal.Decimal(3))],
+        ["x", "NaN", "Infinity", True, [1]],
+    ),
     (f.ToDecimalObject(places=2), [("1.005", decimal.Decimal("1.00")), (2, decimal.Decimal("2.00"))], []),
-    (f.ToBooleanObject(), [("true", True), ("OFF", False), (1, True), (False, False), ("yes", True)],
-     ["maybe", 2, [True]]),
+    (
+        f.ToBooleanObject(),
+        [("true", True), ("OFF", False), (1, True), (False, False), ("yes", True)],
+        ["maybe", 2, [True]],
+    ),
     (f.BlankToNull(), [("", None), ("   ", None), (b"", None), ("x", "x"), (0, 0)], []),
 ]
 
@@ -67,18 +80,25 @@ class Converted(Data):
 
 def test_filters_in_a_chain(client_for):
     client = client_for(Converted)
-    response = client.post("/x", json={"count": "7", "title": "<i>hi</i>", "raw": "aGk=",
-                                       "when": "2024-05-06T07:08:09"})
-    assert response.json == {"count": 7, "title": "&lt;i", "raw": repr(b"hi"),
-                             "when": repr(datetime.datetime(2024, 5, 6, 7, 8, 9))}
+    response = client.post(
+        "/x", json={"count": "7", "title": "<i>hi</i>", "raw": "aGk=", "when": "2024-05-06T07:08:09"}
+    )
+    assert response.json == {
+        "count": 7,
+        "title": "&lt;i",
+        "raw": repr(b"hi"),
+        "when": repr(datetime.datetime(2024, 5, 6, 7, 8, 9)),
+    }
     response = client.post("/x", json={"raw": "%%%", "when": "never"})
     assert response.status_code == 400
     assert response.json["data"] == {"raw": ["Invalid base64 data"], "when": ["Invalid date-time format"]}
 
 
 def test_filters_skip_none(client_for):
-    assert client_for(Converted).post("/x", json={"count": None, "raw": ""}).json == \
-        {"count": None, "raw": None}
+    assert client_for(Converted).post("/x", json={"count": None, "raw": ""}).json == {
+        "count": None,
+        "raw": None,
+    }
 
 
 def test_custom_async_filter():
@@ -121,8 +141,15 @@ class TestModifyImage:
 
     def test_docs_chain_base64_image(self, client_for):
         class Avatar(Data):
-            image = String("image", processors=(v.NotNull(), f.DecodeBase64(), v.RestrictedFile(
-                extensions=("jpg", "jpeg", "png"), min_size=0, max_size=2048), f.ModifyImage(format="JPEG")))
+            image = String(
+                "image",
+                processors=(
+                    v.NotNull(),
+                    f.DecodeBase64(),
+                    v.RestrictedFile(extensions=("jpg", "jpeg", "png"), min_size=0, max_size=2048),
+                    f.ModifyImage(format="JPEG"),
+                ),
+            )
 
         client = client_for(Avatar)
         encoded = base64.b64encode(self._png()).decode()

@@ -91,8 +91,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[str
     app = build_app(routes, config={"database": {"uri": uri}})
     with app.app_context():
         engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute",
-                        lambda conn, cursor, statement, *rest: statements.append(statement))
+        sa.event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, *rest: statements.append(statement),
+        )
         HostileMember.__table__.create(engine)
         db.session.add_all([HostileMember(id=1, name="ann"), HostileMember(id=2, name="bob")])
         db.session.commit()
@@ -117,11 +120,14 @@ def _envelope(response: Any, status: int = 400, code: int = 1002) -> dict[str, A
 
 
 # ------------------------------------------------------------------ String fields
-@pytest.mark.parametrize("raw,message", [
-    (b'{"text": "a\\u0000b"}', "NUL character not allowed"),
-    (b'{"text": "\\ud800"}', "Invalid Unicode (unpaired surrogate)"),
-    (b'{"text": "ok \\udfff tail"}', "Invalid Unicode (unpaired surrogate)"),
-])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        (b'{"text": "a\\u0000b"}', "NUL character not allowed"),
+        (b'{"text": "\\ud800"}', "Invalid Unicode (unpaired surrogate)"),
+        (b'{"text": "ok \\udfff tail"}', "Invalid Unicode (unpaired surrogate)"),
+    ],
+)
 def test_string_fields_refuse_nul_and_unpaired_surrogates(backend, raw, message):
     _, client = backend
     response = client.post("/note", data=raw, content_type="application/json")
@@ -130,22 +136,36 @@ def test_string_fields_refuse_nul_and_unpaired_surrogates(backend, raw, message)
 
 def test_string_fields_keep_paired_surrogates_and_ordinary_text(backend):
     _, client = backend
-    response = client.post("/note", data=b'{"text": "\\ud83d\\ude00 caf\\u00e9"}',
-                           content_type="application/json")
+    response = client.post(
+        "/note", data=b'{"text": "\\ud83d\\ude00 caf\\u00e9"}', content_type="application/json"
+    )
     assert response.status_code == 200, response.get_data()
 
 
 # --------------------------------------------------------------- Unique / Exists
 @pytest.mark.parametrize("route", ["/signup", "/asignup"])
-@pytest.mark.parametrize("field,value", [
-    ("name", True), ("name", 1.5), ("name", {}), ("name", ["a"]), ("name", 7),
-    ("name", "a\u0000b"),
-    ("referrer", "abc"), ("referrer", True), ("referrer", 1.5), ("referrer", [1]),
-    ("referrer", 2**70), ("referrer", "99999999999999999999999"),
-    ("active", "yes"), ("active", 1),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("name", True),
+        ("name", 1.5),
+        ("name", {}),
+        ("name", ["a"]),
+        ("name", 7),
+        ("name", "a\u0000b"),
+        ("referrer", "abc"),
+        ("referrer", True),
+        ("referrer", 1.5),
+        ("referrer", [1]),
+        ("referrer", 2**70),
+        ("referrer", "99999999999999999999999"),
+        ("active", "yes"),
+        ("active", 1),
+    ],
+)
 def test_unique_and_exists_refuse_a_value_the_column_cannot_hold_without_querying(
-        backend, route, field, value):
+    backend, route, field, value
+):
     _, client = backend
     response = client.post(route, json={field: value})
     payload = _envelope(response)
@@ -162,16 +182,21 @@ def test_unique_and_exists_still_query_values_of_the_right_type(backend, route):
     assert client.post(route, json={"name": "cid", "referrer": 2, "active": True}).status_code == 200
     assert client.post(route, json={"referrer": "1"}).status_code == 200  # a form's digits
     response = client.post(route, json={"name": "ann", "referrer": 9})
-    assert _envelope(response)["data"] == {"name": ["Unique value error"],
-                                           "referrer": ["Value does not exist"]}
+    assert _envelope(response)["data"] == {
+        "name": ["Unique value error"],
+        "referrer": ["Value does not exist"],
+    }
     assert [s for s in statements if "EXISTS" in s.upper()]  # the check the next test relies on
 
 
 # -------------------------------------------------------- the database's own refusals
-@pytest.mark.parametrize("body", [
-    {"id": 3, "name": "\ud800"},
-    {"id": 2**70, "name": "big"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": 3, "name": "\ud800"},
+        {"id": 2**70, "name": "big"},
+    ],
+)
 def test_a_value_the_driver_cannot_send_is_400(backend, body):
     _, client = backend
     response = client.post("/store", data=json.dumps(body), content_type="application/json")
@@ -182,8 +207,7 @@ def test_a_value_the_driver_cannot_send_is_400(backend, body):
 
 def test_nul_in_text_is_400_on_postgresql_and_stored_on_sqlite(backend):
     name, client = backend
-    response = client.post("/store", data=b'{"id": 3, "name": "a\\u0000b"}',
-                           content_type="application/json")
+    response = client.post("/store", data=b'{"id": 3, "name": "a\\u0000b"}', content_type="application/json")
     if name == "postgresql":  # text columns cannot hold NUL there
         _envelope(response)
     else:
@@ -202,8 +226,7 @@ def test_text_the_database_cannot_cast_is_400(backend):
 
 def test_the_session_is_usable_after_a_refused_value(backend):
     _, client = backend
-    _envelope(client.post("/store", data=b'{"id": 3, "name": "\\ud800"}',
-                          content_type="application/json"))
+    _envelope(client.post("/store", data=b'{"id": 3, "name": "\\ud800"}', content_type="application/json"))
     assert client.post("/store", json={"id": 3, "name": "cid"}).status_code == 200
 
 

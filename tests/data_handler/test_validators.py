@@ -35,29 +35,48 @@ CASES = [
     (partial(v.Numeric), [1, 1.5, "2", "-3.5e2", None], ["x", "inf", "nan", True, [1], "1" * 500]),
     (partial(v.Integer), [1, "12", "-3", "+4", None], ["1.5", 1.5, "x", True, "1_000", [1]]),
     (partial(v.Boolean), [True, False, "true", "False", "1", "off", 0, None], ["maybe", 2, [True]]),
-    (partial(v.Url), ["https://example.com/a?b=1", "ftp://host", None],
-     ["example.com", "http://", "http://exa mple.com", "http://host:99999", 5]),
+    (
+        partial(v.Url),
+        ["https://example.com/a?b=1", "ftp://host", None],
+        ["example.com", "http://", "http://exa mple.com", "http://host:99999", 5],
+    ),
     (partial(v.Url, schemes=("https",)), ["https://a.io"], ["http://a.io"]),
     (partial(v.UrlPath), ["/", "/a/b", "/a-b/c.d", None], ["a/b", "/a b", "//evil.com", "/a?x=1", 3]),
-    (partial(v.EmailAddress), ["a@b.co", "John.Doe+tag@Example.COM", "x@sub.domain.org",
-                        "u@bücher.de", None],
-     ["a@b", "a@@b.co", "@b.co", "a@b.c", "a b@c.co", "a@-b.co", "a..b@c.co", 5, "a@b.co" + "m" * 250]),
-    (partial(v.PhoneNumber), ["+1 (555) 010-0199", "09121234567", "+44 20 7946 0958", None],
-     ["12345", "phone", "+1 (555 0100199", "1" * 16, 5551234]),
-    (partial(v.PasswordPolicy), ["Tr0ub4dor&3x", "correct-horse-battery", None],
-     ["short1A", "aaaaaaaaaaaa", "abcdefghijkl", "1234567890", "qwertyuiop", 12345678901]),
-    (partial(v.UserNamePolicy), ["john", "john.doe", "j_doe-2", None],
-     ["jo", "2john", "john.", "jo..hn", "john doe", "x" * 33, 5]),
+    (
+        partial(v.EmailAddress),
+        ["a@b.co", "John.Doe+tag@Example.COM", "x@sub.domain.org", "u@bücher.de", None],
+        ["a@b", "a@@b.co", "@b.co", "a@b.c", "a b@c.co", "a@-b.co", "a..b@c.co", 5, "a@b.co" + "m" * 250],
+    ),
+    (
+        partial(v.PhoneNumber),
+        ["+1 (555) 010-0199", "09121234567", "+44 20 7946 0958", None],
+        ["12345", "phone", "+1 (555 0100199", "1" * 16, 5551234],
+    ),
+    (
+        partial(v.PasswordPolicy),
+        ["Tr0ub4dor&3x", "correct-horse-battery", None],
+        ["short1A", "aaaaaaaaaaaa", "abcdefghijkl", "1234567890", "qwertyuiop", 12345678901],
+    ),
+    (
+        partial(v.UserNamePolicy),
+        ["john", "john.doe", "j_doe-2", None],
+        ["jo", "2john", "john.", "jo..hn", "john doe", "x" * 33, 5],
+    ),
     (partial(v.DateTime), ["2024-02-29T10:00:00", "2024-01-01", None], ["2023-02-29", "yesterday", 5]),
     (partial(v.DateTime, "%d/%m/%Y %H:%M"), ["31/12/2024 23:59"], ["2024-12-31 23:59"]),
     (partial(v.Date), ["2024-01-31"], ["31-01-2024", "2024-01-31T00:00"]),
     (partial(v.MatchRegex, r"[a-z]+\d$"), ["abc1", None], ["1abc", "abc", 5]),
-    (partial(v.DictInnerTypes, {"id": int, "name": str}),
-     [{"id": 1, "name": "a"}, {"id": 1, "name": "a", "x": 0}, None],
-     [{"id": "1", "name": "a"}, {"id": True, "name": "a"}, {"name": "a"}, [1], "x"]),
+    (
+        partial(v.DictInnerTypes, {"id": int, "name": str}),
+        [{"id": 1, "name": "a"}, {"id": 1, "name": "a", "x": 0}, None],
+        [{"id": "1", "name": "a"}, {"id": True, "name": "a"}, {"name": "a"}, [1], "x"],
+    ),
     (partial(v.DictInnerTypes, {"id": int}, allow_extra=False), [{"id": 1}], [{"id": 1, "x": 2}]),
-    (partial(v.NoDuplicateDictItemValueInList, "id"), [[{"id": 1}, {"id": 2}], [], None],
-     [[{"id": 1}, {"id": 1}], {"id": 1}]),
+    (
+        partial(v.NoDuplicateDictItemValueInList, "id"),
+        [[{"id": 1}, {"id": 2}], [], None],
+        [[{"id": 1}, {"id": 1}], {"id": 1}],
+    ),
 ]
 
 
@@ -128,8 +147,11 @@ class TestRestrictedFile:
 
     def test_upload_name_and_content_must_both_match(self, client_for):
         class Upload(Data):
-            image = String("image", field_type=TYPE_FILE,
-                           processors=[v.NotNull(), v.RestrictedFile(extensions=("png",), max_size=2)])
+            image = String(
+                "image",
+                field_type=TYPE_FILE,
+                processors=[v.NotNull(), v.RestrictedFile(extensions=("png",), max_size=2)],
+            )
 
         client = client_for(Upload)
         ok = client.post("/x", data={"image": (io.BytesIO(PNG), "photo.png")})
@@ -141,8 +163,11 @@ class TestRestrictedFile:
 
     def test_list_of_uploads_checks_each_name(self, client_for):
         class Uploads(Data):
-            images = String("images", field_type=TYPE_FILE,
-                            processors=[[v.NotNull(), v.RestrictedFile(extensions=("png", "jpg"))]])
+            images = String(
+                "images",
+                field_type=TYPE_FILE,
+                processors=[[v.NotNull(), v.RestrictedFile(extensions=("png", "jpg"))]],
+            )
 
         client = client_for(Uploads)
         ok = client.post("/x", data={"images[]": [(io.BytesIO(PNG), "a.png"), (io.BytesIO(JPEG), "b.jpg")]})

@@ -36,8 +36,9 @@ class Creation(Data):
 
 class Edit(Data):
     id = String("id", processors=[v.Integer(), f.ToIntegerObject()])
-    username = String("username", processors=[
-        v.Unique(model=Users, model_field_name="user_name", exclude_self_by_field=id)])
+    username = String(
+        "username", processors=[v.Unique(model=Users, model_field_name="user_name", exclude_self_by_field=id)]
+    )
 
 
 class Reference(Data):
@@ -49,8 +50,9 @@ def _setup(flask_app):
     db.init_app(flask_app)
     with flask_app.app_context():
         db.create_all()
-        db.session.add_all([Users(id=1, user_name="ann", email="ann@x.io"),
-                            Users(id=2, user_name="bob", email="bob@x.io")])
+        db.session.add_all(
+            [Users(id=1, user_name="ann", email="ann@x.io"), Users(id=2, user_name="bob", email="bob@x.io")]
+        )
         db.session.commit()
 
 
@@ -59,6 +61,7 @@ def client(request, client_for):
     def make(data_class):
         def setup(flask_app):
             _setup(flask_app)
+
         client = client_for(data_class, setup=setup)
         if request.param == "context":
             fw = client.application.extensions["framework"]

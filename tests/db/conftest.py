@@ -42,9 +42,12 @@ def postgres_uri() -> Iterator[str]:
 
 def make_app(uri: str, apps: list[str] | None = None, **sections: dict[str, Any]) -> Any:
     """The repository's project with ``apps`` active on ``uri``, tables created."""
-    config: dict[str, dict[str, Any]] = {"apps": {"active": apps or BOOK_APPS},
-                                         "middlewares": {"active": []},
-                                         "database": {"uri": uri}, **sections}
+    config: dict[str, dict[str, Any]] = {
+        "apps": {"active": apps or BOOK_APPS},
+        "middlewares": {"active": []},
+        "database": {"uri": uri},
+        **sections,
+    }
     app = create_app(ROOT, config=config)
     with app.app_context():
         app.extensions["sqlalchemy"].create_all()

@@ -39,20 +39,28 @@ def test_awaited_crud_on_the_request_session(client):
 def test_the_facade_shares_the_transaction_of_db_session(client):
     assert client.post("/awaited/books", json={"title": "kept"}).status_code == 201
     assert client.post("/awaited/rolled-back").json["data"] == {
-        "before": 1, "seen_by_db_session": 2, "after": 1}
+        "before": 1,
+        "seen_by_db_session": 2,
+        "after": 1,
+    }
 
 
 def test_async_code_gets_the_facade_and_sync_code_the_plain_session(client):
     assert client.get("/awaited/session-kinds").json["data"] == {
-        "async": "AwaitableSession", "same_facade": True, "flask_session": "Session"}
+        "async": "AwaitableSession",
+        "same_facade": True,
+        "flask_session": "Session",
+    }
     assert client.get("/awaited/sync-kind").json["data"] == "Session"
     # a plain def helper called from an async handler still gets the synchronous session
     assert client.get("/awaited/helper-kind").json["data"] == ["Session", 7]
 
 
 def test_unique_validator_in_an_async_handler_queries_through_the_facade(project, tmp_path):
-    name = project.app_module("uniq", {
-        "models.py": textwrap.dedent(f"""
+    name = project.app_module(
+        "uniq",
+        {
+            "models.py": textwrap.dedent(f"""
             import sqlalchemy as sa
             from framework.db import Base
 
@@ -61,7 +69,7 @@ def test_unique_validator_in_an_async_handler_queries_through_the_facade(project
                 id = sa.Column(sa.Integer, primary_key=True)
                 name = sa.Column(sa.String(20), unique=True)
         """),
-        "handlers.py": textwrap.dedent("""
+            "handlers.py": textwrap.dedent("""
             from framework.data_handler.data import Data
             from framework.data_handler.fields import String
             from framework.data_handler import validators as v
@@ -82,8 +90,10 @@ def test_unique_validator_in_an_async_handler_queries_through_the_facade(project
                 await session.commit()
                 return Success(data)
         """),
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   f"app = App(routes=[routes], models=['{project.package}.uniq.models'])\n"})
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            f"app = App(routes=[routes], models=['{project.package}.uniq.models'])\n",
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n[database]\nuri = sqlite:///{tmp_path}/u.db\n")
     app = project.create_app()
     client = app.test_client()
@@ -121,8 +131,10 @@ def test_scripts_await_the_session_remove_and_dispose(database_uri):
 
 def test_a_failing_async_init_func_reports_its_own_error(project, tmp_path):
     """The awaited ``remove()``/``dispose()`` in a ``finally`` no longer hide the first error."""
-    name = project.app_module("initfail", {
-        "main.py": textwrap.dedent("""
+    name = project.app_module(
+        "initfail",
+        {
+            "main.py": textwrap.dedent("""
             from asyncio import current_task
             from framework.app import App
             from framework.db import get_db_engine, get_db_session
@@ -137,7 +149,9 @@ def test_a_failing_async_init_func_reports_its_own_error(project, tmp_path):
                     await db_engine.dispose()
 
             app = App(init_func=init_data)
-        """)})
+        """)
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n[database]\nuri = sqlite:///{tmp_path}/i.db\n")
     app = project.create_app()
     result = app.test_cli_runner().invoke(args=["init-project"])

@@ -31,9 +31,10 @@ SERVED = """
 
 def _sleeping_backend(engine: sa.Engine, token: str) -> int | None:
     with engine.connect() as conn:
-        return conn.execute(sa.text(
-            "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE :q"),
-            {"q": f"%slow-{token}%"}).scalar()
+        return conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE :q"),
+            {"q": f"%slow-{token}%"},
+        ).scalar()
 
 
 def _wait_for_sleep(engine: sa.Engine, token: str, slow) -> int:
@@ -47,21 +48,22 @@ def _wait_for_sleep(engine: sa.Engine, token: str, slow) -> int:
     raise AssertionError("the slow query never started")
 
 
-@pytest.mark.parametrize("kind, app", [("uvicorn", "served_db:asgi_app"),
-                                       ("gunicorn", "served_db:app")])
+@pytest.mark.parametrize("kind, app", [("uvicorn", "served_db:asgi_app"), ("gunicorn", "served_db:app")])
 def test_a_waiting_query_does_not_hold_up_other_requests(postgres_uri, tmp_path, kind, app):
     dispose(make_app(postgres_uri, AWAITED_APPS))  # creates the tables
     (tmp_path / "served_db.py").write_text(textwrap.dedent(SERVED).format(root=ROOT, apps=AWAITED_APPS))
     # gunicorn: one worker process with two threads, so the answer comes from the same process
-    server = LiveServer(str(tmp_path), app, kind=kind, workers=1, threads=2,
-                        env={"AWAITED_DB_URI": postgres_uri})
+    server = LiveServer(
+        str(tmp_path), app, kind=kind, workers=1, threads=2, env={"AWAITED_DB_URI": postgres_uri}
+    )
     engine = sa.create_engine(postgres_uri)
     token = secrets.token_hex(8)
     pid = None
     with server, ThreadPoolExecutor(1) as pool:
         try:
-            slow = pool.submit(requests.get, f"{server.url}/awaited/slow",
-                               params={"token": token}, timeout=300)
+            slow = pool.submit(
+                requests.get, f"{server.url}/awaited/slow", params={"token": token}, timeout=300
+            )
             pid = _wait_for_sleep(engine, token, slow)
             fast = requests.get(f"{server.url}/awaited/fast", timeout=60)
             assert fast.status_code == 200 and fast.json()["data"] == 42

@@ -44,9 +44,18 @@ def write_project(folder: Path, files: dict[str, str]) -> None:
 
 def test_every_file_of_the_guide_is_listed():
     files = listings()
-    assert {"config.ini", "main.py", "shop/models.py", "shop/main.py", "shop/handlers.py",
-            "shop/flask_style.py", "shop/queries.py", "shop/init.py",
-            "shop/tests/test_queries.py", *SCRIPTS} <= set(files)
+    assert {
+        "config.ini",
+        "main.py",
+        "shop/models.py",
+        "shop/main.py",
+        "shop/handlers.py",
+        "shop/flask_style.py",
+        "shop/queries.py",
+        "shop/init.py",
+        "shop/tests/test_queries.py",
+        *SCRIPTS,
+    } <= set(files)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -55,8 +64,9 @@ def test_the_guide_runs(tmp_path, script):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "FRAMEWORK_"))}
     env["PYTHONPATH"] = ROOT
     env["FRAMEWORK__FLASK__SECRET_KEY"] = "docs-test-secret-key-0123456789abcdef"
-    result = subprocess.run([sys.executable, script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     if script != "run_tests.py":
         assert result.stdout.strip().endswith("ok")

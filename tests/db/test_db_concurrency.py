@@ -18,6 +18,7 @@ ACCOUNTS = ["blueprints.accounts"]
 def test_8_threads_x_50_inserts_all_land(postgres_uri):
     app = make_app(postgres_uri)
     with live_server(app) as base:
+
         def worker(n: int) -> list[int]:
             statuses = []
             with requests.Session() as http:
@@ -38,18 +39,24 @@ def test_8_threads_x_50_inserts_all_land(postgres_uri):
 
 
 def test_racing_creates_of_one_username_give_one_201_and_one_1002(postgres_uri):
-    app = make_app(postgres_uri, apps=ACCOUNTS, flask={"secret_key": "test-secret-key-for-concurrency"},
-                   middlewares={"active": ["blueprints.accounts.middleware.AuthMiddleware"]})
+    app = make_app(
+        postgres_uri,
+        apps=ACCOUNTS,
+        flask={"secret_key": "test-secret-key-for-concurrency"},
+        middlewares={"active": ["blueprints.accounts.middleware.AuthMiddleware"]},
+    )
     outcomes = []
     with live_server(app) as base:
         for round_ in range(10):
             barrier = threading.Barrier(2)
 
-            def create(_: int, username: str = f"racer{round_}",
-                       barrier: threading.Barrier = barrier) -> tuple[int, dict]:
+            def create(
+                _: int, username: str = f"racer{round_}", barrier: threading.Barrier = barrier
+            ) -> tuple[int, dict]:
                 barrier.wait()
-                r = requests.post(f"{base}/users", timeout=30,
-                                  json={"username": username, "password": "Correct-Horse-9"})
+                r = requests.post(
+                    f"{base}/users", timeout=30, json={"username": username, "password": "Correct-Horse-9"}
+                )
                 return r.status_code, r.json()
 
             with ThreadPoolExecutor(2) as pool:

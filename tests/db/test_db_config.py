@@ -15,16 +15,24 @@ from framework.db import Base, database_url, db, get_db_engine, get_db_session
 
 
 def test_uri_wins():
-    assert database_url({"uri": "sqlite:////tmp/x.db", "host": "ignored", "name": "n"}) == "sqlite:////tmp/x.db"
+    assert (
+        database_url({"uri": "sqlite:////tmp/x.db", "host": "ignored", "name": "n"}) == "sqlite:////tmp/x.db"
+    )
 
 
 def test_server_keys_give_a_psycopg_url_with_escaped_password():
-    url = database_url({"host": "db.example", "port": "5433", "name": "shop",
-                        "username": "app", "password": "p@ss:word/"})
+    url = database_url(
+        {"host": "db.example", "port": "5433", "name": "shop", "username": "app", "password": "p@ss:word/"}
+    )
     parsed = sa.engine.make_url(url)
     assert parsed.drivername == "postgresql+psycopg"
     assert (parsed.host, parsed.port, parsed.database, parsed.username, parsed.password) == (
-        "db.example", 5433, "shop", "app", "p@ss:word/")
+        "db.example",
+        5433,
+        "shop",
+        "app",
+        "p@ss:word/",
+    )
 
 
 def test_driver_can_be_chosen():
@@ -40,10 +48,13 @@ def test_default_is_a_sqlite_file_in_the_instance_folder(tmp_path):
     assert database_url({"name": "shop"}, str(folder)).endswith("/shop.sqlite3")
 
 
-@pytest.mark.parametrize("section, culprit", [
-    ({"host": "h", "name": "n", "port": "five"}, "port"),
-    ({"uri": "not a url"}, "uri"),
-])
+@pytest.mark.parametrize(
+    "section, culprit",
+    [
+        ({"host": "h", "name": "n", "port": "five"}, "port"),
+        ({"uri": "not a url"}, "uri"),
+    ],
+)
 def test_bad_settings_stop_start_up_naming_the_key(tmp_path, section, culprit):
     (tmp_path / "config.ini").write_text("[apps]\nactive =\n")
     with pytest.raises(ImproperlyConfigured, match=rf"\[database\] {culprit}"):
@@ -52,7 +63,8 @@ def test_bad_settings_stop_start_up_naming_the_key(tmp_path, section, culprit):
 
 def test_fresh_project_creates_its_sqlite_database_on_first_request(tmp_path):
     (tmp_path / "config.ini").write_text(
-        "[apps]\nactive =\n    tests.db.dbapps.authors\n    tests.db.dbapps.books\n[database]\nuri =\n")
+        "[apps]\nactive =\n    tests.db.dbapps.authors\n    tests.db.dbapps.books\n[database]\nuri =\n"
+    )
     app = create_app(tmp_path)
     path = tmp_path / "instance" / "framework.sqlite3"
     assert app.extensions["framework"].config["database"]["uri"] == f"sqlite:///{path}"

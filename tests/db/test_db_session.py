@@ -75,7 +75,8 @@ def test_models_of_different_apps_relate(app):
         db.session.add(Book(title="The Dispossessed", author=author))
         db.session.commit()
         found = db.session.execute(
-            sa.select(Book.title).join(Book.author).where(Author.name == "Le Guin")).scalar_one()
+            sa.select(Book.title).join(Book.author).where(Author.name == "Le Guin")
+        ).scalar_one()
         assert found == "The Dispossessed"
         assert [b.title for b in db.session.get(Author, author.id).books] == ["The Dispossessed"]
 
@@ -86,10 +87,13 @@ def test_a_bad_statement_is_a_server_error_not_503(app):
     assert response.get_json()["code"] == 1000
 
 
-@pytest.mark.parametrize("uri", [
-    "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3",
-    "sqlite:////nonexistent-folder/for/sure/db.sqlite3",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3",
+        "sqlite:////nonexistent-folder/for/sure/db.sqlite3",
+    ],
+)
 def test_unreachable_database_answers_503_in_the_envelope(uri, caplog):
     flask_app = create_app_on(uri)
     response = flask_app.test_client().get("/books/count")
@@ -102,8 +106,9 @@ def test_unreachable_database_answers_503_in_the_envelope(uri, caplog):
 def create_app_on(uri):
     from framework import create_app
 
-    return create_app(ROOT, config={"apps": {"active": BOOK_APPS}, "middlewares": {"active": []},
-                                    "database": {"uri": uri}})
+    return create_app(
+        ROOT, config={"apps": {"active": BOOK_APPS}, "middlewares": {"active": []}, "database": {"uri": uri}}
+    )
 
 
 def test_extension_mode_installs_the_database_on_the_host(database_uri):
@@ -141,8 +146,13 @@ def test_extension_mode_answers_503_on_framework_routes_only():
         db.session.execute(sa.text("SELECT 1"))
         return "ok"
 
-    Framework(host, config={"apps": {"active": BOOK_APPS}, "database": {
-        "uri": "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3"}})
+    Framework(
+        host,
+        config={
+            "apps": {"active": BOOK_APPS},
+            "database": {"uri": "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=3"},
+        },
+    )
     client = host.test_client()
     response = client.get("/books/count")
     assert response.status_code == 503 and response.get_json()["code"] == 1009
@@ -152,7 +162,8 @@ def test_extension_mode_answers_503_on_framework_routes_only():
 
 def test_set_database_hooks_is_harmless_on_a_backendpy_project(tmp_path, database_uri):
     (tmp_path / "config.ini").write_text(
-        "[apps]\nactive =\n    tests.db.dbapps.authors\n    tests.db.dbapps.books\n")
+        "[apps]\nactive =\n    tests.db.dbapps.authors\n    tests.db.dbapps.books\n"
+    )
     bp = Backendpy(str(tmp_path), config={"database": {"uri": database_uri}})
     set_database_hooks(bp)
     set_database_hooks(bp)

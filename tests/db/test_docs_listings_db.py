@@ -23,10 +23,12 @@ from tests.serve.helpers import INIT_INPUT, base_env, copy_project, point_api_te
 def werkzeug_server(project, module: str) -> LiveServer:
     """``module``'s ``bp`` (``main`` or ``main_custom``) on werkzeug's threaded server, in
     its own process, run from the project folder."""
-    code = ("import sys\n"
-            "from werkzeug.serving import make_server\n"
-            f"from {module} import bp\n"
-            "make_server('127.0.0.1', int(sys.argv[1]), bp, threaded=True).serve_forever()\n")
+    code = (
+        "import sys\n"
+        "from werkzeug.serving import make_server\n"
+        f"from {module} import bp\n"
+        "make_server('127.0.0.1', int(sys.argv[1]), bp, threaded=True).serve_forever()\n"
+    )
     return LiveServer(project, argv=[sys.executable, "-c", code, "{port}"], env=server_env())
 
 
@@ -34,9 +36,16 @@ def test_docs_listings_4_10_4_13_4_14_on_postgres(tmp_path):
     require_postgres()
     with temporary_database() as uri:
         url = sa.engine.make_url(uri)
-        project = copy_project(tmp_path, database={
-            "host": url.host or "localhost", "port": str(url.port or 5432), "name": url.database,
-            "username": url.username or "postgres", "password": url.password or ""})
+        project = copy_project(
+            tmp_path,
+            database={
+                "host": url.host or "localhost",
+                "port": str(url.port or 5432),
+                "name": url.database,
+                "username": url.username or "postgres",
+                "password": url.password or "",
+            },
+        )
 
         # 3.5.1 / 4.10.2 create_db; 3.5.2 / 4.14 init_project, answering the init function
         created = run(["framework", "create_db"], project)
@@ -50,13 +59,26 @@ def test_docs_listings_4_10_4_13_4_14_on_postgres(tmp_path):
         with werkzeug_server(project, "main") as live:
             base = live.url
             assert requests.get(f"{base}/users/1", timeout=30).json() == {
-                "status": "success", "data": {"id": 1, "first_name": "Ada", "last_name": "Lovelace"}}
+                "status": "success",
+                "data": {"id": 1, "first_name": "Ada", "last_name": "Lovelace"},
+            }
             assert requests.get(f"{base}/users/x", timeout=30).status_code == 404
             point_api_tests(project, live.port)
             tests = subprocess.run(
-                [sys.executable, "-m", "unittest", "-v", "project.apps.hello.tests.test_db",
-                 "project.apps.hello.tests.test_api"],
-                cwd=tmp_path, env=base_env(), capture_output=True, text=True, timeout=120)
+                [
+                    sys.executable,
+                    "-m",
+                    "unittest",
+                    "-v",
+                    "project.apps.hello.tests.test_db",
+                    "project.apps.hello.tests.test_api",
+                ],
+                cwd=tmp_path,
+                env=base_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert tests.returncode == 0, tests.stderr
             assert "Ran 2 tests" in tests.stderr and "OK" in tests.stderr
             assert requests.get(f"{base}/db/hello-world", timeout=30).json()["data"] == {"users": 2}

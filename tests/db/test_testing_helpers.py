@@ -17,8 +17,7 @@ from .conftest import BOOK_APPS, ROOT, dispose, live_server, make_app
 
 
 def write_project(folder) -> str:
-    (folder / "config.ini").write_text(
-        "[apps]\nactive =\n" + "".join(f"    {a}\n" for a in BOOK_APPS))
+    (folder / "config.ini").write_text("[apps]\nactive =\n" + "".join(f"    {a}\n" for a in BOOK_APPS))
     return str(folder)
 
 
@@ -116,7 +115,8 @@ def test_async_testcase_runs_setup_test_teardown_and_cleanups_on_one_loop(tmp_pa
 
 def test_pytest_plugin_fixtures_and_project_override(tmp_path):
     root = write_project(tmp_path)
-    (tmp_path / "test_with_plugin.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_with_plugin.py").write_text(
+        textwrap.dedent("""
         def test_client_fixture(client, app):
             assert app.testing
             assert client.post("/books", json={"title": "P"}).status_code == 201
@@ -124,25 +124,44 @@ def test_pytest_plugin_fixtures_and_project_override(tmp_path):
 
         def test_fresh_database_per_test(client):
             assert client.get("/books/count").get_json()["data"]["count"] == 0
-    """))
+    """)
+    )
     own = tmp_path / "own"
     own.mkdir()
-    (own / "conftest.py").write_text(textwrap.dedent("""
+    (own / "conftest.py").write_text(
+        textwrap.dedent("""
         import pytest
 
         @pytest.fixture
         def app():
             return "the project's own app"
-    """))
-    (own / "test_own.py").write_text("def test_own(app):\n    assert app == \"the project's own app\"\n")
+    """)
+    )
+    (own / "test_own.py").write_text('def test_own(app):\n    assert app == "the project\'s own app"\n')
     from importlib.metadata import entry_points
 
     installed = any(ep.value == "framework.testing.plugin" for ep in entry_points(group="pytest11"))
     load = [] if installed else ["-p", "framework.testing.plugin"]  # the entry point loads it
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *load, "-p", "no:cacheprovider",
-         *WITHOUT_SUITE_PLUGINS, "-W", "error", str(tmp_path)],
-        cwd=root, env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            *load,
+            "-p",
+            "no:cacheprovider",
+            *WITHOUT_SUITE_PLUGINS,
+            "-W",
+            "error",
+            str(tmp_path),
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 

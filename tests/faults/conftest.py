@@ -143,7 +143,8 @@ def write_project(root: Path, database_uri: str | None = None) -> Path:
     database = f"uri = {database_uri}\n" if database_uri else ""
     (root / "config.ini").write_text(
         f"[apps]\nactive = {APP_PACKAGE}\n\n[database]\n{database}\n"
-        "[flask]\nsecret_key = faults-tests-secret-key\n\n[logging]\nlevel = WARNING\n")
+        "[flask]\nsecret_key = faults-tests-secret-key\n\n[logging]\nlevel = WARNING\n"
+    )
     os.chmod(root / "config.ini", 0o600)
     (root / "instance").mkdir(exist_ok=True)
     return root

@@ -43,8 +43,11 @@ def find_bindir() -> str | None:
         folder = os.path.dirname(os.path.realpath(found))
         if os.path.exists(os.path.join(folder, "postgres")):
             return folder
-    candidates = [os.path.dirname(p) for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
-                  if os.path.exists(os.path.join(os.path.dirname(p), "postgres"))]
+    candidates = [
+        os.path.dirname(p)
+        for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        if os.path.exists(os.path.join(os.path.dirname(p), "postgres"))
+    ]
 
     def version(path: str) -> tuple[int, ...]:
         name = os.path.basename(os.path.dirname(path))
@@ -62,8 +65,10 @@ def _server_user() -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             continue
-    raise RuntimeError("running as root and neither a 'postgres' nor a 'nobody' user exists "
-                       "to run the test's own PostgreSQL as")
+    raise RuntimeError(
+        "running as root and neither a 'postgres' nor a 'nobody' user exists "
+        "to run the test's own PostgreSQL as"
+    )
 
 
 class PrivateCluster:
@@ -88,8 +93,10 @@ class PrivateCluster:
             os.chmod(self.folder, 0o700)
             os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
             if not self._user_can_enter():
-                raise RuntimeError(f"user {self.user.pw_name!r} cannot enter {self.folder} "
-                                   "(set TMPDIR to a folder every user can traverse)")
+                raise RuntimeError(
+                    f"user {self.user.pw_name!r} cannot enter {self.folder} "
+                    "(set TMPDIR to a folder every user can traverse)"
+                )
 
     def _user_can_enter(self) -> bool:
         probe = subprocess.run(["test", "-w", self.folder], **self._as_user(), check=False)
@@ -102,8 +109,13 @@ class PrivateCluster:
             return {"env": {**os.environ, **env}}
         env["HOME"] = self.folder
         env["USER"] = env["LOGNAME"] = self.user.pw_name
-        return {"env": env, "user": self.user.pw_uid, "group": self.user.pw_gid,
-                "extra_groups": [], "cwd": self.folder}
+        return {
+            "env": env,
+            "user": self.user.pw_uid,
+            "group": self.user.pw_gid,
+            "extra_groups": [],
+            "cwd": self.folder,
+        }
 
     def _tool(self, name: str) -> str:
         return os.path.join(self.bindir, name)
@@ -111,9 +123,24 @@ class PrivateCluster:
     def init(self) -> PrivateCluster:
         """Create the cluster (``initdb``): trust authentication, no fsync of its files."""
         result = subprocess.run(
-            [self._tool("initdb"), "-D", self.data, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
-             "--locale=C", "--no-sync"],
-            capture_output=True, timeout=180, check=False, **self._as_user())
+            [
+                self._tool("initdb"),
+                "-D",
+                self.data,
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            capture_output=True,
+            timeout=180,
+            check=False,
+            **self._as_user(),
+        )
         if result.returncode != 0:
             raise RuntimeError("initdb failed:\n" + (result.stdout + result.stderr).decode(errors="replace"))
         return self
@@ -126,10 +153,25 @@ class PrivateCluster:
             self.port = free_port()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [self._tool("postgres"), "-D", self.data, "-p", str(self.port),
-                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.folder}",
-                 "-c", "max_connections=50", "-c", "shared_buffers=16MB"],
-                stdout=log, stderr=subprocess.STDOUT, **self._as_user())
+                [
+                    self._tool("postgres"),
+                    "-D",
+                    self.data,
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={self.folder}",
+                    "-c",
+                    "max_connections=50",
+                    "-c",
+                    "shared_buffers=16MB",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **self._as_user(),
+            )
         wait_until(self._ready, timeout=timeout, what=f"the test's PostgreSQL on port {self.port}")
 
     def _ready(self) -> bool:
@@ -139,8 +181,9 @@ class PrivateCluster:
         import psycopg
 
         try:
-            psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres",
-                            connect_timeout=5).close()
+            psycopg.connect(
+                host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", connect_timeout=5
+            ).close()
         except psycopg.OperationalError:  # not listening yet, or still starting up
             return False
         return True
@@ -205,8 +248,10 @@ def private_cluster() -> Iterator[PrivateCluster]:
 
     bindir = find_bindir()
     if bindir is None:
-        message = ("PostgreSQL's server programs (initdb, postgres) are not installed; "
-                   "set FRAMEWORK_TEST_PG_BINDIR to their folder")
+        message = (
+            "PostgreSQL's server programs (initdb, postgres) are not installed; "
+            "set FRAMEWORK_TEST_PG_BINDIR to their folder"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (CI=true: the fault tests must run)")
         pytest.skip(message)

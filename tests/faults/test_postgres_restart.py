@@ -43,8 +43,9 @@ def database(cluster: PrivateCluster) -> str:
 def post_row(port: int, value: str) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", "/rows", body=json.dumps({"value": value}),
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/rows", body=json.dumps({"value": value}), headers={"Content-Type": "application/json"}
+        )
         response = conn.getresponse()
         return response.status, json.loads(response.read())
     finally:
@@ -118,16 +119,16 @@ def test_postgres_restart_under_load(tmp_path, cluster, database):
             cluster.start()
 
     for status, body in gap:
-        assert status == 503 and body == {"status": "error", "code": 1009,
-                                          "message": "Service unavailable"}
-    answers = writers.answers + [(0.0, f"after-{i}", status, body)
-                                 for i, (status, body) in enumerate(recovery)]
+        assert status == 503 and body == {"status": "error", "code": 1009, "message": "Service unavailable"}
+    answers = writers.answers + [
+        (0.0, f"after-{i}", status, body) for i, (status, body) in enumerate(recovery)
+    ]
     assert {status for _, _, status, _ in answers} <= {201, 503}, log[-4000:]
     for _, _, status, body in answers:
         if status == 503:
             assert body["code"] == 1009
     assert recovered[1]["status"] == "success"
-    assert "Traceback" not in log, log[log.index("Traceback") - 300:][:4000]
+    assert "Traceback" not in log, log[log.index("Traceback") - 300 :][:4000]
 
     committed = {value for _, value, status, _ in answers if status == 201}
     engine = sa.create_engine(database, poolclass=sa.pool.NullPool)

@@ -15,15 +15,15 @@ from .conftest import Background, child_pids, create_tables, get_json, wait_unti
 def started_pids(events_file: Path, kind: str = "startup") -> list[int]:
     if not events_file.exists():
         return []
-    return [int(line.split()[1]) for line in events_file.read_text().splitlines()
-            if line.startswith(kind + " ")]
+    return [
+        int(line.split()[1]) for line in events_file.read_text().splitlines() if line.startswith(kind + " ")
+    ]
 
 
 def slow_request(port: int, marker: Path, seconds: float, release: Path | None = None) -> bytes:
     """GET /slow: it writes its worker's pid to ``marker``, then waits for ``release``."""
     query = f"marker={marker}&seconds={seconds}" + (f"&release={release}" if release else "")
-    request = (f"GET /slow?{query} HTTP/1.1\r\nHost: localhost\r\n"
-               "Connection: close\r\n\r\n").encode()
+    request = (f"GET /slow?{query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").encode()
     return raw_request(port, request, timeout=90)
 
 
@@ -51,12 +51,12 @@ def test_killed_worker_is_replaced_and_the_others_keep_serving(tmp_path):
             status, body = get_json(server.port, "/ok")
             assert status == 200 and body["pid"] != victim
 
-        replaced = wait_until(lambda: (lambda now: len(now) == 2 and victim not in now and now)(
-            child_pids(server.pid)))
+        replaced = wait_until(
+            lambda: (lambda now: len(now) == 2 and victim not in now and now)(child_pids(server.pid))
+        )
         newcomer = (replaced - {survivor}).pop()
         wait_until(lambda: newcomer in started_pids(events))  # its startup hook fired
-        wait_until(lambda: get_json(server.port, "/ok")[1]["pid"] == newcomer, timeout=60,
-                   interval=0.0)
+        wait_until(lambda: get_json(server.port, "/ok")[1]["pid"] == newcomer, timeout=60, interval=0.0)
         assert server.proc is not None and server.proc.poll() is None  # the master lives on
         assert "Traceback" not in server.log_text().split("SIGKILL")[0]
 

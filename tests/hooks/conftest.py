@@ -157,8 +157,9 @@ MAIN = """
 @pytest.fixture
 def events_app(project):
     """An app whose hooks record into ``events``; returns (flask app, events list, fw)."""
-    name = project.app_module("events", {
-        "record.py": RECORD, "handlers.py": HANDLERS, "hooks.py": HOOKS, "main.py": MAIN})
+    name = project.app_module(
+        "events", {"record.py": RECORD, "handlers.py": HANDLERS, "hooks.py": HOOKS, "main.py": MAIN}
+    )
     project.config(f"""
         [apps]
         active = {name}
@@ -170,5 +171,6 @@ def events_app(project):
     (media / "note.txt").write_text("file body")
     app = project.create_app()
     events = importlib.import_module(f"{name}.record").EVENTS
-    return SimpleNamespace(app=app, events=events, fw=app.extensions["framework"],
-                           package=name, project=project)
+    return SimpleNamespace(
+        app=app, events=events, fw=app.extensions["framework"], package=name, project=project
+    )

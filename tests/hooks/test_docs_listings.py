@@ -200,8 +200,9 @@ def test_event_definition_and_the_middlewares(listing_bp, caplog):
     try:
         with caplog.at_level(logging.DEBUG):
             refused = client.post("/users", json={"username": "jalil"})
-            response = client.post("/users", json={"username": "jalil"},
-                                   headers={"Authorization": "Bearer good"})
+            response = client.post(
+                "/users", json={"username": "jalil"}, headers={"Authorization": "Bearer good"}
+            )
     finally:
         signals.event("user_created").disconnect(receiver)
     # Listing 26: no valid token, no handler

@@ -77,8 +77,13 @@ def test_request_end_fires_after_a_streamed_body_is_sent(events_app):
     assert ("request_end", "/stream") not in events_app.events  # sent, not yet closed
     body.close()
     events = [e for e in events_app.events if e != "startup"]
-    assert events == [("request_start", "/stream"), "chunk 0", "chunk 1", "chunk 2",
-                      ("request_end", "/stream")]
+    assert events == [
+        ("request_start", "/stream"),
+        "chunk 0",
+        "chunk 1",
+        "chunk 2",
+        ("request_end", "/stream"),
+    ]
 
 
 def test_request_end_fires_for_a_file_sent_by_the_servers_file_wrapper(events_app):
@@ -153,8 +158,12 @@ def test_project_level_hooks_and_plain_receivers(events_app):
         signals.request_start.disconnect(start_receiver)
     assert heard == [
         ("request_start", True),
-        ("project", "bo"), ("plain", True, {"username": "bo"}), ("async plain", {"username": "bo"}),
-        ("project", "cy"), ("plain", True, {"username": "cy"}), ("async plain", {"username": "cy"}),
+        ("project", "bo"),
+        ("plain", True, {"username": "bo"}),
+        ("async plain", {"username": "bo"}),
+        ("project", "cy"),
+        ("plain", True, {"username": "cy"}),
+        ("async plain", {"username": "cy"}),
     ]
 
 
@@ -168,8 +177,10 @@ def test_hooks_of_another_project_are_not_called(events_app, project):
 
 
 def test_a_failing_hook_is_logged_and_the_response_is_unchanged(project, caplog):
-    name = project.app_module("failing", {
-        "main.py": """
+    name = project.app_module(
+        "failing",
+        {
+            "main.py": """
             from framework.app import App
             from framework.hook import Hooks
             from framework.response import Text
@@ -196,7 +207,9 @@ def test_a_failing_hook_is_logged_and_the_response_is_unchanged(project, caplog)
                 raise KeyError('end hook bug')
 
             app = App(routes=[routes], hooks=[hooks])
-        """})
+        """
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     app = project.create_app()
     with caplog.at_level(logging.ERROR):
@@ -215,8 +228,10 @@ def test_a_failing_hook_is_logged_and_the_response_is_unchanged(project, caplog)
 
 
 def test_a_failing_startup_hook_raises_and_names_the_hook(project):
-    name = project.app_module("badstart", {
-        "main.py": """
+    name = project.app_module(
+        "badstart",
+        {
+            "main.py": """
             from framework.app import App
             from framework.hook import Hooks
 
@@ -227,7 +242,9 @@ def test_a_failing_startup_hook_raises_and_names_the_hook(project):
                 raise ConnectionError('database unreachable')
 
             app = App(hooks=[hooks])
-        """})
+        """
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     fw = project.create_app().extensions["framework"]
     with pytest.raises(ConnectionError, match="database unreachable") as info:
@@ -349,10 +366,16 @@ def test_a_host_apps_test_client_gets_request_end_too(project):
 
     from framework import Framework
 
-    name = project.app_module("hosted", {"main.py": (
-        "from framework.app import App\nfrom framework.router import Routes\n"
-        "routes = Routes()\nroutes.get('/hosted')(lambda request: 'hosted')\n"
-        "app = App(routes=[routes])\n")})
+    name = project.app_module(
+        "hosted",
+        {
+            "main.py": (
+                "from framework.app import App\nfrom framework.router import Routes\n"
+                "routes = Routes()\nroutes.get('/hosted')(lambda request: 'hosted')\n"
+                "app = App(routes=[routes])\n"
+            )
+        },
+    )
     project.config(f"[apps]\nactive = {name}\n")
     host = Flask("host")
     fw = Framework(host, root_path=str(project.root))

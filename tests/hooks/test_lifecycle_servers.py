@@ -77,9 +77,11 @@ def served(project, tmp_path):
     (project.root / "wsgi.py").write_text(textwrap.dedent(WSGI))
     log = tmp_path / "hooks.log"
     log.touch()
-    env = {"HOOK_LOG": str(log),
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
-           "FAIL_STARTUP": ""}
+    env = {
+        "HOOK_LOG": str(log),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+        "FAIL_STARTUP": "",
+    }
     return project.root, env, log
 
 
@@ -118,8 +120,13 @@ def test_gunicorn_worker_stops_when_a_startup_hook_fails(served):
     root, env, log = served
     port = free_port()
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", FAIL_STARTUP="1")
-    proc = subprocess.run([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-                          cwd=root, env={**os.environ, **env}, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=root,
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=60,
+    )
     stderr = proc.stderr.decode()
     assert proc.returncode == 3, stderr  # gunicorn's "worker failed to boot"
     assert "startup hook failed" in stderr
@@ -153,7 +160,8 @@ def test_interpreter_exit_fires_shutdown(served):
         for _ in range(3):
             assert client.get('/pid').status_code == 200
     """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=root,
-                          env={**os.environ, **env}, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env={**os.environ, **env}, capture_output=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert [w for w, _ in lines(log)] == ["startup"] + ["request"] * 3 + ["shutdown"]

@@ -37,10 +37,14 @@ HANDLERS = """
 
 @pytest.fixture
 def cors_app(project):
-    name = project.app_module("web", {
-        "handlers.py": HANDLERS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   "app = App(routes=[routes])\n"})
+    name = project.app_module(
+        "web",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            "app = App(routes=[routes])\n",
+        },
+    )
 
     def build(cors: str):
         project.config(f"[apps]\nactive = {name}\n[middlewares]\nactive = {CORS}\n[cors]\n{cors}")
@@ -89,13 +93,16 @@ def test_preflight_from_an_allowed_origin(cors_app):
     assert preflight(client, ALLOWED, path="/no/such/route").status_code == 204
 
 
-@pytest.mark.parametrize("origin, method, headers", [
-    (EVIL, "GET", ""),                              # origin not listed
-    ("https://app.example.com.evil.net", "GET", ""),  # no prefix or suffix matching
-    ("null", "GET", ""),
-    (ALLOWED, "PATCH", ""),                         # method not allowed
-    (ALLOWED, "GET", "x-secret"),                   # header not allowed
-])
+@pytest.mark.parametrize(
+    "origin, method, headers",
+    [
+        (EVIL, "GET", ""),  # origin not listed
+        ("https://app.example.com.evil.net", "GET", ""),  # no prefix or suffix matching
+        ("null", "GET", ""),
+        (ALLOWED, "PATCH", ""),  # method not allowed
+        (ALLOWED, "GET", "x-secret"),  # header not allowed
+    ],
+)
 def test_refused_preflight_reflects_nothing(cors_app, origin, method, headers):
     response = preflight(cors_app(LISTED), origin, method, headers)
     assert response.status_code == 403
@@ -106,8 +113,7 @@ def test_refused_preflight_reflects_nothing(cors_app, origin, method, headers):
 
 def test_actual_response_from_an_allowed_origin(cors_app):
     client = cors_app(LISTED)
-    response = client.get("/items", headers={"Origin": "http://localhost:3000",
-                                             "Accept-Encoding": "gzip"})
+    response = client.get("/items", headers={"Origin": "http://localhost:3000", "Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert response.headers["Access-Control-Expose-Headers"] == "X-Total-Count"
@@ -131,9 +137,15 @@ def test_same_origin_request_without_origin_header(cors_app):
     assert "Origin" in response.headers["Vary"]
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("POST", "/items", 400), ("GET", "/boom", 500), ("GET", "/missing", 404), ("PUT", "/items", 405),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("POST", "/items", 400),
+        ("GET", "/boom", 500),
+        ("GET", "/missing", 404),
+        ("PUT", "/items", 405),
+    ],
+)
 def test_error_envelopes_carry_the_headers(cors_app, method, path, status):
     response = cors_app(LISTED).open(path, method=method, headers={"Origin": ALLOWED})
     assert response.status_code == status
@@ -185,12 +197,15 @@ def test_a_plain_options_request_is_not_a_preflight(cors_app):
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
 
 
-@pytest.mark.parametrize("setting, culprit", [
-    ("allowed_origins = app.example.com", "allowed_origins"),
-    ("allowed_origins = *\nallow_credentials = sometimes", "allow_credentials"),
-    ("allowed_origins = *\nmax_age = soon", "max_age"),
-    ("allowed_origins = *\nallowed_headers = bad header:", "allowed_headers"),
-])
+@pytest.mark.parametrize(
+    "setting, culprit",
+    [
+        ("allowed_origins = app.example.com", "allowed_origins"),
+        ("allowed_origins = *\nallow_credentials = sometimes", "allow_credentials"),
+        ("allowed_origins = *\nmax_age = soon", "max_age"),
+        ("allowed_origins = *\nallowed_headers = bad header:", "allowed_headers"),
+    ],
+)
 def test_bad_settings_stop_start_up_naming_the_key(cors_app, setting, culprit):
     with pytest.raises(ImproperlyConfigured, match=rf"\[cors\] {culprit}"):
         cors_app(setting + "\n")

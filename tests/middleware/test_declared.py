@@ -121,12 +121,18 @@ MISSPELT = """
 
 @pytest.fixture
 def build(project):
-    modules = {name: project.module(f"{name.lower()}.py", text)
-               for name, text in (("Ported", PORTED), ("Declared", DECLARED), ("Misspelt", MISSPELT))}
-    app_name = project.app_module("web", {
-        "handlers.py": HANDLERS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   "app = App(routes=[routes])\n"})
+    modules = {
+        name: project.module(f"{name.lower()}.py", text)
+        for name, text in (("Ported", PORTED), ("Declared", DECLARED), ("Misspelt", MISSPELT))
+    }
+    app_name = project.app_module(
+        "web",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            "app = App(routes=[routes])\n",
+        },
+    )
 
     def make(*paths: str):
         active = "".join(f"\n    {modules[p.split('.')[0]]}.{p.split('.', 1)[1]}" for p in paths)
@@ -159,13 +165,18 @@ def test_a_misspelt_method_of_an_object_that_is_no_middleware_class_stops_start_
 
 def test_the_error_comes_at_class_creation_for_a_middleware_subclass():
     with pytest.raises(ImproperlyConfigured, match="'process_reponse' is not a middleware layer"):
+
         class Bad(Middleware):
             def process_reponse(self, request, response):
                 return response
+
     with pytest.raises(ImproperlyConfigured, match="'layers' is computed"):
+
         class Declares(Middleware):
             layers = frozenset({"process_request"})
+
     with pytest.raises(ImproperlyConfigured, match="process_request must be a method"):
+
         class NotAMethod(Middleware):
             process_request = "yes"
 
@@ -203,8 +214,7 @@ def test_a_middleware_ported_from_the_backendpy_docs_runs_unchanged(build):
     assert build.module("Ported").APPLIED  # the application layer ran at start-up
     reply = client.get("/who", headers={"Authorization": "token-7"})
     assert reply.status_code == 200
-    assert reply.json == {"auth": {"user_id": 7, "user_roles": ["admin"]},
-                          "trail": ["request", "handler"]}
+    assert reply.json == {"auth": {"user_id": 7, "user_roles": ["admin"]}, "trail": ["request", "handler"]}
     assert reply.headers["X-Ported"] == "yes"
     refused = client.get("/who", headers={"Authorization": "wrong"})
     assert refused.status_code == 400

@@ -146,15 +146,18 @@ HANDLERS = """
 @pytest.fixture
 def mw_app(project):
     module = project.module("mw.py", MIDDLEWARES)
-    app_name = project.app_module("web", {
-        "handlers.py": HANDLERS,
-        "main.py": "from framework.app import App\nfrom .handlers import routes\n"
-                   "app = App(routes=[routes])\n"})
+    app_name = project.app_module(
+        "web",
+        {
+            "handlers.py": HANDLERS,
+            "main.py": "from framework.app import App\nfrom .handlers import routes\n"
+            "app = App(routes=[routes])\n",
+        },
+    )
 
     def build(*names: str):
         active = "".join(f"\n    {module}.{n}" for n in names)
-        project.config(f"[apps]\nactive = {app_name}\n[middlewares]\nactive ={active}\n"
-                       "[custom]\nflag = on\n")
+        project.config(f"[apps]\nactive = {app_name}\n[middlewares]\nactive ={active}\n[custom]\nflag = on\n")
         app = project.create_app()
         app.mw = importlib.import_module(module)
         app.handlers = importlib.import_module(f"{app_name}.handlers")

@@ -83,9 +83,11 @@ MODULE = """
 def steps_app(project, request):
     name = project.app_module("steps", {"main.py": MODULE})
     active = "".join(f"\n    {name}.main.{m}" for m in request.param.split())
-    project.config(f"[apps]\nactive = {name}\n[middlewares]\nactive ={active}\n"
-                   "[networking]\nallowed_hosts = good.example\n"
-                   "[flask]\nsecret_key = pipeline-tests-only\nmax_content_length = 16\n")
+    project.config(
+        f"[apps]\nactive = {name}\n[middlewares]\nactive ={active}\n"
+        "[networking]\nallowed_hosts = good.example\n"
+        "[flask]\nsecret_key = pipeline-tests-only\nmax_content_length = 16\n"
+    )
     app = project.create_app()
     app.trail = importlib.import_module(f"{name}.main").TRAIL
     app.layers = len(request.param.split())

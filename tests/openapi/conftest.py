@@ -23,8 +23,12 @@ def make_app(tmp_path: Any) -> Callable[..., Flask]:
     SQLite file; ``auth=True`` activates the accounts app's bearer-token middleware, which
     ``auth=None`` does whenever the accounts app is active (it refuses to start without)."""
 
-    def make(apps: list[str] | None = None, openapi: dict[str, Any] | None = None,
-             auth: bool | None = None, **sections: Any) -> Flask:
+    def make(
+        apps: list[str] | None = None,
+        openapi: dict[str, Any] | None = None,
+        auth: bool | None = None,
+        **sections: Any,
+    ) -> Flask:
         active = ALL_APPS if apps is None else apps
         if auth is None:
             auth = "blueprints.accounts" in active

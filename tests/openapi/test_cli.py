@@ -30,12 +30,22 @@ def test_command_prints_the_document(make_app, tmp_path):
 def test_real_flask_command_on_the_project(tmp_path):
     """The command as a CI pipeline runs it: the project's wsgi.py and config.ini as they
     are (both sample apps, the auth middleware), URLs off since debug is off."""
-    env = dict(os.environ, FRAMEWORK__DATABASE__URI=f"sqlite:///{tmp_path / 'cli.sqlite'}",
-               PYTHONPATH=ROOT, PYTHONWARNINGS="ignore")
+    env = dict(
+        os.environ,
+        FRAMEWORK__DATABASE__URI=f"sqlite:///{tmp_path / 'cli.sqlite'}",
+        PYTHONPATH=ROOT,
+        PYTHONWARNINGS="ignore",
+    )
     env.pop("FLASK_DEBUG", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "openapi"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False)
+        [sys.executable, "-m", "flask", "--app", "wsgi", "openapi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
     validate(document)

@@ -17,8 +17,7 @@ def test_length_gives_min_and_max_length(document):
     assert (name["minLength"], name["maxLength"]) == (2, 40)
     first_name = _body(document, "UserCreationData")["first_name"]
     assert first_name["maxLength"] == 50 and "minLength" not in first_name
-    assert processor_constraints([v.Length(equal=5)], {"type": "string"}) == {
-        "minLength": 5, "maxLength": 5}
+    assert processor_constraints([v.Length(equal=5)], {"type": "string"}) == {"minLength": 5, "maxLength": 5}
 
 
 def test_length_on_a_list_counts_items_and_nested_processors_describe_items(document):
@@ -40,8 +39,7 @@ def test_limit_gives_minimum_and_maximum(document):
     parameters = {p["name"]: p for p in document["paths"]["/items/{id}"]["get"]["parameters"]}
     assert parameters["id"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000}
     # a String field with only Limit accepts numbers
-    assert processor_constraints([v.Limit(min=0.5)], {"type": "string"}) == {
-        "type": "number", "minimum": 0.5}
+    assert processor_constraints([v.Limit(min=0.5)], {"type": "string"}) == {"type": "number", "minimum": 0.5}
 
 
 def test_match_regex_gives_a_pattern_anchored_like_re_match(document):
@@ -53,8 +51,7 @@ def test_match_regex_gives_a_pattern_anchored_like_re_match(document):
 
 def test_email_address_gives_format_email(document):
     assert _body(document)["email"]["format"] == "email"
-    assert document["components"]["schemas"]["ContactForm"]["properties"]["email"][
-        "format"] == "email"
+    assert document["components"]["schemas"]["ContactForm"]["properties"]["email"]["format"] == "email"
 
 
 def test_uuid_gives_format_uuid(document):

@@ -29,17 +29,22 @@ SNAPSHOTS = Path(__file__).with_name("snapshots")
 #: name -> the project's config overrides (the database is added per run)
 PROJECTS: dict[str, dict[str, Any]] = {
     # tests/openapi/sample_api with the sample blueprints, the auth middleware active
-    "sample_api": {"apps": {"active": ALL_APPS},
-                   "middlewares": {"active": [AUTH_MIDDLEWARE]},
-                   "openapi": {"enabled": "true"}},
+    "sample_api": {
+        "apps": {"active": ALL_APPS},
+        "middlewares": {"active": [AUTH_MIDDLEWARE]},
+        "openapi": {"enabled": "true"},
+    },
     # the repository's own project: its config.ini as it is, with the document on
     "project": {"openapi": {"enabled": "true"}},
 }
 
 
 def build_document(name: str, folder: Path) -> dict[str, Any]:
-    config = {**PROJECTS[name], "database": {"uri": f"sqlite:///{folder / 'snapshot.sqlite'}"},
-              "flask": {"testing": True, "secret_key": "snapshot"}}
+    config = {
+        **PROJECTS[name],
+        "database": {"uri": f"sqlite:///{folder / 'snapshot.sqlite'}"},
+        "flask": {"testing": True, "secret_key": "snapshot"},
+    }
     app = create_app(ROOT, config=config)
     response = app.test_client().get("/openapi.json")
     assert response.status_code == 200

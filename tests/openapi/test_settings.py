@@ -41,15 +41,25 @@ def test_explicitly_on_outside_debug(make_app):
 
 
 def test_title_version_description_servers(make_app):
-    app = make_app(apps=SAMPLE_APPS, openapi={
-        "title": "Accounts API", "version": "2.1.0", "description": "Users and logins",
-        "servers": ["https://api.example.test", "/v2"]})
+    app = make_app(
+        apps=SAMPLE_APPS,
+        openapi={
+            "title": "Accounts API",
+            "version": "2.1.0",
+            "description": "Users and logins",
+            "servers": ["https://api.example.test", "/v2"],
+        },
+    )
     document = app.test_client().get("/openapi.json").get_json()
-    assert document["info"] == {"title": "Accounts API", "version": "2.1.0",
-                                "description": "Users and logins"}
+    assert document["info"] == {
+        "title": "Accounts API",
+        "version": "2.1.0",
+        "description": "Users and logins",
+    }
     assert document["servers"] == [{"url": "https://api.example.test"}, {"url": "/v2"}]
-    assert "<title>Accounts API - API documentation</title>" in app.test_client().get(
-        "/docs").get_data(as_text=True)
+    assert "<title>Accounts API - API documentation</title>" in app.test_client().get("/docs").get_data(
+        as_text=True
+    )
 
 
 def test_defaults_name_the_project(make_app):
@@ -75,12 +85,15 @@ def test_path_prefix_moves_both_urls(make_app):
     assert '"/api/meta/openapi.json"' in client.get("/api/meta/docs/init.js").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("section", "culprit"), [
-    ({"enabled": "maybe"}, "[openapi] enabled"),
-    ({"servers": ["ftp://files.example.test"]}, "[openapi] servers"),
-    ({"path_prefix": "api"}, "[openapi] path_prefix"),
-    ({"title": ["two", "lines"]}, "[openapi] title"),
-])
+@pytest.mark.parametrize(
+    ("section", "culprit"),
+    [
+        ({"enabled": "maybe"}, "[openapi] enabled"),
+        ({"servers": ["ftp://files.example.test"]}, "[openapi] servers"),
+        ({"path_prefix": "api"}, "[openapi] path_prefix"),
+        ({"title": ["two", "lines"]}, "[openapi] title"),
+    ],
+)
 def test_bad_settings_stop_start_up_naming_the_key(make_app, section, culprit):
     with pytest.raises(ImproperlyConfigured) as info:
         make_app(apps=SAMPLE_APPS, openapi=section)
@@ -93,8 +106,7 @@ def test_missing_ui_package_when_enabled_explicitly_stops_start_up(make_app, mon
         make_app(apps=SAMPLE_APPS)
 
 
-def test_missing_ui_package_when_on_by_default_warns_and_leaves_urls_out(make_app, monkeypatch,
-                                                                         caplog):
+def test_missing_ui_package_when_on_by_default_warns_and_leaves_urls_out(make_app, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "swagger_ui_bundle", None)
     with caplog.at_level(logging.WARNING, logger="framework.openapi"):
         app = make_app(apps=SAMPLE_APPS, openapi={"enabled": ""}, flask={"debug": "true"})

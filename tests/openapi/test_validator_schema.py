@@ -106,10 +106,16 @@ def test_filters_say_nothing_by_default():
     assert processor_constraints([f.Cut(3), f.Escape()], {"type": "string"}) == {}
 
 
-@pytest.mark.parametrize("name, good, bad", [
-    ("ada.lovelace", True, False), ("a-b_c", True, False), ("ada..l", False, True),
-    ("1ada", False, True), ("ada-", False, True),
-])
+@pytest.mark.parametrize(
+    "name, good, bad",
+    [
+        ("ada.lovelace", True, False),
+        ("a-b_c", True, False),
+        ("ada..l", False, True),
+        ("1ada", False, True),
+        ("ada-", False, True),
+    ],
+)
 def test_user_name_pattern_says_what_the_validator_checks(name, good, bad):
     validator = v.UserNamePolicy(min_length=1)
     pattern = validator.openapi_schema({"type": "string"})["pattern"]

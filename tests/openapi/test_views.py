@@ -44,8 +44,7 @@ def test_init_script_points_at_the_document_and_disables_the_online_validator(ma
 
 def test_only_the_page_files_are_served(make_app):
     client = make_app(apps=SAMPLE_APPS).test_client()
-    for path in ("/docs/swagger-ui.js.map", "/docs/index.html", "/docs/..%2F__init__.py",
-                 "/docs/%2e%2e"):
+    for path in ("/docs/swagger-ui.js.map", "/docs/index.html", "/docs/..%2F__init__.py", "/docs/%2e%2e"):
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.get_json()["code"] == 1001
@@ -68,9 +67,14 @@ def test_extension_mode_documents_only_framework_routes(tmp_path):
     def host_page():
         return "host"
 
-    Framework(host, config={"apps": {"active": SAMPLE_APPS},
-                            "database": {"uri": f"sqlite:///{tmp_path / 'ext.sqlite'}"},
-                            "openapi": {"enabled": "true", "path_prefix": "/meta"}})
+    Framework(
+        host,
+        config={
+            "apps": {"active": SAMPLE_APPS},
+            "database": {"uri": f"sqlite:///{tmp_path / 'ext.sqlite'}"},
+            "openapi": {"enabled": "true", "path_prefix": "/meta"},
+        },
+    )
     client = host.test_client()
     document = client.get("/meta/openapi.json").get_json()
     assert "/users/{id}" in document["paths"] and "/hello-world" in document["paths"]

@@ -14,17 +14,38 @@ from framework import scaffold
 from framework.scaffold import create_app_command, create_project
 
 BASIC_PROJECT = {
-    ".gitignore", "README.md", "config.ini", "wsgi.py", "gunicorn.conf.py", "pytest.ini",
-    "apps/__init__.py", "tests/conftest.py", "tests/test_app.py",
-    "apps/hello/__init__.py", "apps/hello/main.py", "apps/hello/handlers.py",
-    "apps/hello/hooks.py", "apps/hello/templates/home.html",
-    "apps/hello/tests/__init__.py", "apps/hello/tests/test_hello.py",
+    ".gitignore",
+    "README.md",
+    "config.ini",
+    "wsgi.py",
+    "gunicorn.conf.py",
+    "pytest.ini",
+    "apps/__init__.py",
+    "tests/conftest.py",
+    "tests/test_app.py",
+    "apps/hello/__init__.py",
+    "apps/hello/main.py",
+    "apps/hello/handlers.py",
+    "apps/hello/hooks.py",
+    "apps/hello/templates/home.html",
+    "apps/hello/tests/__init__.py",
+    "apps/hello/tests/test_hello.py",
     "requirements.txt",
     # Flask-Migrate's environment, as ``flask db init`` writes it
-    "migrations/README", "migrations/alembic.ini", "migrations/env.py", "migrations/script.py.mako",
+    "migrations/README",
+    "migrations/alembic.ini",
+    "migrations/env.py",
+    "migrations/script.py.mako",
 }
-FULL_EXTRAS = {"models.py", "data_handlers.py", "errors.py", "posts.py", "init.py",
-               "templates/posts.html", "tests/test_posts.py"}
+FULL_EXTRAS = {
+    "models.py",
+    "data_handlers.py",
+    "errors.py",
+    "posts.py",
+    "init.py",
+    "templates/posts.html",
+    "tests/test_posts.py",
+}
 
 
 def files_under(folder: Path) -> set[str]:
@@ -78,14 +99,30 @@ def test_full_project_adds_the_blog_app(runner, in_tmp):
     assert result.exit_code == 0, result.output
     project = in_tmp / "demo"
     blog = {f"apps/blog/{f}" for f in FULL_EXTRAS} | {
-        f"apps/blog/{f}" for f in ("__init__.py", "main.py", "handlers.py", "hooks.py",
-                                   "templates/home.html", "tests/__init__.py", "tests/test_blog.py")}
+        f"apps/blog/{f}"
+        for f in (
+            "__init__.py",
+            "main.py",
+            "handlers.py",
+            "hooks.py",
+            "templates/home.html",
+            "tests/__init__.py",
+            "tests/test_blog.py",
+        )
+    }
     assert files_under(project) == BASIC_PROJECT | blog | {
-        "tests/test_blog.py", "migrations/versions/0001_blog_posts.py"}
+        "tests/test_blog.py",
+        "migrations/versions/0001_blog_posts.py",
+    }
     assert active_apps(project) == ["apps.hello", "apps.blog"]
     main = (project / "apps/blog/main.py").read_text()
-    for part in ("errors=[errors]", "hooks=[hooks]", 'models=[f"{__package__}.models"]',
-                 'template_dirs=["templates"]', "init_func=init_data"):
+    for part in (
+        "errors=[errors]",
+        "hooks=[hooks]",
+        'models=[f"{__package__}.models"]',
+        'template_dirs=["templates"]',
+        "init_func=init_data",
+    ):
         assert part in main
     assert "from framework.db import Base" in (project / "apps/blog/models.py").read_text()
     assert "POST_NOT_FOUND = 1100" in (project / "apps/blog/errors.py").read_text()
@@ -155,8 +192,15 @@ def test_create_app_writes_a_package_with_prefixed_routes(runner, in_tmp):
     result = runner.invoke(create_app_command, ["--name", "shop"])
     assert result.exit_code == 0, result.output
     app = in_tmp / "shop"
-    assert files_under(app) == {"__init__.py", "main.py", "handlers.py", "hooks.py",
-                                "templates/home.html", "tests/__init__.py", "tests/test_shop.py"}
+    assert files_under(app) == {
+        "__init__.py",
+        "main.py",
+        "handlers.py",
+        "hooks.py",
+        "templates/home.html",
+        "tests/__init__.py",
+        "tests/test_shop.py",
+    }
     assert "app = App(" in (app / "main.py").read_text()
     assert '@routes.get("/shop/hello-world")' in (app / "handlers.py").read_text()
     assert "your project's config.ini" in result.output
@@ -166,7 +210,7 @@ def test_create_app_writes_a_package_with_prefixed_routes(runner, in_tmp):
 def test_create_app_full_adds_the_extras(runner, in_tmp):
     assert runner.invoke(create_app_command, ["--name", "shop", "--full"]).exit_code == 0
     app = in_tmp / "shop"
-    assert FULL_EXTRAS <= files_under(app)
+    assert files_under(app) >= FULL_EXTRAS
     assert '__tablename__ = "shop_posts"' in (app / "models.py").read_text()
     assert '@routes.post("/shop/posts", data_handler=PostCreationData)' in (app / "posts.py").read_text()
 
@@ -195,8 +239,9 @@ def test_full_apps_side_by_side_get_distinct_error_codes(runner, in_tmp, monkeyp
 
 def test_a_failed_write_leaves_nothing_behind(runner, in_tmp, monkeypatch):
     # the second file needs "wsgi.py" to be a folder: writing it fails half-way
-    monkeypatch.setattr(scaffold, "_project_files",
-                        lambda name, full: {"wsgi.py": "app = None\n", "wsgi.py/oops.py": ""})
+    monkeypatch.setattr(
+        scaffold, "_project_files", lambda name, full: {"wsgi.py": "app = None\n", "wsgi.py/oops.py": ""}
+    )
     result = runner.invoke(create_project, ["--name", "demo"])
     assert result.exit_code == 1
     assert "cannot write" in result.output and "nothing was left behind" in result.output
@@ -217,6 +262,7 @@ def test_literal_error_codes_of_a_hand_written_app_are_seen(runner, in_tmp):
     (legacy / "__init__.py").write_text("")
     (legacy / "controllers" / "errors.py").write_text(
         "from framework.error import ErrorCode, ErrorList\n"
-        "errors = ErrorList(ErrorCode(1500, 'a'), ErrorCode(1501, 'b'))\n")
+        "errors = ErrorList(ErrorCode(1500, 'a'), ErrorCode(1501, 'b'))\n"
+    )
     assert runner.invoke(create_app_command, ["--name", "shop", "--full"]).exit_code == 0
     assert "POST_NOT_FOUND = 1600" in (in_tmp / "shop" / "errors.py").read_text()

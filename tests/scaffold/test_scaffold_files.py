@@ -25,8 +25,11 @@ PLACEHOLDER = re.compile(r"\$(?:\{[A-Za-z_]\w*\}|[A-Za-z_])")
 
 def template_files(folder: Path) -> set[str]:
     """The template files under ``folder``, relative to it (byte-code caches are not)."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -41,8 +44,7 @@ def test_the_repositorys_entry_points_are_the_generated_ones(tmp_path, name):
     assert (project / name).read_bytes() == template
 
 
-def test_generated_gunicorn_conf_uses_threads_and_trusts_proxies_only_when_configured(
-        tmp_path, monkeypatch):
+def test_generated_gunicorn_conf_uses_threads_and_trusts_proxies_only_when_configured(tmp_path, monkeypatch):
     for var in ("FORWARDED_ALLOW_IPS", "FRAMEWORK_ENV", "BACKENDPY_ENV"):
         monkeypatch.delenv(var, raising=False)
     for var in [v for v in os.environ if v.startswith(("GUNICORN_", "FRAMEWORK__"))]:
@@ -80,11 +82,16 @@ def test_every_template_file_is_written_and_every_placeholder_filled(tmp_path, f
             expected.add(".gitignore" if name == "gitignore" else name)
     apps = [("hello", "app_template")] + ([("blog", "app_template_full")] if full else [])
     for app, folder in apps:
-        expected |= {f"apps/{app}/" + name.replace("tests/test_app.py", f"tests/test_{app}.py")
-                     for name in template_files(PACKAGE / folder)}
+        expected |= {
+            f"apps/{app}/" + name.replace("tests/test_app.py", f"tests/test_{app}.py")
+            for name in template_files(PACKAGE / folder)
+        }
     assert expected <= set(written)
     rendered = [name for name in written if name.startswith("apps/")] + [
-        "README.md", "config.ini", "requirements.txt"]
+        "README.md",
+        "config.ini",
+        "requirements.txt",
+    ]
     for name in rendered:
         assert not PLACEHOLDER.search(written[name].decode()), name
     if full:
@@ -101,14 +108,24 @@ def test_both_app_variants_share_their_common_files():
 
 def test_ruff_checks_every_template_and_finds_nothing():
     folders = [str(PACKAGE / f) for f in TEMPLATE_FOLDERS]
-    listed = subprocess.run([sys.executable, "-m", "ruff", "check", "--show-files", *folders],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    python_files = {str(PACKAGE / f / name) for f in TEMPLATE_FOLDERS
-                    for name in template_files(PACKAGE / f) if name.endswith(".py")}
+    listed = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--show-files", *folders],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    python_files = {
+        str(PACKAGE / f / name)
+        for f in TEMPLATE_FOLDERS
+        for name in template_files(PACKAGE / f)
+        if name.endswith(".py")
+    }
     assert python_files <= set(listed.split())
     for command in (["check"], ["format", "--check"]):
-        result = subprocess.run([sys.executable, "-m", "ruff", *command, *folders],
-                                cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *folders], cwd=ROOT, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -118,11 +135,15 @@ def test_a_built_wheel_carries_the_templates_and_scaffolds_from_them(tmp_path):
     source.mkdir()
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(PACKAGE, source / "framework",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(tmp_path / "dist"), str(source)],
-                           capture_output=True, text=True, timeout=600)
+    shutil.copytree(
+        PACKAGE, source / "framework", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (tmp_path / "dist").glob("framework-*.whl")
     site = tmp_path / "site"
@@ -138,10 +159,17 @@ def test_a_built_wheel_carries_the_templates_and_scaffolds_from_them(tmp_path):
         "from framework.scaffold import write_app, write_project\n"
         "assert framework.__file__.startswith(sys.argv[1]), framework.__file__\n"
         "project = write_project(sys.argv[2], 'demo', full=True)\n"
-        "write_app(project / 'apps', 'shop', full=True)\n")
+        "write_app(project / 'apps', 'shop', full=True)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}
-    ran = subprocess.run([sys.executable, "-c", script, str(site), str(out)], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=120)
+    ran = subprocess.run(
+        [sys.executable, "-c", script, str(site), str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ran.returncode == 0, ran.stderr
     from_tree = scaffold.write_project(tmp_path, "demo", full=True)
     scaffold.write_app(from_tree / "apps", "shop", full=True)

@@ -38,11 +38,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("scaffold")
     dist = folder / "_entry_points" / "framework_scaffold_commands-0.0.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: framework-scaffold-commands\nVersion: 0.0\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: framework-scaffold-commands\nVersion: 0.0\n")
     (dist / "entry_points.txt").write_text(ENTRY_POINTS)
-    result = {k: v for k, v in os.environ.items()
-              if not k.startswith(("FLASK_", "FRAMEWORK_", "GUNICORN_", "PYTEST_"))}
+    result = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "FRAMEWORK_", "GUNICORN_", "PYTEST_"))
+    }
     result["PYTHONPATH"] = os.pathsep.join([str(dist.parent), str(ROOT)])
     return result
 
@@ -70,8 +72,9 @@ def demo(created: tuple[Path, str], work: Path) -> Path:
     return Path(shutil.copytree(created[0], work / "demo", symlinks=True))
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -81,9 +84,21 @@ def flask(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complet
 
 def run_generated_tests(folder: Path, env: dict[str, str], *args: str) -> int:
     """Run pytest in ``folder``; assert that everything passed and nothing was skipped."""
-    result = run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                  *WITHOUT_SUITE_PLUGINS, *args],
-                 folder, env)
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            *WITHOUT_SUITE_PLUGINS,
+            *args,
+        ],
+        folder,
+        env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.strip().splitlines()[-1]
     assert "skipped" not in summary and "error" not in summary, summary
@@ -130,8 +145,7 @@ def test_created_project_passes_its_tests_and_serves_with_gunicorn(created, demo
 def test_created_project_serves_with_uvicorn(demo, env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-            "wsgi:asgi_app"]
+    args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "wsgi:asgi_app"]
     with running_server(args, f"{base}/hello-world", cwd=demo, env=env):
         assert fetch(f"{base}/hello-world") == (200, "Hello World!")
 
@@ -163,7 +177,8 @@ def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(work, env)
         status, page = fetch(f"{base}/blog/posts/page")
         assert status == 200 and "<strong>Served</strong>: by gunicorn" in page
         assert fetch(f"{base}/blog/posts/{post['id']}")[1] == json.dumps(
-            {"status": "success", "data": post}, separators=(",", ":"))
+            {"status": "success", "data": post}, separators=(",", ":")
+        )
 
 
 def test_created_app_joins_a_project_and_its_tests_pass(demo, env):
@@ -203,12 +218,15 @@ def test_refusal_exits_1_with_a_message(work, env):
 
 
 def _installed_commands() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group="flask.commands")
-            if ep.value.startswith("framework.")}
+    return {
+        ep.name: ep.value for ep in entry_points(group="flask.commands") if ep.value.startswith("framework.")
+    }
 
 
-@pytest.mark.skipif(not _installed_commands(), reason="the framework package is not installed "
-                    "(its flask.commands entry points are absent)")
+@pytest.mark.skipif(
+    not _installed_commands(),
+    reason="the framework package is not installed (its flask.commands entry points are absent)",
+)
 def test_installed_entry_point_creates_a_project(work):
     assert set(_installed_commands()) >= {"create-project", "create-app"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
@@ -246,14 +264,20 @@ def test_the_readme_install_command_brings_pytest(work, env):
     readme = (project / "README.md").read_text()
     install = readme.split("## Install", 1)[1].split("## ", 1)[0]
     assert "pip install -r requirements.txt" in install
-    wanted = [Requirement(line) for line in (project / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    wanted = [
+        Requirement(line)
+        for line in (project / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     names = {r.name for r in wanted}
     for req in wanted:
         if req.name == "framework":
             for extra in req.extras:  # what the framework's extra pulls in, from its metadata
-                names |= {Requirement(r).name for r in requires("framework") or ()
-                          if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})}
+                names |= {
+                    Requirement(r).name
+                    for r in requires("framework") or ()
+                    if Requirement(r).marker and Requirement(r).marker.evaluate({"extra": extra})
+                }
     assert "framework" in names and "pytest" in names
 
 

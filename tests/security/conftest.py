@@ -263,15 +263,15 @@ class FormData(Data):
     amount = Integer(field_type=TYPE_FORM_FIELD, processors=[v.Limit(min=0)])
 '''
 
-MAIN = '''\
+MAIN = """\
 from framework.app import App
 
 from .handlers import routes
 
 app = App(routes=[routes], template_dirs=["templates"], models=["fw_security_app.models"])
-'''
+"""
 
-MODELS = '''\
+MODELS = """\
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -282,7 +282,7 @@ class Member(Base):
     __tablename__ = "security_members"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
-'''
+"""
 
 MIDDLEWARE = '''\
 from framework.middleware import Middleware
@@ -313,7 +313,7 @@ class BadHeaders(Middleware):
         return wrapped
 '''
 
-WSGI = '''\
+WSGI = """\
 import os
 
 from framework import create_app
@@ -321,7 +321,7 @@ from framework.asgi import to_asgi
 
 app = create_app(os.path.dirname(os.path.abspath(__file__)))
 asgi_app = to_asgi(app)
-'''
+"""
 
 
 def build_project(root: Path) -> Path:
@@ -400,8 +400,13 @@ def assert_envelope(response, status: int | None = None, code: int | None = None
     return payload
 
 
-def assert_raw_envelope(status: int, headers: dict[str, str], body: bytes,
-                        expected_status: int | None = None, code: int | None = None) -> dict:
+def assert_raw_envelope(
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    expected_status: int | None = None,
+    code: int | None = None,
+) -> dict:
     """The same checks on a response read from a socket."""
     assert 400 <= status < 500, (status, body[:300])
     if expected_status is not None:

@@ -19,11 +19,25 @@ def still_serving(client):
 
 
 # ------------------------------------------------------------------------ JSON bodies
-@pytest.mark.parametrize("body", [
-    b"{", b"{'a': 1}", b'{"a": }', b"[1, 2,]", b"nul", b'"unterminated', b"\x00\x01\x02",
-    b'{"a": NaN', b"\xff\xfe{}", b'{"a": "\xff"}', b"NaN", b"[Infinity]", b'{"a": -Infinity}',
-    b"9" * 4400,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"{'a': 1}",
+        b'{"a": }',
+        b"[1, 2,]",
+        b"nul",
+        b'"unterminated',
+        b"\x00\x01\x02",
+        b'{"a": NaN',
+        b"\xff\xfe{}",
+        b'{"a": "\xff"}',
+        b"NaN",
+        b"[Infinity]",
+        b'{"a": -Infinity}',
+        b"9" * 4400,
+    ],
+)
 @pytest.mark.parametrize("route", ["/echo", "/aecho"])
 def test_malformed_json_is_400_1002(client, route, body):
     response = client.post(route, data=body, content_type="application/json")
@@ -65,24 +79,36 @@ def test_declared_length_over_the_limit_is_413_even_where_the_body_is_unused(cli
 
 
 def test_multipart_over_the_limit_is_413(client):
-    response = client.post("/form", data={"f": (__import__("io").BytesIO(b"x" * (MAX_BODY * 2)), "a.bin")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/form",
+        data={"f": (__import__("io").BytesIO(b"x" * (MAX_BODY * 2)), "a.bin")},
+        content_type="multipart/form-data",
+    )
     assert_envelope(response, 413, 1005)
 
 
 def test_body_at_the_limit_is_accepted(client):
     body = json.dumps(["x" * (MAX_BODY - 10)]).encode()[:MAX_BODY]
-    body = body[:MAX_BODY - 2] + b'"]'
+    body = body[: MAX_BODY - 2] + b'"]'
     assert len(body) <= MAX_BODY
     response = client.post("/raw", data=body, content_type="application/octet-stream")
     assert response.status_code == 200 and response.json == {"length": len(body)}
 
 
 # ----------------------------------------------------------------------- content types
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "application/x-www-form-urlencoded", "application/xml", "image/png",
-    "application/jsonx", "", "garbage;;;=", "application/json-seq",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+        "image/png",
+        "application/jsonx",
+        "",
+        "garbage;;;=",
+        "application/json-seq",
+    ],
+)
 def test_json_route_with_a_wrong_content_type_is_415(client, content_type):
     response = client.post("/echo", data=b'{"a": 1}', headers={"Content-Type": content_type})
     assert_envelope(response, 415, 1006)
@@ -93,12 +119,15 @@ def test_multipart_without_boundary_is_400(client):
     assert_envelope(response, 400, 1002)
 
 
-@pytest.mark.parametrize("body", [
-    b"garbage without any boundary",
-    b"--xyz\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--xyz--\r\n",
-    b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
-    b"--xyz\r\n\r\n\r\n--xyz--",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"garbage without any boundary",
+        b"--xyz\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--xyz--\r\n",
+        b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated',
+        b"--xyz\r\n\r\n\r\n--xyz--",
+    ],
+)
 def test_broken_multipart_bodies_are_not_server_errors(client, body):
     response = client.post("/form", data=body, content_type="multipart/form-data; boundary=xyz")
     assert response.status_code < 500
@@ -107,11 +136,11 @@ def test_broken_multipart_bodies_are_not_server_errors(client, body):
 
 
 def test_form_with_invalid_utf8_is_not_a_server_error(client):
-    response = client.post("/form", data=b"a=%FF%FE&b\xff=\xfe",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/form", data=b"a=%FF%FE&b\xff=\xfe", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200  # Werkzeug drops a form body that is not UTF-8
-    response = client.post("/form", data=b"a=%FF%FE&b=1",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post("/form", data=b"a=%FF%FE&b=1", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200 and response.json["fields"] == ["a", "b"]
 
 

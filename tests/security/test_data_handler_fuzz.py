@@ -13,17 +13,44 @@ from tests.helpers import examples
 
 from .conftest import assert_envelope
 
-FIELDS = ["name", "count", "big", "ratio", "active", "email", "website", "uid", "color", "when", "day",
-          "code", "blob", "price", "tags", "meta", "unknown"]
+FIELDS = [
+    "name",
+    "count",
+    "big",
+    "ratio",
+    "active",
+    "email",
+    "website",
+    "uid",
+    "color",
+    "when",
+    "day",
+    "code",
+    "blob",
+    "price",
+    "tags",
+    "meta",
+    "unknown",
+]
 
-json_scalars = (st.none() | st.booleans() | st.integers(min_value=-10**30, max_value=10**30)
-                | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40))
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=12)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
 documents = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))
-fuzz_settings = settings(max_examples=examples(full=150, default=40), deadline=None,
-                         suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                HealthCheck.too_slow])
+fuzz_settings = settings(
+    max_examples=examples(full=150, default=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def check(response) -> None:
@@ -31,11 +58,12 @@ def check(response) -> None:
         cleaned = response.json
         assert isinstance(cleaned["id"], int) and 1 <= cleaned["id"] <= 10**6
         # ``required`` asks for the key, not a value: null passes unless NotNull is declared
-        assert cleaned["name"] is None or (isinstance(cleaned["name"], str)
-                                           and 1 <= len(cleaned["name"]) <= 20 * 6)
+        assert cleaned["name"] is None or (
+            isinstance(cleaned["name"], str) and 1 <= len(cleaned["name"]) <= 20 * 6
+        )
         assert 0 <= cleaned["count"] <= 100
         assert cleaned.get("color") in (None, "red", "green", "blue")
-        assert cleaned.get("big") is None or -2**63 <= cleaned["big"] < 2**63
+        assert cleaned.get("big") is None or -(2**63) <= cleaned["big"] < 2**63
     else:
         payload = assert_envelope(response)
         if response.status_code == 400 and payload["code"] == 1002:
@@ -43,16 +71,22 @@ def check(response) -> None:
 
 
 @fuzz_settings
-@given(document=documents, item_id=st.integers(min_value=-5, max_value=2 * 10**6),
-       route=st.sampled_from(["items", "aitems"]))
+@given(
+    document=documents,
+    item_id=st.integers(min_value=-5, max_value=2 * 10**6),
+    route=st.sampled_from(["items", "aitems"]),
+)
 def test_any_json_document(client, document, item_id, route):
     check(client.post(f"/{route}/{item_id}", json=document))
 
 
 @fuzz_settings
-@given(document=st.fixed_dictionaries({"name": st.text(st.characters(exclude_characters="\x00"),
-                                                       min_size=1, max_size=20)},
-                                      optional={"count": st.integers(0, 100)}))
+@given(
+    document=st.fixed_dictionaries(
+        {"name": st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=20)},
+        optional={"count": st.integers(0, 100)},
+    )
+)
 def test_valid_documents_are_cleaned(client, document):
     response = client.post("/items/7", json=document)
     assert response.status_code == 200, response.json
@@ -60,26 +94,39 @@ def test_valid_documents_are_cleaned(client, document):
 
 
 @fuzz_settings
-@given(body=st.binary(max_size=300),
-       content_type=st.sampled_from(["application/json", "text/plain", "application/xml",
-                                     "application/x-www-form-urlencoded",
-                                     "multipart/form-data; boundary=b", "",
-                                     "application/json; charset=latin-1"]))
+@given(
+    body=st.binary(max_size=300),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "text/plain",
+            "application/xml",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=b",
+            "",
+            "application/json; charset=latin-1",
+        ]
+    ),
+)
 def test_any_body_bytes(client, body, content_type):
     check(client.post("/items/1", data=body, headers={"Content-Type": content_type}))
 
 
 @fuzz_settings
-@given(query=st.dictionaries(st.sampled_from(["page", "page[]", "x", ""]), st.text(max_size=20), max_size=3),
-       token=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60))
+@given(
+    query=st.dictionaries(st.sampled_from(["page", "page[]", "x", ""]), st.text(max_size=20), max_size=3),
+    token=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60),
+)
 def test_any_query_and_header(client, query, token):
-    check(client.post("/items/1", json={"name": "ok"}, query_string=query,
-                      headers={"X-Token": token}))
+    check(client.post("/items/1", json={"name": "ok"}, query_string=query, headers={"X-Token": token}))
 
 
 @fuzz_settings
-@given(fields=st.dictionaries(st.sampled_from(["title", "amount", "amount[]", "other"]),
-                              st.text(max_size=60), max_size=4))
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["title", "amount", "amount[]", "other"]), st.text(max_size=60), max_size=4
+    )
+)
 def test_any_form(client, fields):
     response = client.post("/forms", data=fields)
     if response.status_code == 200:
@@ -89,8 +136,9 @@ def test_any_form(client, fields):
         assert_envelope(response, 400, 1002)
 
 
-@pytest.mark.parametrize("body", [b"[" * 10000 + b"]" * 10000,
-                                  b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}"])
+@pytest.mark.parametrize(
+    "body", [b"[" * 10000 + b"]" * 10000, b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}"]
+)
 def test_deep_json_through_the_data_handler(client, body):
     app = client.application
     saved = app.config["MAX_CONTENT_LENGTH"]
@@ -102,13 +150,14 @@ def test_deep_json_through_the_data_handler(client, body):
     assert_envelope(response, 400, 1002)
 
 
-@pytest.mark.parametrize("big", [2**63, -2**63 - 1, 10**30, "99999999999999999999"])
+@pytest.mark.parametrize("big", [2**63, -(2**63) - 1, 10**30, "99999999999999999999"])
 def test_integers_beyond_64_bits_are_400(client, big):
     response = client.post("/items/1", json={"name": "x", "big": big})
     assert assert_envelope(response, 400, 1002)["data"] == {"big": ["Out of range"]}
 
 
 def test_data_handler_body_over_the_limit_is_413(client):
-    response = client.post("/items/1", data=json.dumps({"name": "x" * 10000}),
-                           content_type="application/json")
+    response = client.post(
+        "/items/1", data=json.dumps({"name": "x" * 10000}), content_type="application/json"
+    )
     assert_envelope(response, 413, 1005)

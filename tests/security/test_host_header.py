@@ -34,13 +34,18 @@ def test_disallowed_host_is_1003(client, host, path):
 
 
 def test_disallowed_host_on_post_with_a_body_is_1003(client):
-    response = client.post("/echo", data=b'{"a": 1}', content_type="application/json",
-                           environ_overrides={"HTTP_HOST": "evil.com"})
+    response = client.post(
+        "/echo",
+        data=b'{"a": 1}',
+        content_type="application/json",
+        environ_overrides={"HTTP_HOST": "evil.com"},
+    )
     assert_envelope(response, 400, 1003)
 
 
-@pytest.mark.parametrize("host", ["example.com", "EXAMPLE.com", "example.com:8080",
-                                  "localhost", "127.0.0.1:5000"])
+@pytest.mark.parametrize(
+    "host", ["example.com", "EXAMPLE.com", "example.com:8080", "localhost", "127.0.0.1:5000"]
+)
 def test_allowed_hosts_are_served(client, host):
     response = client.get("/host", environ_overrides={"HTTP_HOST": host})
     assert response.status_code == 200
@@ -48,9 +53,11 @@ def test_allowed_hosts_are_served(client, host):
 
 
 def test_forwarded_host_is_ignored_without_trusted_proxies(client):
-    response = client.get("/host", headers={"X-Forwarded-Host": "evil.com"},
-                          environ_overrides={"HTTP_HOST": "example.com"})
+    response = client.get(
+        "/host", headers={"X-Forwarded-Host": "evil.com"}, environ_overrides={"HTTP_HOST": "example.com"}
+    )
     assert response.status_code == 200 and response.get_data() == b"example.com"
-    response = client.get("/go?to=/ok", headers={"X-Forwarded-Host": "evil.com"},
-                          environ_overrides={"HTTP_HOST": "example.com"})
+    response = client.get(
+        "/go?to=/ok", headers={"X-Forwarded-Host": "evil.com"}, environ_overrides={"HTTP_HOST": "example.com"}
+    )
     assert "evil" not in response.headers["Location"]

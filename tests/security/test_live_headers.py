@@ -23,9 +23,11 @@ from .test_hostile_input import BAD_HEADER_PATHS, _urlencoded, assert_server_err
 
 
 def _post_form(port: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    head = (f"POST /form HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /form HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     return parse_response(raw_request(port, head + body))
 
 
@@ -88,6 +90,5 @@ async def _asgi_get(app: Any, paths: list[str]) -> list[httpx.Response]:
 def test_an_invalid_response_header_through_to_asgi_in_process(app):
     responses = asyncio.run(_asgi_get(app, [*BAD_HEADER_PATHS, "/ok"]))
     for response in responses[:-1]:
-        assert_server_error_envelope(response.status_code, response.headers.multi_items(),
-                                     response.content)
+        assert_server_error_envelope(response.status_code, response.headers.multi_items(), response.content)
     assert responses[-1].status_code == 200

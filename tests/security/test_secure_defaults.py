@@ -68,8 +68,10 @@ def test_commands_that_do_not_serve_work_without_a_key(tmp_path):
 
 
 def test_gunicorn_without_a_key_refuses_to_start(tmp_path):
-    server = LiveServer(str(make_project(tmp_path)), env={
-        "FRAMEWORK__FLASK__SECRET_KEY": None, "FRAMEWORK__APPS__ACTIVE": f"{APP_PACKAGE}\n{SIGNER}"})
+    server = LiveServer(
+        str(make_project(tmp_path)),
+        env={"FRAMEWORK__FLASK__SECRET_KEY": None, "FRAMEWORK__APPS__ACTIVE": f"{APP_PACKAGE}\n{SIGNER}"},
+    )
     try:
         try:
             server.start()  # the master may bind before the worker fails
@@ -154,8 +156,9 @@ def test_session_cookie_is_not_secure_in_debug(tmp_path):
 
 
 def test_explicit_cookie_settings_win(tmp_path):
-    cookie = session_cookie(create_app(make_project(
-        tmp_path, f"secret_key = {SECRET}\nsession_cookie_samesite = Strict")))
+    cookie = session_cookie(
+        create_app(make_project(tmp_path, f"secret_key = {SECRET}\nsession_cookie_samesite = Strict"))
+    )
     assert "SameSite=Strict" in cookie and "Secure" in cookie
 
 
@@ -177,9 +180,14 @@ def test_secrets_never_logged(tmp_path, caplog, monkeypatch):
 
 def test_database_password_never_logged(tmp_path, caplog):
     password = "pg-password-that-must-stay-private"
-    app = create_app(make_project(tmp_path, f"secret_key = {SECRET}",
-                                  "[database]\nhost = 127.0.0.1\nport = 1\nname = test\n"
-                                  f"username = postgres\npassword = {password}\n"))
+    app = create_app(
+        make_project(
+            tmp_path,
+            f"secret_key = {SECRET}",
+            "[database]\nhost = 127.0.0.1\nport = 1\nname = test\n"
+            f"username = postgres\npassword = {password}\n",
+        )
+    )
     caplog.set_level(logging.DEBUG)
     response = app.test_client().get("/db-ping")
     assert response.status_code == 503 and response.json["code"] == 1009

@@ -91,7 +91,8 @@ def test_debug_warning_under_gunicorn_once_per_worker(tmp_path):
     root = _project(tmp_path)
     (root / "wsgi.py").write_text(
         "import os\nfrom framework import create_app\n"
-        "app = create_app(os.path.dirname(os.path.abspath(__file__)))\n")
+        "app = create_app(os.path.dirname(os.path.abspath(__file__)))\n"
+    )
     with LiveServer(str(root), workers=2, env={"FRAMEWORK__FLASK__DEBUG": "true"}) as live:
         assert http_get(live.port, "/missing")[0] == 404
         deadline = time.monotonic() + 30
@@ -104,8 +105,14 @@ def test_debug_warning_under_gunicorn_once_per_worker(tmp_path):
 
 # ------------------------------------------------------------------------------ CORS
 def test_cors_star_with_credentials_stops_create_app(tmp_path):
-    root = _project(tmp_path, "\n[middlewares]\nactive = framework.middleware.defaults.cors.CORSMiddleware\n"
-                              "\n[cors]\nallowed_origins = *\nallow_credentials = true\n")
-    with pytest.raises(ImproperlyConfigured, match=r"\[cors\] allowed_origins = \* cannot go with "
-                                                   r"allow_credentials"):
+    root = _project(
+        tmp_path,
+        "\n[middlewares]\nactive = framework.middleware.defaults.cors.CORSMiddleware\n"
+        "\n[cors]\nallowed_origins = *\nallow_credentials = true\n",
+    )
+    with pytest.raises(
+        ImproperlyConfigured,
+        match=r"\[cors\] allowed_origins = \* cannot go with "
+        r"allow_credentials",
+    ):
         create_app(root)

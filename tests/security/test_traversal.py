@@ -40,17 +40,23 @@ def test_file_outside_media_is_404(client, project, attack):
     assert b"SECRET" not in response.get_data()
 
 
-@pytest.mark.parametrize("attack", ["..", "..%2Fsecret.txt", "%2E%2E%2Fsecret.txt",
-                                    "escape.txt", "%00", "..%5Csecret.txt"])
+@pytest.mark.parametrize(
+    "attack", ["..", "..%2Fsecret.txt", "%2E%2E%2Fsecret.txt", "escape.txt", "%00", "..%5Csecret.txt"]
+)
 def test_file_from_url_variable_outside_media_is_404(client, attack):
     response = client.get("/media/" + attack)
     assert_envelope(response, 404, 1001)
     assert b"SECRET" not in response.get_data()
 
 
-@pytest.mark.parametrize("good,content", [("hello.txt", b"hello from media"),
-                                          ("sub/inner.txt", b"inner file"),
-                                          ("sub/../hello.txt", b"hello from media")])
+@pytest.mark.parametrize(
+    "good,content",
+    [
+        ("hello.txt", b"hello from media"),
+        ("sub/inner.txt", b"inner file"),
+        ("sub/../hello.txt", b"hello from media"),
+    ],
+)
 def test_files_inside_media_are_served(client, good, content):
     response = client.get("/file?path=" + quote(good, safe=""))
     try:

@@ -25,8 +25,9 @@ BIN = os.path.dirname(sys.executable)
 DB_FILE = "docs.sqlite3"
 
 
-def copy_project(parent: Path, name: str = "project", source: Path = SOURCE,
-                 database: Mapping[str, str] | None = None) -> Path:
+def copy_project(
+    parent: Path, name: str = "project", source: Path = SOURCE, database: Mapping[str, str] | None = None
+) -> Path:
     """The docs project (or ``source``, a copy of it) copied to ``parent/name``, its
     config.ini readable by its owner only.
 
@@ -40,12 +41,16 @@ def copy_project(parent: Path, name: str = "project", source: Path = SOURCE,
         database = {"uri": f"sqlite:///{target / DB_FILE}"}
     config = target / "config.ini"
     section = "".join(f"{key} = {value}\n" for key, value in database.items())
-    config.write_text(re.sub(r"\[database\]\n(?:[^\n\[]+\n)*", lambda _: f"[database]\n{section}",
-                             config.read_text()))
+    config.write_text(
+        re.sub(r"\[database\]\n(?:[^\n\[]+\n)*", lambda _: f"[database]\n{section}", config.read_text())
+    )
     os.chmod(config, 0o600)
     test_db = target / "apps" / "hello" / "tests" / "test_db.py"
-    test_db.write_text(re.sub(r"DATABASE = \{.*?\}", lambda _: f"DATABASE = {dict(database)!r}",
-                              test_db.read_text(), flags=re.S))
+    test_db.write_text(
+        re.sub(
+            r"DATABASE = \{.*?\}", lambda _: f"DATABASE = {dict(database)!r}", test_db.read_text(), flags=re.S
+        )
+    )
     return target
 
 
@@ -83,8 +88,16 @@ SERVERS: dict[str, list[str]] = {
     "hypercorn": ["hypercorn", "main:bp", "--bind", "127.0.0.1:{port}"],
     "hypercorn-asgi": ["hypercorn", "asgi:main:bp", "--bind", "127.0.0.1:{port}"],
     "daphne": ["daphne", "-b", "127.0.0.1", "-p", "{port}", "main:bp"],
-    "gunicorn-uvicorn": ["gunicorn", "main:bp", "-w", "2", "-k", "uvicorn.workers.UvicornWorker",
-                         "--bind", "127.0.0.1:{port}"],
+    "gunicorn-uvicorn": [
+        "gunicorn",
+        "main:bp",
+        "-w",
+        "2",
+        "-k",
+        "uvicorn.workers.UvicornWorker",
+        "--bind",
+        "127.0.0.1:{port}",
+    ],
     "gunicorn": ["gunicorn", "main:bp", "--bind", "127.0.0.1:{port}"],
     "flask": ["flask", "--app", "main:bp", "run", "--host", "127.0.0.1", "--port", "{port}"],
 }
@@ -93,15 +106,19 @@ SERVERS: dict[str, list[str]] = {
 #: answering both can satisfy from Python 3.12 (``inspect.markcoroutinefunction``) only;
 #: daphne does not speak the lifespan protocol
 LIFESPAN = {"uvicorn", "gunicorn-uvicorn", "hypercorn-asgi"} | (
-    {"hypercorn"} if sys.version_info >= (3, 12) else set())
+    {"hypercorn"} if sys.version_info >= (3, 12) else set()
+)
 
 
 def base_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """The environment of a server or command: no secret key, nothing on PYTHONPATH (the
     project must be found the way Backendpy finds it), plus ``extra`` (None removes)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "FRAMEWORK__FLASK__SECRET_KEY", "FLASK_APP", "FLASK_DEBUG")
-           and not k.startswith("GUNICORN")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "FRAMEWORK__FLASK__SECRET_KEY", "FLASK_APP", "FLASK_DEBUG")
+        and not k.startswith("GUNICORN")
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     for key, value in (extra or {}).items():
         if value is None:
@@ -119,8 +136,9 @@ def server_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str |
 
 
 @contextmanager
-def serve(name: str, project: Path, env: Mapping[str, str | None] | None = None,
-          log: Path | None = None) -> Iterator[tuple[str, LiveServer]]:
+def serve(
+    name: str, project: Path, env: Mapping[str, str | None] | None = None, log: Path | None = None
+) -> Iterator[tuple[str, LiveServer]]:
     """Run ``name``'s command in ``project`` (a ``LiveServer``); yield its base URL and the
     server. Its output is kept in ``log`` (default ``<project's parent>/<name>.log``)."""
     argv = [tool(SERVERS[name][0]), *SERVERS[name][1:]]
@@ -148,12 +166,16 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
 def hook_lines(path: Path) -> list[tuple[str, int]]:
     if not path.exists():
         return []
-    return [(event, int(pid)) for event, pid in
-            (line.split() for line in path.read_text().splitlines() if line.strip())]
+    return [
+        (event, int(pid))
+        for event, pid in (line.split() for line in path.read_text().splitlines() if line.strip())
+    ]
 
 
-def run(args: list[str], cwd: Path, env: Mapping[str, str | None] | None = None,
-        input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, env: Mapping[str, str | None] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [tool(args[0]), *args[1:]]
-    return subprocess.run(command, cwd=cwd, env=base_env(env), capture_output=True, text=True,
-                          input=input, timeout=120)
+    return subprocess.run(
+        command, cwd=cwd, env=base_env(env), capture_output=True, text=True, input=input, timeout=120
+    )

@@ -33,9 +33,12 @@ def bp(tmp_path, monkeypatch):
         sys.path[:] = saved
         # the models stay imported: their classes are mapped on the process-wide ``Base``,
         # and defining ``User`` a second time would replace the first (a warning, an error here)
-        for name in [m for m in sys.modules
-                     if (m in ("main", "apps", "project") or m.startswith(("apps.", "project.")))
-                     and not m.startswith(MODELS_PACKAGE)]:
+        for name in [
+            m
+            for m in sys.modules
+            if (m in ("main", "apps", "project") or m.startswith(("apps.", "project.")))
+            and not m.startswith(MODELS_PACKAGE)
+        ]:
             del sys.modules[name]
 
 
@@ -53,7 +56,8 @@ class Lifespan:
 
     async def startup(self) -> str:
         self.task = asyncio.create_task(
-            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, self.queue.get, self.send))
+            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, self.queue.get, self.send)
+        )
         await self.queue.put({"type": "lifespan.startup"})
         return await asyncio.wait_for(self.sent.get(), 30)
 
@@ -65,10 +69,20 @@ class Lifespan:
 
 
 async def _get(app, path: str, **call) -> tuple[int, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     received = iter([{"type": "http.request", "body": b"", "more_body": False}])
 
     async def receive():
@@ -133,9 +147,11 @@ def test_wsgi_and_asgi_answer_the_same(bp, tmp_path):
         lifespan = Lifespan(bp)
         assert await lifespan.startup() == "lifespan.startup.complete"
         assert (tmp_path / "hooks.log").read_text().startswith("startup")  # before any request
-        answers = [await _get(bp, "/json/hello-world"),
-                   await _get(bp, "/json/hello-world", keywords=True),
-                   await _get(bp, "/json/hello-world", asgi2=True)]
+        answers = [
+            await _get(bp, "/json/hello-world"),
+            await _get(bp, "/json/hello-world", keywords=True),
+            await _get(bp, "/json/hello-world", asgi2=True),
+        ]
         assert await lifespan.shutdown() == "lifespan.shutdown.complete"
         return answers
 
@@ -171,8 +187,14 @@ def test_a_wrong_call_is_a_type_error(bp):
 
 # ---------------------------------------------------------------- dotted paths
 def _routes(project, env=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "main:bp", "routes"],
-                          cwd=project, env=base_env(env), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "main:bp", "routes"],
+        cwd=project,
+        env=base_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("app_path", ["project.apps.hello", "apps.hello"])
@@ -194,10 +216,13 @@ def test_docs_paths_resolve_in_a_folder_of_another_name(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("setting, path", [
-    ("FRAMEWORK__APPS__ACTIVE", "elsewhere.apps.hello"),
-    ("FRAMEWORK__MIDDLEWARES__ACTIVE", "elsewhere.middlewares.Auth"),
-])
+@pytest.mark.parametrize(
+    "setting, path",
+    [
+        ("FRAMEWORK__APPS__ACTIVE", "elsewhere.apps.hello"),
+        ("FRAMEWORK__MIDDLEWARES__ACTIVE", "elsewhere.middlewares.Auth"),
+    ],
+)
 def test_an_unknown_path_is_named(tmp_path, setting, path):
     project = copy_project(tmp_path)
     result = _routes(project, {setting: path})

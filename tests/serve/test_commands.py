@@ -77,8 +77,11 @@ def test_init_func_opens_the_apps_own_relative_sqlite_file(project):
 
 
 def test_framework_env_chooses_the_config_file(project, tmp_path):
-    text = (project / "config.ini").read_text().replace(
-        "    project.apps.hello\n", "    project.apps.hello\n    project.apps.missing_in_staging\n")
+    text = (
+        (project / "config.ini")
+        .read_text()
+        .replace("    project.apps.hello\n", "    project.apps.hello\n    project.apps.missing_in_staging\n")
+    )
     (project / "config.staging.ini").write_text(text)
     plain = run(["framework", "create_db"], project)
     assert plain.returncode == 0, plain.stderr
@@ -97,19 +100,23 @@ def test_outside_a_project_says_where_to_run_it(tmp_path):
 # ------------------------------------------------------------ configuration errors
 def break_middleware(project) -> str:
     config = project / "config.ini"
-    config.write_text(config.read_text().replace("middlewares.auth.AuthMiddleware",
-                                                 "middlewares.auth.NoSuchMiddleware"))
+    config.write_text(
+        config.read_text().replace("middlewares.auth.AuthMiddleware", "middlewares.auth.NoSuchMiddleware")
+    )
     return "apps.hello.middlewares.auth.NoSuchMiddleware"
 
 
-@pytest.mark.parametrize("command", [
-    ["framework", "create_db"],
-    ["framework", "init_project"],
-    ["flask", "--app", "main:bp", "routes"],
-    ["flask", "--app", "main:bp", "init-project"],
-    ["flask", "--app", "main:bp", "db", "current"],
-    ["flask", "--app", "main:bp", "run"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["framework", "create_db"],
+        ["framework", "init_project"],
+        ["flask", "--app", "main:bp", "routes"],
+        ["flask", "--app", "main:bp", "init-project"],
+        ["flask", "--app", "main:bp", "db", "current"],
+        ["flask", "--app", "main:bp", "run"],
+    ],
+)
 def test_a_configuration_error_is_one_line_and_a_failure(project, command):
     culprit = break_middleware(project)
     result = run(command, project)
@@ -135,7 +142,8 @@ def test_init_project_names_the_first_error(project):
         "    try:\n"
         "        {}['missing']\n"
         "    except KeyError:\n"
-        "        await None  # the second error, raised while handling the first\n")
+        "        await None  # the second error, raised while handling the first\n"
+    )
     result = run(["framework", "init_project"], project)
     assert result.returncode == 1
     assert "TypeError" in result.stderr and "first error: KeyError: 'missing'" in result.stderr

@@ -26,8 +26,11 @@ def add_signing_app(project) -> None:
     (folder / "__init__.py").write_text("")
     (folder / "main.py").write_text("from framework.app import App\n\napp = App(needs_secret_key=True)\n")
     config = project / "config.ini"
-    config.write_text(config.read_text().replace("    project.apps.hello\n",
-                                                 "    project.apps.hello\n    project.apps.signer\n"))
+    config.write_text(
+        config.read_text().replace(
+            "    project.apps.hello\n", "    project.apps.hello\n    project.apps.signer\n"
+        )
+    )
 
 
 @pytest.mark.parametrize("server", list(SERVERS))
@@ -38,9 +41,13 @@ def test_a_signing_project_without_a_key_does_not_start(server, tmp_path):
     command = [part.format(port=port) for part in SERVERS[server]]
     log = tmp_path / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([tool(command[0]), *command[1:]], cwd=project,
-                                env=base_env({"HOOK_LOG": str(tmp_path / "hooks.log")}),
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [tool(command[0]), *command[1:]],
+            cwd=project,
+            env=base_env({"HOOK_LOG": str(tmp_path / "hooks.log")}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         code = proc.wait(60)
     except subprocess.TimeoutExpired:
@@ -64,8 +71,7 @@ def test_a_signing_project_with_a_key_serves(server, tmp_path):
         assert requests.get(base + "/hello-world", timeout=30).text == "Hello World!"
 
 
-@pytest.mark.parametrize("command", [["framework", "create_db"],
-                                     ["flask", "--app", "main:bp", "routes"]])
+@pytest.mark.parametrize("command", [["framework", "create_db"], ["flask", "--app", "main:bp", "routes"]])
 def test_commands_say_so_in_one_line(tmp_path, command):
     project = copy_project(tmp_path)
     add_signing_app(project)
@@ -124,9 +130,13 @@ def test_warned_once_for_four_workers(tmp_path):
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([tool("gunicorn"), "main:bp", "-w", "4", "--bind", f"127.0.0.1:{port}"],
-                                cwd=project, env=base_env({"HOOK_LOG": str(tmp_path / "h.log")}),
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [tool("gunicorn"), "main:bp", "-w", "4", "--bind", f"127.0.0.1:{port}"],
+            cwd=project,
+            env=base_env({"HOOK_LOG": str(tmp_path / "h.log")}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         # every worker has imported the project once it has answered a request (or booted)
         assert wait_until(lambda: log.read_text().count("Booting worker") >= 4, timeout=60)

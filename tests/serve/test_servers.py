@@ -28,8 +28,12 @@ from .helpers import (
 
 LOGO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 TOKEN = {"Authorization": "Bearer good"}
-NEW_USER = {"first_name": "Jalil", "last_name": "Hamdollahi Oskouei", "username": "my_user",
-            "password": "my_pass"}
+NEW_USER = {
+    "first_name": "Jalil",
+    "last_name": "Hamdollahi Oskouei",
+    "username": "my_user",
+    "password": "my_pass",
+}
 ENVELOPE_404 = {"status": "error", "code": 1001, "message": "Not found"}
 STRONG = "Str0ng-Passw0rd"
 
@@ -62,41 +66,70 @@ EXPECTED = [
     (("POST", "/login", {}), (200, {"status": "success", "data": "Successful login!"})),
     # 4.5 exceptions, 4.6 predefined errors
     (("POST", "/bad/login", {}), (400, {"message": "Login failed!"})),
-    (("GET", "/example-error", {}),
-     (401, {"status": "error", "code": 1100, "message": "Authorization error"})),
-    (("POST", "/error/login", {}),
-     (400, {"status": "error", "code": 1101, "message": "User 'jalil' does not exists"})),
+    (
+        ("GET", "/example-error", {}),
+        (401, {"status": "error", "code": 1100, "message": "Authorization error"}),
+    ),
+    (
+        ("POST", "/error/login", {}),
+        (400, {"status": "error", "code": 1101, "message": "User 'jalil' does not exists"}),
+    ),
     (("GET", "/nowhere", {}), (404, ENVELOPE_404)),
     # 4.9 middlewares: the request layer (AuthMiddleware), all four layers (MyMiddleware)
     (("GET", "/private/profile", {}), (400, {"error": "Invalid auth token"})),
     (("GET", "/private/profile", {"headers": TOKEN}), (200, {"user_id": 7, "user_roles": ["admin"]})),
     (("GET", "/layers", {}), (200, {"layers": ["request", "handler"]})),
     # 4.11 templates
-    (("GET", "/home", {}), (200, "<!DOCTYPE html>\n<html>\n<head>\n<title>Backendpy</title>\n"
-                                 "</head>\n<body>\n  <h1>Hello World!</h1>\n</body>\n</html>")),
+    (
+        ("GET", "/home", {}),
+        (
+            200,
+            "<!DOCTYPE html>\n<html>\n<head>\n<title>Backendpy</title>\n"
+            "</head>\n<body>\n  <h1>Hello World!</h1>\n</body>\n</html>",
+        ),
+    ),
     # 4.10 database: the row init_project wrote, then a row written by a request (4.7 data
     # handler, 4.8 the user_created event)
-    (("GET", "/users/1", {}),
-     (200, {"status": "success", "data": {"id": 1, "first_name": "Ada", "last_name": "Lovelace"}})),
+    (
+        ("GET", "/users/1", {}),
+        (200, {"status": "success", "data": {"id": 1, "first_name": "Ada", "last_name": "Lovelace"}}),
+    ),
     (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 1}})),
-    (("POST", "/users", {"json": {"first_name": "Jalil"}}),
-     (400, invalid({"username": ["Required"]}))),
+    (("POST", "/users", {"json": {"first_name": "Jalil"}}), (400, invalid({"username": ["Required"]}))),
     (("POST", "/users", {"json": NEW_USER}), (200, {"status": "success", "data": {"username": "my_user"}})),
-    (("GET", "/users/2", {}), (200, {"status": "success", "data": {
-        "id": 2, "first_name": "Jalil", "last_name": "Hamdollahi Oskouei"}})),
+    (
+        ("GET", "/users/2", {}),
+        (
+            200,
+            {
+                "status": "success",
+                "data": {"id": 2, "first_name": "Jalil", "last_name": "Hamdollahi Oskouei"},
+            },
+        ),
+    ),
     (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 2}})),
     # 4.7 the whole data handler listing: a url variable, Unique against the model,
     # PasswordStrength, EmailAddress
-    (("POST", "/groups/admins/users", {"json": {"username": "ada", "password": STRONG}}),
-     (400, invalid({"username": ["Unique value error"]}))),
-    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": "weak"}}),
-     (400, invalid({"password": ["Weak password"]}))),
-    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": STRONG,
-                                                 "email": "bob"}}),
-     (400, invalid({"email": ["Invalid email address"]}))),
-    (("POST", "/groups/admins/users", {"json": {"username": "bob", "password": STRONG,
-                                                 "email": "bob@example.com"}}),
-     (200, {"status": "success", "data": {"group": "admins", "username": "bob"}})),
+    (
+        ("POST", "/groups/admins/users", {"json": {"username": "ada", "password": STRONG}}),
+        (400, invalid({"username": ["Unique value error"]})),
+    ),
+    (
+        ("POST", "/groups/admins/users", {"json": {"username": "bob", "password": "weak"}}),
+        (400, invalid({"password": ["Weak password"]})),
+    ),
+    (
+        ("POST", "/groups/admins/users", {"json": {"username": "bob", "password": STRONG, "email": "bob"}}),
+        (400, invalid({"email": ["Invalid email address"]})),
+    ),
+    (
+        (
+            "POST",
+            "/groups/admins/users",
+            {"json": {"username": "bob", "password": STRONG, "email": "bob@example.com"}},
+        ),
+        (200, {"status": "success", "data": {"group": "admins", "username": "bob"}}),
+    ),
     (("GET", "/db/hello-world", {}), (200, {"status": "success", "data": {"users": 3}})),
 ]
 
@@ -138,8 +171,8 @@ def test_the_docs_project_under_each_server(server, prepared, tmp_path):
     log = (tmp_path / f"{server}.log").read_text()
     assert "Traceback" not in log, log
     lines = hook_lines(hooks)
-    assert [event for event, _ in lines if event.startswith("user_created")] == [
-        "user_created:my_user"]
+    assert [event for event, _ in lines if event.startswith("user_created")] == ["user_created:my_user"]
+
     # each process that ran startup (once) ran shutdown (once) when it was stopped
     def balanced():
         lines = hook_lines(hooks)
@@ -158,12 +191,19 @@ def test_the_docs_projects_own_tests_pass(prepared, tmp_path):
         point_api_tests(project, base.rsplit(":", 1)[1])
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "apps/hello/tests"],
-            cwd=project, env=base_env(), capture_output=True, text=True, timeout=120)
+            cwd=project,
+            env=base_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "2 passed" in result.stdout, result.stdout
         # the API test wrote its user through the server
         assert answer(base, "GET", "/db/hello-world", {}) == (
-            200, {"status": "success", "data": {"users": 2}})
+            200,
+            {"status": "success", "data": {"users": 2}},
+        )
 
 
 def test_the_custom_database_listing_under_uvicorn(prepared, tmp_path):
@@ -177,6 +217,8 @@ def test_the_custom_database_listing_under_uvicorn(prepared, tmp_path):
             assert answer(live.url, "GET", "/users/1", {})[1]["data"]["first_name"] == "Ada"
         assert answer(live.url, "POST", "/users", {"json": NEW_USER})[0] == 200
         assert answer(live.url, "GET", "/db/hello-world", {}) == (
-            200, {"status": "success", "data": {"users": 2}})
+            200,
+            {"status": "success", "data": {"users": 2}},
+        )
         assert live.stop() == 0
         assert "Traceback" not in live.log_text(), live.log_text()

@@ -1,4 +1,5 @@
 """The hello route as an ``async def`` handler (as in blueprints/hello)."""
+
 from framework.app import App
 from framework.response import Text
 from framework.router import Routes

@@ -1,4 +1,5 @@
 """The hello route as a ``def`` handler."""
+
 from framework.app import App
 from framework.response import Text
 from framework.router import Routes

@@ -1,4 +1,5 @@
 """The ``async def`` hello route with an ``async`` no-op hook on every default event."""
+
 from framework.app import App
 from framework.hook import Hooks
 from framework.response import Text

@@ -1,5 +1,6 @@
 """The two routes of the Backendpy comparison, written as a Backendpy project would port:
 ``async def`` hello, and a POST whose JSON body a data handler validates."""
+
 from framework.app import App
 from framework.data_handler import validators as v
 from framework.data_handler.data import Data

@@ -43,10 +43,13 @@ DEFAULT_MAX_AGE = 600
 _ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 #: Our own headers, dropped from the app's response so the policy decides alone.
-_CORS_HEADERS = frozenset({
-    "access-control-allow-origin", "access-control-allow-credentials",
-    "access-control-expose-headers",
-})
+_CORS_HEADERS = frozenset(
+    {
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-expose-headers",
+    }
+)
 
 
 def _items(value: Any) -> list[str]:
@@ -69,8 +72,8 @@ class CORSPolicy:
         for origin in self.origins:
             if origin != "null" and not _ORIGIN.match(origin):
                 raise ImproperlyConfigured(
-                    f"[cors] allowed_origins: {origin!r} is not an origin "
-                    "(scheme://host[:port], or *)")
+                    f"[cors] allowed_origins: {origin!r} is not an origin (scheme://host[:port], or *)"
+                )
         methods = _items(settings.get("allowed_methods")) or list(DEFAULT_METHODS)
         self.any_method = "*" in methods
         self.methods = [m.upper() for m in methods if m != "*"]
@@ -78,8 +81,11 @@ class CORSPolicy:
         self.any_header = "*" in headers
         self.headers = [h.lower() for h in headers if h != "*"]
         self.expose = [h for h in _items(settings.get("expose_headers"))]
-        for name, values in (("allowed_methods", self.methods), ("allowed_headers", self.headers),
-                             ("expose_headers", self.expose)):
+        for name, values in (
+            ("allowed_methods", self.methods),
+            ("allowed_headers", self.headers),
+            ("expose_headers", self.expose),
+        ):
             bad = [v for v in values if not _TOKEN.match(v)]
             if bad:
                 raise ImproperlyConfigured(f"[cors] {name}: {bad[0]!r} is not a valid name")
@@ -87,13 +93,14 @@ class CORSPolicy:
             self.credentials = as_bool(settings.get("allow_credentials", False))
         except ValueError:
             raise ImproperlyConfigured(
-                f"[cors] allow_credentials must be true or false, "
-                f"got {settings.get('allow_credentials')!r}") from None
+                f"[cors] allow_credentials must be true or false, got {settings.get('allow_credentials')!r}"
+            ) from None
         if self.any_origin and self.credentials:
             raise ImproperlyConfigured(
                 "[cors] allowed_origins = * cannot go with allow_credentials = true (any site "
                 "could act with a user's cookies and read the answers): list the allowed "
-                "origins, or turn credentials off")
+                "origins, or turn credentials off"
+            )
         raw_age = settings.get("max_age", DEFAULT_MAX_AGE)
         try:
             self.max_age = int(raw_age)
@@ -101,7 +108,8 @@ class CORSPolicy:
                 raise ValueError
         except (TypeError, ValueError):
             raise ImproperlyConfigured(
-                f"[cors] max_age must be a number of seconds, got {raw_age!r}") from None
+                f"[cors] max_age must be a number of seconds, got {raw_age!r}"
+            ) from None
 
     def allow_origin(self, origin: str) -> str | None:
         """The ``Access-Control-Allow-Origin`` value for ``origin``, or None if refused."""
@@ -121,14 +129,18 @@ class CORSPolicy:
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip().upper()
         if not self.any_method and method not in self.methods:
             return None
-        requested = [h.strip().lower() for h in
-                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",") if h.strip()]
+        requested = [
+            h.strip().lower()
+            for h in environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",")
+            if h.strip()
+        ]
         if not self.any_header and any(h not in self.headers for h in requested):
             return None
-        headers = [("Access-Control-Allow-Origin", allowed),
-                   ("Access-Control-Allow-Methods",
-                    method if self.any_method else ", ".join(self.methods)),
-                   ("Access-Control-Max-Age", str(self.max_age))]
+        headers = [
+            ("Access-Control-Allow-Origin", allowed),
+            ("Access-Control-Allow-Methods", method if self.any_method else ", ".join(self.methods)),
+            ("Access-Control-Max-Age", str(self.max_age)),
+        ]
         allow_headers = requested if self.any_header else self.headers
         if allow_headers:
             headers.append(("Access-Control-Allow-Headers", ", ".join(allow_headers)))
@@ -171,8 +183,11 @@ class CORSApplication:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN", "")
         policy = self.policy
-        if (origin and environ.get("REQUEST_METHOD") == "OPTIONS"
-                and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ):
+        if (
+            origin
+            and environ.get("REQUEST_METHOD") == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        ):
             headers = policy.preflight_headers(origin, environ)
             response: Response
             if headers is None:
@@ -184,8 +199,7 @@ class CORSApplication:
 
         added = policy.response_headers(origin)
 
-        def cors_start_response(status: str, headers: list[tuple[str, str]],
-                                exc_info: Any = None) -> Any:
+        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if added:
                 headers = [(n, v) for n, v in headers if n.lower() not in _CORS_HEADERS]
                 headers.extend(added)

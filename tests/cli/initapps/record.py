@@ -1,4 +1,5 @@
 """Where the test init functions write what they saw (a file named by an env variable)."""
+
 import json
 import os
 

@@ -1,5 +1,6 @@
 """Async handlers written as Backendpy's database chapter writes them: the session from
 ``request.app.context['db_session']()`` awaited (uses the books app's model)."""
+
 import re
 
 from sqlalchemy import func, select, text
@@ -72,9 +73,13 @@ async def rolled_back(request):
 @routes.get("/awaited/session-kinds")
 async def session_kinds(request):
     facade = request.app.context["db_session"]()
-    return Success({"async": type(facade).__name__,
-                    "same_facade": facade is request.app.context["db_session"](),
-                    "flask_session": type(db.session()).__name__})
+    return Success(
+        {
+            "async": type(facade).__name__,
+            "same_facade": facade is request.app.context["db_session"](),
+            "flask_session": type(db.session()).__name__,
+        }
+    )
 
 
 @routes.get("/awaited/sync-kind")

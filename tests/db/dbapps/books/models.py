@@ -1,4 +1,5 @@
 """A model of one app relating to a model of another app."""
+
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
