@@ -72,7 +72,9 @@ class LiveServer:
     ``ready_path`` (for example ``"/hello-world"``) makes ``start`` wait until that path
     answers with any HTTP status, not only until the port accepts connections. ``env``
     is laid over this process's environment; a ``None`` value removes a variable.
-    ``stop_signal`` is what ``stop`` sends first (SIGKILL to the process group if it hangs).
+    ``stop_signal`` is what ``stop`` sends first (SIGKILL to the process group if it hangs);
+    ``signal`` and ``wait`` let a test signal the process and see it exit by itself, and
+    ``launch`` starts it without waiting for it to serve (for one expected not to start).
     """
 
     def __init__(
@@ -190,6 +192,19 @@ class LiveServer:
         ``ready_path`` if set); raise ``RuntimeError`` with its output if it exits first."""
         if self.kind == "thread":
             return self._start_thread()
+        self.launch()
+        try:
+            wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
+        return self
+
+    def launch(self) -> LiveServer:
+        """Start the process and return at once, without waiting for it to serve: for a
+        test that expects it to refuse to start (see ``wait``)."""
+        if self.kind == "thread":
+            raise ValueError("kind='thread' has no process to launch: use start()")
         if not self.port:
             self.port = free_port()
         self.proc = subprocess.Popen(
@@ -200,11 +215,6 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
-        except AssertionError:
-            self.stop()
-            raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
         return self
 
     def _ready(self) -> bool:
@@ -237,6 +247,19 @@ class LiveServer:
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the server's main process (by its pid)."""
         os.kill(self.pid, signum)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Wait for the process to end by itself (after ``signal``, say) and return its exit
+        status; fail the test with its output if it still runs after ``timeout`` seconds
+        (``stop`` then kills it)."""
+        if self.proc is None:
+            raise ValueError("no server process to wait for (not started, or kind='thread')")
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{self.kind} (pid {self.proc.pid}) still running after {timeout}s:\n{self.log_text()}"
+            ) from None
 
     def stop(self, wait: float = 30.0, signum: int | None = None) -> int | None:
         """Stop the server: ``signum`` (default ``stop_signal``) to its pid, wait for it,

@@ -1,14 +1,56 @@
-"""An in-process ASGI harness: build a scope, feed ``receive``, record ``send``."""
+"""An in-process ASGI harness: build a scope, feed ``receive``, record ``send``; and
+``served_app``, the test app of ``asgi_served_app`` under a real uvicorn."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+from tests.liveserver import REPO, LiveServer, free_port
 
 #: No single step of these tests may take longer than this many seconds.
 STEP = 5.0
+HERE = Path(__file__).resolve().parent
+
+
+def served_app(
+    events_file: Path,
+    options: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+    graceful: str | None = "5",
+) -> LiveServer:
+    """A (not yet started) uvicorn serving ``asgi_served_app:create`` with lifespan on.
+
+    The app's hooks write to ``events_file`` (read it with ``events``); ``env`` sets the
+    adapter (see ``asgi_served_app``); ``graceful`` is ``--timeout-graceful-shutdown``
+    (``None``: uvicorn waits for every open request); ``options`` go to uvicorn.
+    """
+    port = free_port()  # chosen now: the app is told its own port, for handlers calling it
+    return LiveServer(
+        REPO,
+        "asgi_served_app:create",
+        kind="uvicorn",
+        port=port,
+        env={"ASGI_TEST_EVENTS": str(events_file), "ASGI_TEST_PORT": str(port), **(env or {})},
+        extra_args=[
+            "--factory",
+            "--app-dir",
+            str(HERE),
+            "--lifespan",
+            "on",
+            *(("--timeout-graceful-shutdown", graceful) if graceful else ()),
+            *options,
+        ],
+    )
+
+
+def events(server: LiveServer) -> list[str]:
+    """What the app of ``served_app`` recorded so far: startup, shutdown, stuck."""
+    path = Path(server.env["ASGI_TEST_EVENTS"])
+    return path.read_text(encoding="utf-8").split() if path.exists() else []
 
 
 def http_scope(

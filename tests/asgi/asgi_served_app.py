@@ -25,13 +25,18 @@ from framework.asgi import AsgiAdapter, to_asgi
 #: Streams waiting for the client to say it has the first part, by token.
 _gates: dict[str, threading.Event] = {}
 _gates_lock = threading.Lock()
-#: Tokens of endless streams whose iterable has been closed.
-_closed: set[str] = set()
+#: Set once an endless stream's iterable has been closed, by token.
+_closed: dict[str, threading.Event] = {}
 
 
 def _gate(token: str) -> threading.Event:
     with _gates_lock:
         return _gates.setdefault(token, threading.Event())
+
+
+def _closed_event(token: str) -> threading.Event:
+    with _gates_lock:
+        return _closed.setdefault(token, threading.Event())
 
 
 def create() -> Any:
@@ -75,16 +80,14 @@ def create() -> Any:
                     yield b"tick\n"
                     time.sleep(0.01)
             finally:
-                _closed.add(token)
+                _closed_event(token).set()
 
         return Response(body(), mimetype="text/plain")
 
     @app.get("/closed/<token>")
     def closed(token: str) -> Any:
-        deadline = time.monotonic() + 5
-        while token not in _closed and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return {"closed": token in _closed}
+        """Whether that stream's iterable was closed, waiting up to 5 s for it."""
+        return {"closed": _closed_event(token).wait(5)}
 
     @app.get("/hold/<token>")
     def hold(token: str) -> Any:

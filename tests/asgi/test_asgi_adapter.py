@@ -25,6 +25,7 @@ from framework.asgi import (
 )
 from framework.config import ImproperlyConfigured
 from tests.asgi.asgi_harness import STEP, Conversation, call, http_scope, run_async
+from tests.liveserver import wait_until
 
 
 @pytest.fixture
@@ -341,13 +342,6 @@ def test_large_body_without_limit_is_spooled(adapters: Any) -> None:
 
 
 # ---------------------------------------------------------------- disconnects
-def wait_until(predicate: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + STEP
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
 def endless_app(closed: threading.Event, produced: list[int]) -> Callable[..., Any]:
     def app(environ: Any, start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -422,15 +416,16 @@ def test_many_clients_leaving_leave_no_thread_behind(adapters: Any) -> None:
             for i, c in enumerate(convs)
         ]
         # Two streams run; the other six wait for a thread.
-        while sum(b"tick" in c.body for c in convs) < 2:
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(
+            wait_until, lambda: sum(b"tick" in c.body for c in convs) >= 2, STEP, what="two streams to run"
+        )
         assert adapter.pool.waiting == 6
         for conv in convs:
             conv.disconnect()
         await asyncio.wait_for(asyncio.gather(*tasks), STEP)
 
     run_async(main)
-    wait_until(lambda: adapter.pool.busy == 0)
+    wait_until(lambda: adapter.pool.busy == 0, STEP, what="every thread to be free")
     # The two streams were closed; the six whose clients left while waiting never ran.
     assert sorted(closed) == ["/0", "/1"]
 
@@ -470,8 +465,9 @@ def test_slow_client_holds_the_producer_back(adapters: Any) -> None:
 
         task = asyncio.ensure_future(adapter(http_scope(), conv.receive, send))
         # The producer fills its slots, then stops: it never runs further ahead than that.
-        while len(produced) < bound - 1:
-            await asyncio.sleep(0.005)
+        await asyncio.to_thread(
+            wait_until, lambda: len(produced) >= bound - 1, STEP, what="the producer to fill its slots"
+        )
         conv.hold_body = False
         conv.body_released.set()
         await asyncio.wait_for(task, STEP)
@@ -712,8 +708,7 @@ def test_the_sample_project_through_the_adapter(adapters: Any) -> None:
 
         life = asyncio.ensure_future(adapter({"type": "lifespan"}, incoming.get, send))
         await incoming.put({"type": "lifespan.startup"})
-        while not sent:
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(wait_until, lambda: sent, STEP, what="the startup answer")
         assert fired == ["event"]  # startup fired before any request
         hello, missing = Conversation(), Conversation()
         await adapter(http_scope(path="/hello-world"), hello.receive, hello.send)
@@ -759,8 +754,7 @@ def gated_app(gate: threading.Event, ran: list[str]) -> Callable[..., Any]:
 async def hold_the_thread(adapter: AsgiAdapter) -> asyncio.Future[None]:
     conv = Conversation()
     task = asyncio.ensure_future(adapter(http_scope(path="/hold"), conv.receive, conv.send))
-    while adapter.pool.busy < 1:
-        await asyncio.sleep(0.005)
+    await asyncio.to_thread(wait_until, lambda: adapter.pool.busy >= 1, STEP, what="the thread to be held")
     return task
 
 
@@ -776,8 +770,9 @@ def test_a_full_queue_answers_503_at_once(adapters: Any) -> None:
             asyncio.ensure_future(adapter(http_scope(path=f"/w{i}"), c.receive, c.send))
             for i, c in enumerate(waiting)
         ]
-        while adapter.pool.waiting < 2:
-            await asyncio.sleep(0.005)
+        await asyncio.to_thread(
+            wait_until, lambda: adapter.pool.waiting >= 2, STEP, what="two requests to wait"
+        )
         refused = Conversation()
         await asyncio.wait_for(adapter(http_scope(path="/refused"), refused.receive, refused.send), STEP)
         gate.set()
@@ -823,7 +818,7 @@ def test_a_request_waiting_past_its_deadline_gets_503_and_never_runs(adapters: A
     late = run_async(main)
     assert late.status == 503 and late.json() == ENVELOPE_503
     assert late.headers["retry-after"] == "1"
-    wait_until(lambda: adapter.pool.busy == 0)
+    wait_until(lambda: adapter.pool.busy == 0, STEP, what="every thread to be free")
     assert ran == ["/hold"]
 
 
@@ -836,8 +831,9 @@ def test_a_waiting_request_reads_no_body_until_a_thread_takes_it(adapters: Any) 
         holder = await hold_the_thread(adapter)
         upload = Conversation([b"a" * 100, b"b" * 100, b"c" * 100])
         task = asyncio.ensure_future(adapter(http_scope("POST", "/upload"), upload.receive, upload.send))
-        while adapter.pool.waiting < 1:
-            await asyncio.sleep(0.005)
+        await asyncio.to_thread(
+            wait_until, lambda: adapter.pool.waiting >= 1, STEP, what="the upload to wait"
+        )
         assert upload.receive_calls == 1  # only what the server already held
         gate.set()
         await asyncio.wait_for(asyncio.gather(holder, task), STEP)
@@ -861,8 +857,9 @@ def test_a_request_whose_client_left_while_waiting_never_runs(adapters: Any) -> 
             asyncio.ensure_future(adapter(http_scope(path="/get"), get.receive, get.send)),
             asyncio.ensure_future(adapter(http_scope("POST", "/post"), post.receive, post.send)),
         ]
-        while adapter.pool.waiting < 2:
-            await asyncio.sleep(0.005)
+        await asyncio.to_thread(
+            wait_until, lambda: adapter.pool.waiting >= 2, STEP, what="two requests to wait"
+        )
         post.incoming.clear()  # the client went away mid-body
         get.disconnect()
         post.disconnect()
@@ -872,7 +869,7 @@ def test_a_request_whose_client_left_while_waiting_never_runs(adapters: Any) -> 
         return get, post
 
     get, post = run_async(main)
-    wait_until(lambda: adapter.pool.busy == 0)
+    wait_until(lambda: adapter.pool.busy == 0, STEP, what="every thread to be free")
     assert ran == ["/hold"]
     assert get.sent == [] and post.sent == []
 

@@ -8,9 +8,7 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.asgi.test_asgi_servers import Server
-from tests.liveserver import parse_response
+from tests.asgi.asgi_harness import events, served_app
+from tests.liveserver import LiveServer, parse_response, wait_until
 
 pytest.importorskip("uvicorn")
 
@@ -30,21 +28,21 @@ ENVELOPE_503 = {"status": "error", "code": 1009, "message": "Service unavailable
 
 
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def start(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """``start(env=..., options=...)``: a uvicorn serving ``asgi_served_app``, stopped after."""
-    servers: list[Server] = []
+    servers: list[LiveServer] = []
 
     def make(
         env: dict[str, str] | None = None, options: tuple[str, ...] = (), graceful: str | None = "5"
-    ) -> Server:
-        srv = Server(tmp_path / f"events-{len(servers)}.txt", options, env, graceful)
+    ) -> LiveServer:
+        srv = served_app(tmp_path / f"events-{len(servers)}.txt", options, env, graceful)
         servers.append(srv)
-        srv.wait_ready()
-        return srv
+        return srv.start()
 
     yield make
     for srv in servers:
         srv.stop()
+        srv.close()
 
 
 def get(port: int, path: str, timeout: float = STEP) -> tuple[int, dict[str, str], bytes]:
@@ -58,15 +56,7 @@ def get(port: int, path: str, timeout: float = STEP) -> tuple[int, dict[str, str
         conn.close()
 
 
-def poll(predicate: Callable[[], bool], what: str, timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def pool(srv: Server) -> dict[str, int]:
+def pool(srv: LiveServer) -> dict[str, int]:
     return json.loads(get(srv.port, "/_pool")[2])
 
 
@@ -88,9 +78,9 @@ def test_full_queue_answers_503_with_retry_after_and_serving_resumes(start: Any)
     srv = start(env={"ASGI_TEST_THREADS": "1", "ASGI_TEST_QUEUE_SIZE": "2"})
     token = uuid.uuid4().hex
     holder = in_background(lambda: get(srv.port, f"/hold/{token}"))
-    poll(lambda: pool(srv)["busy"] == 1, "the only thread to be held")
+    wait_until(lambda: pool(srv)["busy"] == 1, STEP, what="the only thread to be held")
     waiters = [in_background(lambda: get(srv.port, "/hello-world")) for _ in range(2)]
-    poll(lambda: pool(srv)["waiting"] == 2, "two requests to wait")
+    wait_until(lambda: pool(srv)["waiting"] == 2, STEP, what="two requests to wait")
     status, headers, body = get(srv.port, "/hello-world")  # the queue is full
     assert status == 503 and json.loads(body) == ENVELOPE_503
     assert headers["retry-after"] == "1" and headers["content-type"] == "application/json"
@@ -105,14 +95,14 @@ def test_a_request_waiting_past_the_deadline_gets_503(start: Any) -> None:
     srv = start(env={"ASGI_TEST_THREADS": "1", "ASGI_TEST_QUEUE_TIMEOUT": "0.5"})
     token = uuid.uuid4().hex
     holder = in_background(lambda: get(srv.port, f"/hold/{token}"))
-    poll(lambda: pool(srv)["busy"] == 1, "the only thread to be held")
+    wait_until(lambda: pool(srv)["busy"] == 1, STEP, what="the only thread to be held")
     status, headers, body = get(srv.port, "/hello-world")  # waits, then the deadline answers
     assert status == 503 and json.loads(body) == ENVELOPE_503 and headers["retry-after"] == "1"
     get(srv.port, f"/release/{token}")
     holder[0].join(STEP)
     assert holder[1][0][0] == 200
     # The thread, once free, finds the answered request and discards it.
-    poll(lambda: pool(srv)["busy"] == 0, "the queue to empty")
+    wait_until(lambda: pool(srv)["busy"] == 0, STEP, what="the queue to empty")
     assert get(srv.port, "/hello-world")[0] == 200
 
 
@@ -160,17 +150,17 @@ def test_waiting_requests_hold_no_body(start: Any, tmp_path: Path) -> None:
     srv = start(env={"ASGI_TEST_THREADS": "1", "ASGI_TEST_MAX_BODY": str(16 * 2**20), "TMPDIR": str(spool)})
     token = uuid.uuid4().hex
     holder = in_background(lambda: get(srv.port, f"/hold/{token}"))
-    poll(lambda: pool(srv)["busy"] == 1, "the only thread to be held")
+    wait_until(lambda: pool(srv)["busy"] == 1, STEP, what="the only thread to be held")
     size = 3 * 2**20  # over the adapter's 1 MiB in-memory limit: a body read would spool
     with ThreadPoolExecutor(6) as clients:
         posts = [clients.submit(post_big, srv.port, size) for _ in range(6)]
-        poll(lambda: pool(srv)["waiting"] == 6, "six uploads to wait")
+        wait_until(lambda: pool(srv)["waiting"] == 6, STEP, what="six uploads to wait")
         # Waiting, none of them has had its body read into a temporary file.
-        assert temp_files(srv.process.pid, spool) == []
+        assert temp_files(srv.pid, spool) == []
         get(srv.port, f"/release/{token}")
         assert [p.result(STEP) for p in posts] == [404] * 6
     holder[0].join(STEP)
-    poll(lambda: not temp_files(srv.process.pid, spool), "the spooled bodies to be closed")
+    wait_until(lambda: not temp_files(srv.pid, spool), STEP, what="the spooled bodies to be closed")
 
 
 def test_handlers_calling_their_own_server_get_answers(start: Any) -> None:
@@ -192,15 +182,12 @@ def test_handlers_calling_their_own_server_get_answers(start: Any) -> None:
 def test_sigterm_ends_the_server_whatever_the_handlers_do(start: Any) -> None:
     srv = start(env={"ASGI_TEST_THREADS": "3"}, options=("--timeout-graceful-shutdown", "1"))
     stuck = [in_background(lambda: get(srv.port, "/stuck")) for _ in range(2)]
-    poll(lambda: srv.events().count("stuck") == 2, "two threads to be stuck in time.sleep")
+    wait_until(lambda: events(srv).count("stuck") == 2, STEP, what="two threads to be stuck in time.sleep")
     # The third thread calls its own server; that inner request waits for a thread.
     selfcall = in_background(lambda: get(srv.port, "/selfcall"))
-    poll(lambda: pool(srv) == {"busy": 4, "waiting": 1}, "the inner request to wait")
-    srv.process.send_signal(signal.SIGTERM)
-    try:
-        srv.process.wait(STEP)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("uvicorn did not exit after SIGTERM") from None
+    wait_until(lambda: pool(srv) == {"busy": 4, "waiting": 1}, STEP, what="the inner request to wait")
+    srv.signal(signal.SIGTERM)
+    srv.wait(STEP)  # fails the test if uvicorn does not exit after SIGTERM
     for thread, _ in [*stuck, selfcall]:
         thread.join(STEP)
 
@@ -214,11 +201,8 @@ def test_sigterm_during_a_self_call_pile_up_needs_no_graceful_timeout(start: Any
     # Four handlers run; four more requests and the four inner calls wait (all accepted).
     # A loaded machine may take a while to send all eight, and a waiting inner call leaves
     # the queue after 8 s: a pile-up of six or more is enough to show the point.
-    poll(lambda: pool(srv)["waiting"] >= 6, "the inner calls to wait")
-    srv.process.send_signal(signal.SIGTERM)
-    try:
-        srv.process.wait(STEP)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("uvicorn did not exit after SIGTERM") from None
+    wait_until(lambda: pool(srv)["waiting"] >= 6, STEP, what="the inner calls to wait")
+    srv.signal(signal.SIGTERM)
+    srv.wait(STEP)  # fails the test if uvicorn does not exit after SIGTERM
     for thread, _ in calls:
         thread.join(STEP)

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 
 from framework._asgi_pool import WorkerPool
+from tests.liveserver import wait_until
 
 STEP = 5.0
-
-
-def wait_until(predicate: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + STEP
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def test_threads_start_lazily_and_are_reused() -> None:
@@ -29,7 +21,7 @@ def test_threads_start_lazily_and_are_reused() -> None:
             done = threading.Event()
             pool.submit(done.set)
             assert done.wait(STEP)
-            wait_until(lambda: pool.busy == 0)  # the thread is back to waiting
+            wait_until(lambda: pool.busy == 0, STEP)  # the thread is back to waiting
         assert pool.started == 1
     finally:
         pool.shutdown()
@@ -54,7 +46,7 @@ def test_size_bounds_the_threads() -> None:
     try:
         for _ in range(6):
             pool.submit(job)
-        wait_until(lambda: running[0] == 2)
+        wait_until(lambda: running[0] == 2, STEP)
         assert pool.started == 2 and pool.busy == 6 and pool.waiting == 4
         gate.set()
         for _ in range(6):
@@ -96,7 +88,7 @@ def test_shutdown_finishes_queued_jobs_and_later_submits_get_new_threads() -> No
     pool.submit(done.set)  # not held up by the stuck old thread
     assert done.wait(STEP)
     stuck.set()
-    wait_until(lambda: bool(ran))
+    wait_until(lambda: bool(ran), STEP)
     assert ran == ["queued before shutdown"]
     pool.shutdown(timeout=STEP)
     assert pool.started == 0
@@ -124,7 +116,7 @@ def test_backlog_bounds_the_waiting_jobs() -> None:
         gate.set()
         for _ in range(3):
             assert finished.acquire(timeout=STEP)
-        wait_until(lambda: pool.busy == 0)
+        wait_until(lambda: pool.busy == 0, STEP)
         assert pool.submit(job)  # room again
         assert finished.acquire(timeout=STEP)
     finally:

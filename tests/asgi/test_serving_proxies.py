@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 
 from framework.serving import forwarded_allow_ips
-from tests.liveserver import REPO, free_port, parse_response, raw_request
+from tests.liveserver import REPO, LiveServer, parse_response, raw_request
 
 pytest.importorskip("uvicorn")
 
@@ -106,54 +104,18 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-class Served:
-    """A server process on a free port, stopped by its pid."""
-
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        full_env = dict(os.environ, **env)
-        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, str(cwd), os.environ.get("PYTHONPATH")]))
-        full_env.pop("GUNICORN_CMD_ARGS", None)
-        command = [part.replace("{port}", str(self.port)) for part in command]
-        self.log = cwd / f"server-{self.port}.log"
-        self.handle = open(self.log, "wb")  # noqa: SIM115 - the server's log for its whole life, closed by stop()
-        self.process = subprocess.Popen(
-            command, cwd=str(cwd), env=full_env, stdout=self.handle, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + STEP
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"server did not start:\n{self.log.read_text()}") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STEP)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STEP)
-        self.handle.close()
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        raw = raw_request(
-            self.port,
-            (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n").encode(),
-            timeout=STEP,
-        )
-        status, _, body = parse_response(raw)
-        return status, json.loads(body)
+def get(srv: LiveServer, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    raw = raw_request(
+        srv.port,
+        (f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n").encode(),
+        timeout=STEP,
+    )
+    status, _, body = parse_response(raw)
+    return status, json.loads(body)
 
 
-def gunicorn(project: Path, trusted: int) -> Served:
+def gunicorn(project: Path, trusted: int) -> LiveServer:
     """gunicorn with nothing but the shipped conf and a bind address."""
     command = [
         sys.executable,
@@ -168,33 +130,28 @@ def gunicorn(project: Path, trusted: int) -> Served:
 
     if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS):
         command.append("--no-control-socket")
-    return Served(
-        [*command, "wsgi:app"],
+    return LiveServer(
         project,
-        {"WEB_CONCURRENCY": "1", "FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)},
+        argv=[*command, "wsgi:app"],
+        env={"WEB_CONCURRENCY": "1", "FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)},
     )
 
 
-def uvicorn(project: Path, trusted: int, flags: tuple[str, ...] | None = None) -> Served:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
+def uvicorn(project: Path, trusted: int, flags: tuple[str, ...] | None = None) -> LiveServer:
+    return LiveServer(
+        project,
         "wsgi:asgi_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--log-level",
-        "warning",
-        "--timeout-graceful-shutdown",
-        "5",
-        *(UVICORN_FLAGS[trusted] if flags is None else flags),
-    ]
-    return Served(command, project, {"FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)})
+        kind="uvicorn",
+        extra_args=[
+            "--timeout-graceful-shutdown",
+            "5",
+            *(UVICORN_FLAGS[trusted] if flags is None else flags),
+        ],
+        env={"FRAMEWORK__NETWORKING__TRUSTED_PROXIES": str(trusted)},
+    )
 
 
-def uvicorn_default_flags(project: Path, trusted: int) -> Served:
+def uvicorn_default_flags(project: Path, trusted: int) -> LiveServer:
     """uvicorn as plain ``uvicorn wsgi:asgi_app``: it trusts proxy headers from 127.0.0.1."""
     return uvicorn(project, trusted, flags=())
 
@@ -209,16 +166,17 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def serve(project: Path) -> Iterator[Any]:
-    started: list[Served] = []
+    started: list[LiveServer] = []
 
-    def make(kind: str, trusted: int = 0) -> Served:
+    def make(kind: str, trusted: int = 0) -> LiveServer:
         srv = SERVERS[kind](project, trusted)
         started.append(srv)
-        return srv
+        return srv.start(STEP)
 
     yield make
     for srv in started:
-        srv.stop()
+        srv.stop(STEP)
+        srv.close()
 
 
 FORGED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -226,26 +184,26 @@ FORGED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
 def test_a_direct_client_cannot_pass_for_https_or_another_address(serve: Any, kind: str) -> None:
     srv = serve(kind, trusted=0)
-    status, body = srv.get("/secure", FORGED)
+    status, body = get(srv, "/secure", FORGED)
     assert status == 403 and body["code"] == 1007
-    assert srv.get("/client", FORGED) == (200, {"host": "127.0.0.1", "scheme": "http"})
+    assert get(srv, "/client", FORGED) == (200, {"host": "127.0.0.1", "scheme": "http"})
 
 
 def test_a_direct_client_cannot_pass_for_https_under_plain_uvicorn(serve: Any) -> None:
     # Without --no-proxy-headers uvicorn rewrites the scope from the headers; with no trusted
     # proxy the adapter undoes it: not https, and not the forged address.
     srv = serve("uvicorn-default-flags", trusted=0)
-    status, body = srv.get("/secure", FORGED)
+    status, body = get(srv, "/secure", FORGED)
     assert status == 403 and body["code"] == 1007
-    assert srv.get("/client", FORGED) == (200, {"host": None, "scheme": "http"})
-    assert srv.get("/client") == (200, {"host": "127.0.0.1", "scheme": "http"})
+    assert get(srv, "/client", FORGED) == (200, {"host": None, "scheme": "http"})
+    assert get(srv, "/client") == (200, {"host": "127.0.0.1", "scheme": "http"})
 
 
 def test_a_trusted_proxy_s_headers_count(serve: Any, kind: str) -> None:
     srv = serve(kind, trusted=1)
-    assert srv.get("/secure", FORGED) == (200, {"secure": True})
-    assert srv.get("/client", FORGED) == (200, {"host": "203.0.113.9", "scheme": "https"})
-    assert srv.get("/secure")[0] == 403  # without the proxy's word it is plain http
+    assert get(srv, "/secure", FORGED) == (200, {"secure": True})
+    assert get(srv, "/client", FORGED) == (200, {"host": "203.0.113.9", "scheme": "https"})
+    assert get(srv, "/secure")[0] == 403  # without the proxy's word it is plain http
 
 
 def test_the_shipped_conf_trusts_no_proxy_unless_the_project_does(project: Path) -> None:
@@ -295,7 +253,7 @@ def test_slow_uploads_do_not_hold_gunicorn(serve: Any) -> None:
     srv = serve("gunicorn")
     slow = [open_slow_upload(srv.port) for _ in range(2)]
     try:
-        assert srv.get("/hello-world") == (200, {"message": "Hello World!"})
+        assert get(srv, "/hello-world") == (200, {"message": "Hello World!"})
         # Answered while both slow uploads were still open and waiting for their bodies.
         assert all(unanswered(sock) for sock in slow)
     finally:

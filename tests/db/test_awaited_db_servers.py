@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import secrets
 import textwrap
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.liveserver import LiveServer
+from tests.liveserver import LiveServer, wait_until
 
 from .conftest import ROOT, dispose, make_app
 from .test_awaitable_session import AWAITED_APPS
@@ -38,14 +37,12 @@ def _sleeping_backend(engine: sa.Engine, token: str) -> int | None:
 
 
 def _wait_for_sleep(engine: sa.Engine, token: str, slow) -> int:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def started() -> int | None:
         pid = _sleeping_backend(engine, token)
-        if pid is not None:
-            return pid
-        assert not slow.done(), slow.result().text
-        time.sleep(0.05)
-    raise AssertionError("the slow query never started")
+        assert pid is not None or not slow.done(), slow.result().text
+        return pid
+
+    return wait_until(started, timeout=60, what="the slow query to start")
 
 
 @pytest.mark.parametrize("kind, app", [("uvicorn", "served_db:asgi_app"), ("gunicorn", "served_db:app")])

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from framework.asgi import to_asgi
-from tests.liveserver import http_get, parse_response, raw_request
+from tests.liveserver import LiveServer, http_get, parse_response, raw_request
 
 from .conftest import assert_raw_envelope
 from .test_hostile_input import BAD_HEADER_PATHS, _urlencoded, assert_server_error_envelope
@@ -34,15 +32,8 @@ def _post_form(port: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture(scope="module")
 def dev_server(app) -> Iterator[int]:
     """Werkzeug's development server, threaded, on a free port of this process."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with LiveServer(app=app, kind="thread") as live:
+        yield live.port
 
 
 @pytest.fixture(params=["gunicorn", "uvicorn", "werkzeug"])

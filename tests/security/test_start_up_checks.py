@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from framework import create_app
 from framework.config import ImproperlyConfigured
 from framework.db import create_private_file
-from tests.liveserver import LiveServer, http_get
+from tests.liveserver import LiveServer, http_get, wait_until
 
 MINIMAL_CONFIG = """\
 [flask]
@@ -95,11 +94,11 @@ def test_debug_warning_under_gunicorn_once_per_worker(tmp_path):
     )
     with LiveServer(str(root), workers=2, env={"FRAMEWORK__FLASK__DEBUG": "true"}) as live:
         assert http_get(live.port, "/missing")[0] == 404
-        deadline = time.monotonic() + 30
+        # both workers boot on their own: poll the log
+        wait_until(
+            lambda: live.log_text().count(DEBUG_WARNING) >= 2, timeout=30, what="both workers' warning"
+        )
         log = live.log_text()
-        while log.count(DEBUG_WARNING) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # both workers boot on their own: poll the log
-            log = live.log_text()
     assert log.count(DEBUG_WARNING) == 2, log[-2000:]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -150,17 +149,6 @@ def serve(
         live.stop()
         (log or project.parent / f"{name}.log").write_text(live.log_text())
         live.close()
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
-    """SIGTERM by pid, then wait; SIGKILL only if it does not stop."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
 
 
 def hook_lines(path: Path) -> list[tuple[str, int]]:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 
 import pytest
 import requests
 
 from framework import Backendpy
-from tests.liveserver import free_port, wait_until
+from tests.liveserver import LiveServer, wait_until
 
-from .helpers import SERVERS, base_env, copy_project, run, serve, stop, tool
+from .helpers import SERVERS, copy_project, run, serve, server_env, tool
 
 KEY = "a-long-enough-test-key-0123456789"
 
@@ -37,25 +36,18 @@ def add_signing_app(project) -> None:
 def test_a_signing_project_without_a_key_does_not_start(server, tmp_path):
     project = copy_project(tmp_path)
     add_signing_app(project)
-    port = free_port()
-    command = [part.format(port=port) for part in SERVERS[server]]
-    log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [tool(command[0]), *command[1:]],
-            cwd=project,
-            env=base_env({"HOOK_LOG": str(tmp_path / "hooks.log")}),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    command = SERVERS[server]
+    live = LiveServer(
+        project,
+        argv=[tool(command[0]), *command[1:]],
+        env=server_env({"HOOK_LOG": str(tmp_path / "hooks.log")}),
+    )
     try:
-        code = proc.wait(60)
-    except subprocess.TimeoutExpired:
-        code = None
+        code = live.launch().wait(60)  # it stops by itself: fails the test if it does not
     finally:
-        stop(proc)
-    text = log.read_text()
-    assert code is not None, text  # it stopped by itself
+        live.stop()
+        text = live.log_text()
+        live.close()
     if not server.startswith("hypercorn"):  # hypercorn exits with 0 when its worker fails
         assert code != 0, text
     assert "[flask] secret_key is not set (app 'project.apps.signer' signs with it)" in text
@@ -127,23 +119,20 @@ def test_no_warning_for_a_readable_file_without_secrets(tmp_path):
 def test_warned_once_for_four_workers(tmp_path):
     project = copy_project(tmp_path)
     readable(project, "password = hunter2\n")
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [tool("gunicorn"), "main:bp", "-w", "4", "--bind", f"127.0.0.1:{port}"],
-            cwd=project,
-            env=base_env({"HOOK_LOG": str(tmp_path / "h.log")}),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    live = LiveServer(
+        project,
+        argv=[tool("gunicorn"), "main:bp", "-w", "4", "--bind", "127.0.0.1:{port}"],
+        env=server_env({"HOOK_LOG": str(tmp_path / "h.log")}),
+    )
     try:
+        live.start(wait=60)
         # every worker has imported the project once it has answered a request (or booted)
-        assert wait_until(lambda: log.read_text().count("Booting worker") >= 4, timeout=60)
-        assert wait_until(lambda: _answered(port), timeout=60)
+        assert wait_until(lambda: live.log_text().count("Booting worker") >= 4, timeout=60)
+        assert wait_until(lambda: _answered(live.port), timeout=60)
     finally:
-        stop(proc)
-    text = log.read_text()
+        live.stop()
+        text = live.log_text()
+        live.close()
     assert text.count("readable by every user") == 1, text
     assert "[database] password" in text and "hunter2" not in text
 
