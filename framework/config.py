@@ -208,7 +208,26 @@ def _first_in_process_group(path: str) -> bool:
     except OSError:
         return True
     os.close(fd)
+    _prune_markers(folder)
     return True
+
+
+def _prune_markers(folder: str) -> None:
+    """Remove the markers of process groups that are gone, so the folder stays bounded by
+    the groups alive now (the leader's ``/proc`` entry tells; without ``/proc``, keep all)."""
+    if not os.path.isdir("/proc/self"):
+        return
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        group = name.split("-")[1] if name.startswith("warned-") else ""
+        if group.isdigit() and not os.path.exists(f"/proc/{group}"):
+            try:
+                os.remove(os.path.join(folder, name))
+            except OSError:
+                pass
 
 
 def env_overrides(environ: Mapping[str, str]) -> Config:
