@@ -179,3 +179,19 @@ def make_route_app(project: ProjectFactory) -> Callable[..., object]:
         return project.create_app()
 
     return build
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[object]:
+    """A private ``redis-server`` shared by the run (tests.redisserver); skipped where the
+    binary is absent. Tests that need an empty server call ``redis_server.flush()``."""
+    from tests.redisserver import RedisServer, redis_available
+
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
