@@ -105,9 +105,7 @@ def test_a_blocking_handler_does_not_hold_up_other_requests(served: tuple[AsgiAd
     adapter, handlers = served
 
     async def main() -> None:
-        blocked = {
-            kind: asyncio.ensure_future(_get(adapter, f"/block-{kind}")) for kind in ("async", "def")
-        }
+        blocked = {kind: asyncio.ensure_future(_get(adapter, f"/block-{kind}")) for kind in ("async", "def")}
         for kind in blocked:
             event = handlers.ENTERED[kind]
             await asyncio.to_thread(wait_until, event.is_set, STEP, what=f"the {kind} handler to block")
