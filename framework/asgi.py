@@ -239,13 +239,14 @@ class AsgiAdapter:
         if not complete:
             call.body_reader = self._body_reader(chunk, receive, send)
             call.body_timeout = self.body_timeout
-        if not self.pool.submit(call.run):
-            self._warn_busy("%d requests wait for a thread: answering 503", self.pool.waiting)
+        pool = self.pool
+        if not pool.submit(call.run):
+            self._warn_busy("%d requests wait for a thread: answering 503", pool.waiting)
             call._drop_reader()
             await _answer(send, self._answers["busy"])
             return
         timer = watcher = None
-        if self.pool.busy > self.pool.size:  # no thread is free: this request waits
+        if pool.busy > pool.size:  # no thread is free: this request waits
             timer = loop.call_later(self.queue_timeout, call.expire)
             if complete:  # nothing left to read: receive() now only reports a disconnect
                 watcher = asyncio.create_task(_watch_disconnect(call, receive))
@@ -539,14 +540,17 @@ class _WsgiCall:
             raise RuntimeError("start_response called twice without exc_info")
         length = None
         encoded = []
+        names = _NAME_BYTES
         for name, value in headers:
-            name = name.lower()
-            if name == "content-length":
+            raw = names.get(name)
+            if raw is None:
+                raw = _name_bytes(name)
+            if raw == b"content-length":
                 try:
                     length = int(value)
                 except ValueError:
                     pass
-            encoded.append((name.encode("latin-1"), value.encode("latin-1")))
+            encoded.append((raw, value.encode("latin-1")))
         self.status = int(status[:3])
         self.headers = encoded
         self.length = length
@@ -675,6 +679,17 @@ class _WsgiCall:
             self.queue.put_nowait(_GONE)
         if self.slots is not None:
             self.slots.release(self.queue_size + 1)
+
+
+#: Response header name -> its lower-case bytes, filled as names are seen (bounded).
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
+        _NAME_BYTES[name] = raw
+    return raw
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
