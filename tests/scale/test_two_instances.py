@@ -227,7 +227,9 @@ def test_readyz_fails_while_redis_is_down_and_recovers_when_it_is_back(harness: 
         assert h.call(h.a, "GET", "/healthz").status_code == 200  # alive: only not ready
     finally:
         h.redis.start()
-    wait_until(lambda: ready(h.a) == 200 and ready(h.b) == 200, timeout=60, what="/readyz answering 200 again")
+    wait_until(
+        lambda: ready(h.a) == 200 and ready(h.b) == 200, timeout=60, what="/readyz answering 200 again"
+    )
 
 
 def test_one_instance_killed_while_the_other_keeps_answering(harness: Harness):
