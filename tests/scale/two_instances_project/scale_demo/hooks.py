@@ -11,8 +11,9 @@ from .models import Job, Tick
 
 hooks = Hooks()
 
-#: Seconds between two ticks (``Schedule(event="tick", every=TICK_EVERY)``).
-TICK_EVERY = 1
+#: Seconds between two ticks (``Schedule(event="tick", every=TICK_EVERY)``): two, so that a
+#: tick the worker runs a little late is still told apart from the next one.
+TICK_EVERY = 2
 
 if features.BACKGROUND:
 
@@ -34,5 +35,5 @@ def note_startup():
 
 @hooks.event("tick")
 def record_tick():
-    db.session.add(Tick(period=int(time.time()) // TICK_EVERY))
+    db.session.add(Tick(at=time.time()))
     db.session.commit()

@@ -1,6 +1,6 @@
 """Rows the tests count: counter hits, background jobs run, periodic ticks."""
 
-from sqlalchemy import BigInteger, Column, Integer, String
+from sqlalchemy import Column, Float, Integer, String
 
 from framework.db import Base
 
@@ -24,5 +24,5 @@ class Tick(Base):
     __tablename__ = "scale_demo_ticks"
 
     id = Column(Integer(), primary_key=True)
-    #: the period the tick ran in: int(time.time()) // TICK_EVERY
-    period = Column(BigInteger(), nullable=False)
+    #: when the tick ran (Unix seconds)
+    at = Column(Float(), nullable=False)

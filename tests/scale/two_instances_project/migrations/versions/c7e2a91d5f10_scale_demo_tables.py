@@ -28,7 +28,7 @@ def upgrade():
     )
     op.create_table('scale_demo_ticks',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('period', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scale_demo_ticks'))
     )
 
