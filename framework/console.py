@@ -114,13 +114,14 @@ def init_project(ctx: click.Context, no_input: bool) -> None:
 def migrate(revision: str, wait: float) -> None:
     """Upgrade the database schema (once per deployment, before the new instances start)."""
     import sqlalchemy as sa
+    from alembic.util import CommandError
 
     from .migrate import MigrationLockTimeout, migrate_database
 
     app = load_project()
     try:
         result = migrate_database(app, revision=revision, wait=wait)
-    except MigrationLockTimeout as exc:
+    except (MigrationLockTimeout, CommandError) as exc:  # CommandError: an unknown revision...
         raise click.ClickException(str(exc)) from None
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot reach the database: {str(exc.orig).strip()}") from None

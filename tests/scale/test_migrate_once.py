@@ -109,3 +109,11 @@ def test_migrate_without_a_project_says_so(tmp_path: Path):
     run = run_framework(tmp_path, {}, "migrate")
     assert run.returncode == 1
     assert "no project in" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_migrate_names_an_unreachable_database(project_copy):
+    run = run_framework(
+        project_copy, {"FRAMEWORK__DATABASE__URI": "postgresql+psycopg://app@127.0.0.1:1/app"}, "migrate"
+    )
+    assert run.returncode == 1
+    assert "cannot reach the database" in run.stderr and "Traceback" not in run.stderr
