@@ -5,6 +5,8 @@ Against a database of their own on the machine's PostgreSQL (skipped when it is 
 
 from __future__ import annotations
 
+import logging
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from framework.config import ImproperlyConfigured
-from framework.migrate import LOCK_KEY
+from framework.migrate import LOCK_KEY, migrate_database
 from framework.testing.postgres import require_postgres, temporary_database
 from tests.liveserver import LiveServer, http_get, wait_until
-from tests.scale.conftest import FRAMEWORK, HEAD, TABLES, framework_env, run_framework
+from tests.scale.conftest import FRAMEWORK, HEAD, PROJECT, TABLES, framework_env, run_framework
 
 
 @pytest.fixture
@@ -117,3 +119,62 @@ def test_migrate_names_an_unreachable_database(project_copy):
     )
     assert run.returncode == 1
     assert "cannot reach the database" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture
+def logging_kept():
+    """Put the logging configuration back after the test: Alembic's env.py applies the
+    project's alembic.ini with ``logging.config.fileConfig``, which disables every logger
+    it does not name (the other tests' captured logs would go quiet)."""
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger()] + [
+        lg for lg in list(manager.loggerDict.values()) if isinstance(lg, logging.Logger)
+    ]
+    saved = [(lg, lg.disabled, lg.level, list(lg.handlers), lg.propagate) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, disabled, level, handlers, propagate in saved:
+            lg.disabled, lg.level, lg.handlers, lg.propagate = disabled, level, handlers, propagate
+        known = {id(entry[0]) for entry in saved}
+        for lg in list(manager.loggerDict.values()):
+            if isinstance(lg, logging.Logger) and id(lg) not in known:
+                lg.disabled = False  # made during the test, then disabled by fileConfig
+
+
+def _sqlite_project(tmp_path: Path, revisions: bool):
+    """A project without apps on a SQLite file, with the scale project's migrations (or an
+    empty versions folder); its app, not started."""
+    from framework import create_app
+
+    shutil.copytree(
+        PROJECT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    if not revisions:
+        for revision in (tmp_path / "migrations" / "versions").glob("*.py"):
+            revision.unlink()
+    (tmp_path / "config.ini").write_text("[apps]\nactive =\n    blueprints.accounts\n")
+    return create_app(tmp_path, config={"database": {"auto_create": "false"}})
+
+
+# Flask-Migrate's env.py (the one every project has) tries the old get_engine() first
+@pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
+def test_migrate_on_sqlite_applies_the_revisions_once(tmp_path: Path, logging_kept):
+    app = _sqlite_project(tmp_path, revisions=True)
+    first = migrate_database(app)
+    assert (first.before, first.after, first.changed) == ((), (HEAD,), True)
+    again = migrate_database(app)
+    assert (again.before, again.after, again.changed) == ((HEAD,), (HEAD,), False)
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        assert set(sa.inspect(engine).get_table_names()) == TABLES
+        engine.dispose()
+
+
+def test_migrate_without_revisions_creates_the_missing_tables(tmp_path: Path):
+    app = _sqlite_project(tmp_path, revisions=False)
+    result = migrate_database(app)
+    assert (result.migrations, result.created) == (False, ["accounts_users"])
+    assert migrate_database(app).created == []
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
