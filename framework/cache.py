@@ -40,7 +40,7 @@ from .redis_client import get_redis, redis_url
 if TYPE_CHECKING:
     from .extension import Framework
 
-__all__ = ["Cache", "cache", "RedisBackend", "init_cache", "cache_settings", "MAX_KEY_LENGTH"]
+__all__ = ["Cache", "cache", "RedisBackend", "init_cache", "cache_settings", "bounded_key", "MAX_KEY_LENGTH"]
 
 LOGGER = get_logger("framework.cache")
 
@@ -239,19 +239,25 @@ def _seconds(timeout: Timeout) -> int | None:
 # ------------------------------------------------------------------------ responses
 def _snapshot(response: _WerkzeugResponse) -> dict[str, Any] | None:
     """What a hit needs to rebuild ``response``; None when it must not be cached: not a
-    success (or a partial one), streamed, setting a cookie, or marked private/no-store."""
+    success (or a partial one), streamed, setting a cookie, marked private/no-store, or
+    varying with a request header the key does not hold (``Vary`` other than
+    ``Accept-Encoding``, or a body the handler encoded itself for this client)."""
     status = response.status_code
     if not 200 <= status < 300 or status == 206:
         return None
-    if response.is_streamed or response.direct_passthrough or "Set-Cookie" in response.headers:
+    headers = response.headers
+    if response.is_streamed or response.direct_passthrough or "Set-Cookie" in headers:
         return None
     control = response.cache_control
     if control.no_store or control.private:
         return None
+    vary = {name.lower() for name in response.vary}
+    if vary - {"accept-encoding"} or (vary and "Content-Encoding" in headers):
+        return None
     return {
         "v": _SNAPSHOT,
         "status": status,
-        "headers": [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"],
+        "headers": [(k, v) for k, v in headers.items() if k.lower() != "content-length"],
         "body": response.get_data(),
         "compress": bool(getattr(response, "compress", False)),
     }

@@ -66,6 +66,11 @@ HANDLERS = """
     def private(request):
         return JSON({'runs': run('private')}, headers={'Cache-Control': 'private'})
 
+    @routes.get('/vary')
+    @cache.cached()
+    def vary(request):
+        return JSON({'runs': run('vary')}, headers={'Vary': 'Accept-Language'})
+
     @routes.get('/query')
     @cache.cached(query_string=True)
     async def query(request):
@@ -137,11 +142,12 @@ def test_only_successful_answers_are_cached(client):
     assert raised[1].json["status"] == "error"
 
 
-def test_answers_that_set_a_cookie_or_are_private_are_not_cached(client):
+def test_answers_that_set_a_cookie_are_private_or_vary_are_not_cached(client):
     cookies = [client.get("/cookie") for _ in range(2)]
     assert [r.json["runs"] for r in cookies] == [1, 2]
     assert all("session=abc" in r.headers["Set-Cookie"] for r in cookies)
     assert [client.get("/private").json["runs"] for _ in range(2)] == [1, 2]
+    assert [client.get("/vary").json["runs"] for _ in range(2)] == [1, 2]
 
 
 def test_only_get_and_head_are_cached(client):
