@@ -288,7 +288,7 @@ class Cache(flask_caching.Cache):
     def app(self) -> Flask | None:
         """The current app: Flask-Caching's internals read ``self.app`` (its ``debug``, its
         ``ensure_sync``); with one ``Cache`` shared by several apps it must be this one."""
-        return current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+        return current_app if has_app_context() else None
 
     @app.setter
     def app(self, value: Flask | None) -> None:
