@@ -50,7 +50,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()  # the thread list
         # One lock for the counters, taken once per submit and once per finished job (a
-        # semaphore of idle threads cost a Condition round each way, ~5k instructions).
+        # semaphore of idle threads took a Condition round each way).
         self._busy = 0  # jobs submitted and not finished
         self._idle = 0  # threads back from a job, waiting for the next one
         self._busy_lock = threading.Lock()
