@@ -6,6 +6,8 @@ commands (``flask create-project``, ``create-app``, ``create-db``, ``init-projec
 The last two work on the project in the current folder: its ``main.py``'s ``bp`` (the
 Backendpy layout), else its ``wsgi.py``'s ``app``, else a project built from the folder's
 ``config.ini``; ``FRAMEWORK_ENV`` chooses ``config.<env>.ini`` as for every server.
+``framework worker [options]`` and ``framework beat [options]`` start Celery's worker and
+scheduler for that project (``framework.background``), the options going to Celery.
 
 A configuration error prints one line and exits with status 1; ``--traceback`` (or a debug
 run) prints the traceback too.
@@ -94,6 +96,28 @@ def init_project(ctx: click.Context, no_input: bool) -> None:
 
     with load_project().app_context():
         ctx.invoke(init_project_command, no_input=no_input)
+
+
+#: Options after the command name go to Celery untouched (``framework worker --pool=solo``).
+_CELERY_OPTIONS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@main.command("worker", context_settings=_CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker for the project's background hooks (options: celery worker's)."""
+    from .background import run_worker
+
+    run_worker(load_project().extensions["framework"], list(celery_args))
+
+
+@main.command("beat", context_settings=_CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat, sending the periods of the apps' schedules (options: celery beat's)."""
+    from .background import run_beat
+
+    run_beat(load_project().extensions["framework"], list(celery_args))
 
 
 _add_scaffold_commands()
