@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
 from . import _async, signals
 from .config import ImproperlyConfigured, as_bool
 from .logging import get_logger
@@ -60,6 +64,8 @@ __all__ = [
     "beat_schedule",
     "run_worker",
     "run_beat",
+    "worker_command",
+    "beat_command",
 ]
 
 LOGGER = get_logger("framework.background")
@@ -433,7 +439,7 @@ def celery_app(fw: Framework) -> Any:
         **conf.celery,
     )
 
-    @capp.task(name=HOOK_TASK, bind=True, ignore_result=True)
+    @capp.task(name=HOOK_TASK, bind=True, ignore_result=True, shared=False)
     def run_hook_task(task: Any, event: str, hook: str, args: dict[str, Any]) -> None:
         fw.startup()  # once per worker process, as before a web process's first request
         try:
@@ -448,7 +454,7 @@ def celery_app(fw: Framework) -> Any:
             _log_failure(event, hook, attempts, exc, traceback=False)  # Celery logs it, with the traceback
             raise
 
-    @capp.task(name=SCHEDULE_TASK, ignore_result=True)
+    @capp.task(name=SCHEDULE_TASK, ignore_result=True, shared=False)
     def run_schedule_task(schedule: str, event: str, args: dict[str, Any], period: int, ttl: int) -> None:
         fw.startup()
         run_schedule(fw, schedule, event, args, period, ttl)
@@ -554,3 +560,27 @@ def run_beat(fw: Framework, argv: list[str]) -> None:
         os.makedirs(fw.app.instance_path, exist_ok=True)
         argv = [*argv, f"--schedule={os.path.join(fw.app.instance_path, 'celerybeat-schedule')}"]
     capp.start(["beat", *argv])
+
+
+#: Options after the command name go to Celery untouched (``framework worker --pool=solo``).
+CELERY_OPTIONS: dict[str, Any] = {
+    "ignore_unknown_options": True,
+    "allow_extra_args": True,
+    "help_option_names": [],
+}
+
+
+@click.command("worker", context_settings=CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker_command(celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker for the project's background hooks (options: celery worker's)."""
+    run_worker(current_app.extensions["framework"], list(celery_args))
+
+
+@click.command("beat", context_settings=CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def beat_command(celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat, sending the periods of the apps' schedules (options: celery beat's)."""
+    run_beat(current_app.extensions["framework"], list(celery_args))

@@ -22,6 +22,7 @@ import sys
 import click
 from flask import Flask
 
+from .background import CELERY_OPTIONS
 from .config import TRACEBACK_VAR, ImproperlyConfigured
 from .project import add_project_paths
 
@@ -98,11 +99,7 @@ def init_project(ctx: click.Context, no_input: bool) -> None:
         ctx.invoke(init_project_command, no_input=no_input)
 
 
-#: Options after the command name go to Celery untouched (``framework worker --pool=solo``).
-_CELERY_OPTIONS = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
-
-
-@main.command("worker", context_settings=_CELERY_OPTIONS)
+@main.command("worker", context_settings=CELERY_OPTIONS)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker for the project's background hooks (options: celery worker's)."""
@@ -111,7 +108,7 @@ def worker(celery_args: tuple[str, ...]) -> None:
     run_worker(load_project().extensions["framework"], list(celery_args))
 
 
-@main.command("beat", context_settings=_CELERY_OPTIONS)
+@main.command("beat", context_settings=CELERY_OPTIONS)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def beat(celery_args: tuple[str, ...]) -> None:
     """Run Celery beat, sending the periods of the apps' schedules (options: celery beat's)."""

@@ -158,3 +158,22 @@ def test_the_same_schedule_twice_is_refused_by_beat(make_route_app):
     )
     with pytest.raises(ImproperlyConfigured, match="the schedule 'tick every 30s' is declared twice"):
         beat_schedule(app.extensions["framework"])
+
+
+def test_worker_and_beat_without_a_broker_stop_with_one_line_naming_the_settings(
+    make_route_app, project, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from framework.console import main
+
+    app = make_route_app(ROUTES)
+    assert {"worker", "beat"} <= set(app.cli.commands)  # flask worker, flask beat too
+    monkeypatch.chdir(project.root)
+    for command in ("worker", "beat"):
+        result = CliRunner().invoke(main, [command, "--pool=solo"])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().splitlines() == [
+            "Error: background workers need a broker: set [celery] broker_url or [redis] url "
+            "(without one, background work runs in the web process itself)"
+        ]
