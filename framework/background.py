@@ -110,6 +110,8 @@ class BackgroundSettings:
     retry_delay: float = 10.0
     queue_size: int = 1000
     celery: dict[str, Any] = field(default_factory=dict)
+    #: ``[redis] url`` is set but Celery is not installed: the work stays in the process.
+    celery_missing: bool = False
 
 
 def _number(section: Mapping[str, Any], key: str, kind: Any, default: Any, least: float) -> Any:
@@ -148,12 +150,15 @@ def read_settings(fw: Framework) -> BackgroundSettings:
     visibility = _number(section, "visibility_timeout", float, None, 1)
     if visibility is not None:
         celery["broker_transport_options"] = {"visibility_timeout": visibility}
-    if broker is not None and importlib.util.find_spec("celery") is None:
+    celery_missing = broker is not None and importlib.util.find_spec("celery") is None
+    if celery_missing and setting == "[celery] broker_url":
         raise ImproperlyConfigured(
-            f"{setting} makes background work run on Celery, which is not installed: "
-            "pip install 'framework[celery]'"
+            "[celery] broker_url is set but Celery is not installed: pip install 'framework[celery]'"
         )
+    if celery_missing:  # Redis for the rate limits and the cache only: work stays in the process
+        broker = None
     return BackgroundSettings(
+        celery_missing=celery_missing,
         broker_url=broker,
         broker_setting=setting if broker else "",
         max_retries=_number(section, "max_retries", int, 3, 0),
@@ -297,6 +302,11 @@ def dispatcher(fw: Framework) -> _Dispatcher:
         current = fw.context.get(_CONTEXT_KEY)
         if current is None or current.pid != pid:  # none yet, or made before a fork
             conf = settings(fw)
+            if conf.celery_missing:
+                LOGGER.warning(
+                    "[redis] url is set but Celery is not installed: background work runs in "
+                    "this process (pip install 'framework[celery]' and run framework worker)"
+                )
             current = _CeleryDispatcher(celery_app(fw)) if conf.broker_url else _LocalWorker(fw, conf)
             fw.context[_CONTEXT_KEY] = current
         return current
@@ -422,6 +432,8 @@ def celery_app(fw: Framework) -> Any:
     if made is not None and made[0] == os.getpid():
         return made[1]
     conf = settings(fw)
+    if conf.celery_missing:
+        raise ImproperlyConfigured("Celery is not installed: pip install 'framework[celery]'")
     if conf.broker_url is None:
         raise ImproperlyConfigured(
             "background workers need a broker: set [celery] broker_url or [redis] url "

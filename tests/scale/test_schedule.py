@@ -177,3 +177,21 @@ def test_worker_and_beat_without_a_broker_stop_with_one_line_naming_the_settings
             "Error: background workers need a broker: set [celery] broker_url or [redis] url "
             "(without one, background work runs in the web process itself)"
         ]
+
+
+def test_without_celery_a_redis_url_keeps_the_work_in_the_process_a_broker_url_stops(
+    make_route_app, monkeypatch
+):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "celery" else real(name, *a)
+    )
+    app = make_route_app(ROUTES, config_extra="[redis]\nurl = redis://127.0.0.1:1/2\n")
+    conf = settings(app.extensions["framework"])
+    assert conf.broker_url is None and conf.celery_missing
+    with pytest.raises(
+        ImproperlyConfigured, match=r"\[celery\] broker_url is set but Celery is not installed"
+    ):
+        make_route_app(ROUTES, config_extra="[celery]\nbroker_url = redis://127.0.0.1:1/2\n")
