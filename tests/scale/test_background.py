@@ -362,13 +362,25 @@ def test_one_run_per_schedule_period_however_many_sends(project, web, worker):
     assert "schedule 'guard': the period starting at 1000000 has run already" in worker.log()
 
 
-def test_beat_fires_the_apps_schedules_on_the_worker(project, web, worker):
-    beat = Process(project.broker_root, "beat", "--loglevel=INFO")
+def test_two_beats_started_by_mistake_still_run_each_period_once(project, web, worker):
+    import re
+
+    first = Process(project.broker_root, "beat", "--loglevel=INFO")
+    second = Process(project.broker_root, "beat", "--loglevel=INFO", f"--schedule={project.base / 'beat-2'}")
+    refused = "schedule 'tick every 1s': the period starting at"
     try:
         wait_until(lambda: "beat" in project.marks(web, "tick"), timeout=60, what="a tick sent by beat")
+        wait_until(lambda: refused in worker.log(), timeout=60, what="a period sent by both beats")
     finally:
-        beat.stop()
-    assert "Scheduler: Sending due task tick every 1s" in beat.log()
+        first.stop()
+        second.stop()
+    for beat in (first, second):
+        assert "Scheduler: Sending due task tick every 1s (framework.run_schedule)" in beat.log()
+    fired = re.findall(
+        r"schedule 'tick every 1s': event 'tick' fired for the period from (\d+)", worker.log()
+    )
+    assert fired and len(fired) == len(set(fired))  # no period ran twice
+    assert any((project.broker_root / "instance").glob("celerybeat-schedule*"))  # beat's state, by default
 
 
 def test_without_a_broker_hooks_run_in_a_thread_of_the_process(project, caplog):
