@@ -562,9 +562,10 @@ def run_beat(fw: Framework, argv: list[str]) -> None:
     (its state file goes to the instance folder unless ``--schedule`` is given)."""
     capp = celery_app(fw)
     entries = beat_schedule(fw)
-    if not entries:
-        raise ImproperlyConfigured("no active app declares schedules: App(schedules=[Schedule(...)])")
-    _guard(fw)
+    if entries:
+        _guard(fw)
+    else:  # a deployment's beat may come before the project's first schedule: it idles
+        LOGGER.warning("no active app declares schedules (App(schedules=[...])): beat has nothing to send")
     capp.conf.beat_schedule = entries
     _celery_logs()
     if not any(arg in ("-s", "--schedule") or arg.startswith("--schedule=") for arg in argv):
