@@ -190,6 +190,11 @@ class Project:
         (root / name).write_text("open")
 
     def close(self) -> None:
+        models = sys.modules.get(f"{self.package}.models")
+        if models is not None:  # the shared metadata forgets the table (later create_all())
+            from framework.db import Base
+
+            Base.metadata.remove(models.Mark.__table__)
         for name in [m for m in sys.modules if m == self.package or m.startswith(self.package + ".")]:
             del sys.modules[name]
 
