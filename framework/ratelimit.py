@@ -34,7 +34,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from .config import ImproperlyConfigured, as_bool, as_list
@@ -151,6 +151,7 @@ class RateLimits:
         self.key_prefix = str(settings.get("key_prefix") or "").strip()
         #: The ``App(rate_limit=...)`` of each app that gives one, by blueprint name.
         self.app_limits: dict[str, str] = {}
+        route_limits = False
         for name, installed in fw.apps_by_blueprint.items():
             where = f"app {installed.package!r}"
             if installed.app.rate_limit is not None:
@@ -158,7 +159,9 @@ class RateLimits:
                 self.app_limits[name] = normalize(installed.app.rate_limit)
             for route in installed.app.routes:
                 methods = ",".join(route.methods)
-                parse_limits(route.rate_limit, f"{where}: route {methods} {route.path}: rate_limit")
+                where_route = f"{where}: route {methods} {route.path}: rate_limit"
+                if parse_limits(route.rate_limit, where_route):  # checks each one
+                    route_limits = True
         # endpoint -> (its limit, '' for none; whether it counts OPTIONS), filled on first use
         self._endpoints: dict[str | None, tuple[str, bool]] = {}
         self._down = False  # Redis is known to be unreachable (logged once)
@@ -183,14 +186,19 @@ class RateLimits:
             enabled=self.enabled,
         )
         self.limiter.request_filter(self._unlimited)
-        if not self.enabled:
-            return
-        self.limiter.init_app(app)
-        self._primary = self.limiter.limiter
-        if client is not None:
-            app.after_request(self._watch)
-            if self.refuse_when_down:
-                app.register_error_handler(StorageError, self._storage_error)
+        #: True when some route has a limit: Flask-Limiter checks every request then (its
+        #: hooks cost each request some work, so a project without limits goes without).
+        self.active = self.enabled and bool(self.default or any(self.app_limits.values()) or route_limits)
+        if self.active:
+            self.limiter.init_app(app)
+            self._primary = self.limiter.limiter
+            if client is not None:
+                app.after_request(self._watch)
+                if self.refuse_when_down:
+                    app.register_error_handler(StorageError, self._storage_error)
+        else:  # ``hit`` alone counts (a login limit): the same storage, without the hooks
+            uri = "redis://" if client is not None else "memory://"
+            self._primary = FixedWindowRateLimiter(storage_from_string(uri, **options))
 
     # ------------------------------------------------------------- which limit
     def limit_of(self, endpoint: str | None) -> str:
@@ -246,7 +254,7 @@ class RateLimits:
     def hit(self, items: Iterable[RateLimitItem], identifiers: Iterable[str]) -> None:
         """Count one request against ``items`` for ``identifiers`` (see ``hit``)."""
         ids = [self.key_prefix, *identifiers] if self.key_prefix else list(identifiers)
-        strategy = self.limiter.limiter
+        strategy = self.limiter.limiter if self.active else self._primary
         try:
             self._count(strategy, items, ids)
         except StorageError:

@@ -18,7 +18,7 @@ from framework.app import App
 from framework.config import ImproperlyConfigured
 from framework.error import RATE_LIMITED, SERVICE_UNAVAILABLE, envelope
 from framework.flask_app import FrameworkFlask
-from framework.ratelimit import exempt
+from framework.ratelimit import exempt, hit
 from framework.router import Route, Routes
 
 REFUSED = envelope(RATE_LIMITED, "Too many requests")
@@ -45,14 +45,21 @@ def webhook(request: Any) -> dict[str, int]:
     return {"ok": 3}
 
 
+def custom(request: Any) -> dict[str, int]:
+    hit("2/minute", "custom", request.headers.get("X-Account", "-"))
+    return {"ok": 4}
+
+
 def sample_routes() -> Routes:
     """``/limited`` (its own 2/minute, by decorator), ``/plain`` and ``/other`` (no limit of
-    their own), ``/healthz`` (operational), ``/webhook`` (exempt)."""
+    their own), ``/healthz`` (operational), ``/webhook`` (exempt), ``/custom`` (counts
+    2/minute per ``X-Account`` with ``hit``)."""
     routes = Routes(
         Route("/plain", ["GET"], ok),
         Route("/other", ["GET", "POST"], other),
         Route("/healthz", ["GET"], health),
         Route("/webhook", ["POST"], webhook),
+        Route("/custom", ["GET"], custom),
     )
     routes.post("/limited", rate_limit="2/minute")(ok)
     return routes
@@ -243,6 +250,29 @@ def test_redis_down_with_refuse_answers_503_until_it_is_back(make, caplog):
             server.start()
             assert client.get("/plain").status_code == 200
         assert len(warnings_of(caplog)) == 1
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("mode,answers", [("local", [200, 200, 429]), ("refuse", [503, 503, 503])])
+def test_hit_counts_its_own_keys_and_follows_on_redis_down(make, caplog, mode, answers):
+    from tests.redisserver import private_redis, redis_available
+
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    with private_redis() as server:
+        settings = {"on_redis_down": mode}  # no route limit: hit alone counts
+        client = make(ratelimit=settings, redis={"url": server.url(5)}).test_client()
+        alice, bob = {"X-Account": "alice"}, {"X-Account": "bob"}
+        assert statuses(client, "GET", "/custom", 3, headers=alice) == [200, 200, 429]
+        refused = client.get("/custom", headers=alice)
+        assert refused.get_json() == REFUSED and 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert client.get("/custom", headers=bob).status_code == 200
+        server.stop()
+        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+            assert statuses(client, "GET", "/custom", 3, headers=bob) == answers
+            assert len(warnings_of(caplog)) == 1
+            server.start()
+            assert client.get("/custom", headers={"X-Account": "carol"}).status_code == 200
         assert any("answers again" in r.getMessage() for r in caplog.records)
 
 
