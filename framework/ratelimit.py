@@ -191,6 +191,9 @@ class RateLimits:
         self.active = self.enabled and bool(self.default or any(self.app_limits.values()) or route_limits)
         if self.active:
             self.limiter.init_app(app)
+            # a host's ``RATELIMIT_ENABLED = False`` in ``app.config`` leaves it off
+            self.active = self.limiter.initialized
+        if self.active:
             self._primary = self.limiter.limiter
             if client is not None:
                 app.after_request(self._watch)

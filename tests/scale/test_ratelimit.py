@@ -140,6 +140,13 @@ def test_operational_exempt_and_preflight_requests_are_never_counted(make):
     assert statuses(client, "GET", "/plain", 2) == [200, 429]  # the preflights took nothing
 
 
+def test_a_route_declaring_options_counts_them(make):
+    routes = Routes()
+    routes.options("/opt", rate_limit="1/minute")(ok)
+    client = make(App(routes=[routes])).test_client()
+    assert statuses(client, "OPTIONS", "/opt", 2) == [200, 429]
+
+
 def test_the_openapi_document_is_not_limited_and_lists_429_where_limits_apply(make):
     client = make(ratelimit={"default": "1/minute"}, openapi={"enabled": "true"}).test_client()
     documents = [client.get("/openapi.json") for _ in range(3)]
