@@ -140,6 +140,15 @@ def test_operational_exempt_and_preflight_requests_are_never_counted(make):
     assert statuses(client, "GET", "/plain", 2) == [200, 429]  # the preflights took nothing
 
 
+def test_an_empty_route_limit_means_no_limit_whatever_the_app_and_default_say(make):
+    routes = Routes(Route("/free", ["GET"], ok, rate_limit=""), Route("/paid", ["GET"], other))
+    client = make(
+        App(routes=[routes], rate_limit="1/minute"), ratelimit={"default": "1/minute"}
+    ).test_client()
+    assert statuses(client, "GET", "/free", 3) == [200] * 3
+    assert statuses(client, "GET", "/paid", 2) == [200, 429]
+
+
 def test_a_route_declaring_options_counts_them(make):
     routes = Routes()
     routes.options("/opt", rate_limit="1/minute")(ok)
