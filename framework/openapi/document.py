@@ -132,7 +132,7 @@ class _Builder:
         methods = [m for m in route.methods if (path, m) not in self.seen]
         operations: dict[str, Any] = {}
         limits = rate_limits(self.fw)
-        limited = limits is not None and limits.enabled and bool(limits.limit_of(rule.endpoint))
+        limited = limits is not None and limits.active and bool(limits.limit_of(rule.endpoint))
         for method in methods:
             self.seen.add((path, method))
             extra_codes, security = self._middleware_effects(method, path)
