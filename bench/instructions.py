@@ -25,6 +25,9 @@ the same WSGI call made on the loop without the thread hop (``asgi-noop`` minus 
 hop's cost; a measuring stick, not a way to serve), ``asgi-plain``
 the driver answering from a bare ASGI app (subtract it), and ``bp-hello``, ``bp-post``
 Backendpy's project of bench/run.py under the same driver, in the bench's Backendpy venv.
+``limited`` is ``def`` under a ``[ratelimit] default`` limit counted in memory,
+``limited-redis`` the same counted in a private ``redis-server`` this command starts (its
+own instructions and the round trip's wait are not counted: the client side only).
 ``--compare-compat`` counts each variant a second time with ``FRAMEWORK_PUBLIC_API_ONLY=1``
 (framework/_compat.py's public-API fallbacks) and prints the difference.
 
@@ -34,15 +37,20 @@ Needs valgrind (Debian's package). Each run takes about thirty seconds per varia
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The variants that count rate limits in Redis (bench/apps/wsgi.py): a private server is
+#: started for them.
+REDIS_VARIANTS = ("limited-redis",)
 
 #: The measured program: build the variant's app, warm it up, then serve ``n`` requests.
 PROGRAM = """
@@ -114,6 +122,13 @@ def _backendpy(project: str) -> str:
 
 def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     """Instructions callgrind collected for a whole run of ``PROGRAM``."""
+    if variant in REDIS_VARIANTS and "BENCH_REDIS_URL" not in os.environ:
+        with _private_redis() as url:
+            os.environ["BENCH_REDIS_URL"] = url
+            try:
+                return count(variant, requests, public_api_only)
+            finally:
+                del os.environ["BENCH_REDIS_URL"]
     env = dict(os.environ)
     # the same string hashes in every run: with random ones the start-up (subtracted)
     # differs by tens of thousands of instructions per measured request
@@ -138,6 +153,23 @@ def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     if done.returncode != 0 or not found:
         raise SystemExit(f"callgrind run of {variant!r} failed:\n{done.stderr[-2000:]}")
     return int(found.group(1))
+
+
+@contextlib.contextmanager
+def _private_redis() -> Iterator[str]:
+    """A throw-away ``redis-server`` (tests/redisserver.py) for the ``limited-redis``
+    variant; its own work is not counted: callgrind measures the Python process only."""
+    sys.path.insert(0, ROOT)
+    from tests.redisserver import RedisServer, redis_available
+
+    if not redis_available():
+        raise SystemExit("the limited-redis variant needs redis-server (apt-get install redis-server)")
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url(0)
+    finally:
+        server.close()
 
 
 def per_request(variant: str, requests: int, public_api_only: bool = False) -> float:
