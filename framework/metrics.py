@@ -9,9 +9,9 @@ What is measured (the Prometheus text format, made by ``prometheus_client``):
 
 - ``framework_http_requests_total{method, route, status}`` and
   ``framework_http_request_duration_seconds{method, route}`` (a histogram of the time
-  until the answer's headers). ``route`` is the URL rule (``/users/<int:id>``), never the
-  path a client sent, and ``<unmatched>`` for every request no rule matched (404, 405);
-  ``method`` is
+  until the answer's headers). ``route`` is the route's path as written
+  (``/users/<id:int>``; a host's own routes: their Flask rule), never the path a client
+  sent, and ``<unmatched>`` for every request no rule matched (404, 405); ``method`` is
   ``other`` for a method outside HTTP's usual ones: no client can add label values.
 - ``framework_db_pool_size``, ``framework_db_pool_checked_out``,
   ``framework_db_pool_overflow``, by ``database`` (the bind key; ``default``): the
@@ -34,7 +34,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +77,7 @@ def install_metrics(fw: Framework, app: Flask) -> None:
     if path is None:
         return
     networks = _networks(fw)
-    metrics = Metrics()
+    metrics = Metrics(app.view_functions)
     fw.context[_CONTEXT_KEY] = metrics
     with app.app_context():
         sqlalchemy = app.extensions.get("sqlalchemy")
@@ -124,9 +124,13 @@ def _allowed(address: str | None, networks: Iterable[Any]) -> bool:
 
 
 class Metrics:
-    """One project's metric objects (``prometheus_client``), made at start-up."""
+    """One project's metric objects (``prometheus_client``), made at start-up.
 
-    def __init__(self) -> None:
+    ``view_functions`` (the app's) gives a framework route's label: its path as the
+    project wrote it (``/items/<id:int>``) rather than the Werkzeug rule made of it.
+    """
+
+    def __init__(self, view_functions: Mapping[str, Any] | None = None) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         #: True when the values live in ``PROMETHEUS_MULTIPROC_DIR`` (read once, here).
@@ -159,14 +163,17 @@ class Metrics:
         self._counted: dict[tuple[str, str, str], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
         self._engines: list[tuple[str, Any]] = []
+        self._view_functions = view_functions or {}
+        self._labels: dict[str, str] = {}
         #: Set by the pools' events; the pool gauges are refreshed after the request.
         self.pools_changed = False
 
     # ------------------------------------------------------------- requests
-    def observe(self, method: str, route: str, status: str, seconds: float) -> None:
-        """Count one answered request."""
+    def observe(self, method: str, rule: Any, status: str, seconds: float) -> None:
+        """Count one answered request; ``rule`` is the URL rule it matched, or None."""
         if method not in _METHODS:
             method = "other"
+        route = UNMATCHED if rule is None else self._labels.get(rule.rule) or self.label(rule)
         key = (method, route, status)
         counter = self._counted.get(key)
         if counter is None:
@@ -178,6 +185,13 @@ class Metrics:
         timer.observe(seconds)
         if self.pools_changed:
             self.refresh_pools()
+
+    def label(self, rule: Any) -> str:
+        """The ``route`` label of a URL rule (found once, then remembered)."""
+        route = getattr(self._view_functions.get(rule.endpoint), "route", None)
+        label = str(getattr(route, "path", None) or rule.rule)
+        self._labels[rule.rule] = label
+        return label
 
     # ---------------------------------------------------------------- pools
     def watch_engine(self, name: str, engine: Any) -> None:
@@ -246,23 +260,21 @@ class MetricsMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         began = perf_counter()
         status = "500"  # an error that escapes every layer
-        route = UNMATCHED
+        rule = None
 
         def start_measured(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal status, route
+            nonlocal status, rule
             status = line[:3]
-            try:  # Flask answers inside the request's context: its URL rule is known
+            try:  # Flask answers inside the request's context
                 rule = _compat.current_request().url_rule
             except (LookupError, RuntimeError):
-                rule = None
-            if rule is not None:
-                route = rule.rule
+                pass  # an answer made outside Flask (framework.header_check's 500)
             return start_response(line, headers, exc_info)
 
         try:
             return self.app(environ, start_measured)
         finally:
-            self.metrics.observe(environ.get("REQUEST_METHOD", ""), route, status, perf_counter() - began)
+            self.metrics.observe(environ.get("REQUEST_METHOD", ""), rule, status, perf_counter() - began)
 
 
 class _AsgiObserver:
