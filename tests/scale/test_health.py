@@ -205,3 +205,11 @@ def test_ready_follows_redis_going_away_and_coming_back(make_route_app, caplog):
         redis.start()
         wait_until(lambda: client.get("/readyz").status_code == 200, what="readyz to pass again")
         assert client.get("/readyz").get_json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_rate_limits_leave_the_probes_alone(make_route_app):
+    app = make_route_app(HANDLERS, config_extra="[ratelimit]\ndefault = 1/minute\n")
+    client = app.test_client()
+    assert [client.get("/hello").status_code for _ in range(2)] == [200, 429]
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+    assert [client.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
