@@ -23,6 +23,11 @@ the WSGI call on the adapter's pool thread, as under uvicorn but without sockets
 ``asgi-noop`` is ``to_asgi`` of a bare WSGI hello (the adapter's own cost), ``asgi-plain``
 the driver answering from a bare ASGI app (subtract it), and ``bp-hello``, ``bp-post``
 Backendpy's project of bench/run.py under the same driver, in the bench's Backendpy venv.
+``served-flask``, ``served-def``, ``served-full``, ``served-post`` take the same requests
+through gunicorn's own request parsing, environ and response writing (no sockets,
+bench/apps/served.py): the served path's Python cost. ``dh-fw`` and ``dh-api`` are
+bench/data_handler.py's six-field POST validated by a data handler and by APIFlask,
+in-process; ``served-dh-fw`` and ``served-dh-api`` the same through gunicorn's handling.
 ``--compare-compat`` counts each variant a second time with ``FRAMEWORK_PUBLIC_API_ONLY=1``
 (framework/_compat.py's public-API fallbacks) and prints the difference.
 
@@ -67,6 +72,10 @@ os.chdir({project!r})
 sys.path.insert(0, {project!r})
 from main import bp
 """
+_SERVED = (
+    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, make\n"
+    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, direct, served"
+)
 #: The request driver of each variant that is not simply ``in_process(variant)``.
 DRIVERS = {
     "hello": 'in_process("validated")',
@@ -80,6 +89,16 @@ DRIVERS = {
         "from bench.apps.asgi_driver import asgi_driver, plain_asgi_app",
         "asgi_driver(plain_asgi_app())",
     ),
+    # through gunicorn's request parsing, environ and response writing (bench/apps/served.py)
+    "served-flask": (_SERVED, 'served(make("flask"))'),
+    "served-def": (_SERVED, 'served(make("def"))'),
+    "served-full": (_SERVED, 'served(make("full"))'),
+    "served-post": (_SERVED, f'served(make("validated"), {_POST})'),
+    # bench/data_handler.py's six-field POST: framework data handler and APIFlask
+    "dh-fw": (_SERVED, 'direct(dh_app("fw"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "dh-api": (_SERVED, 'direct(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "served-dh-fw": (_SERVED, 'served(dh_app("fw"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "served-dh-api": (_SERVED, 'served(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
     # Backendpy under the same driver, in the bench's Backendpy venv
     "bp-hello": (_BACKENDPY, "asgi_driver(bp)"),
     "bp-post": (_BACKENDPY, 'asgi_driver(bp, "/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER)'),
