@@ -146,7 +146,11 @@ class HeaderCheck:
         return [_ERROR_BODY]
 
     def _checked_lazily(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], body: Any, problems: list[str | None]
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        body: Any,
+        problems: list[str | None],
     ) -> Iterator[bytes]:
         iterator = iter(body)
         refused = False
