@@ -237,14 +237,15 @@ class RequestMixin:
     def stream(self) -> Any:
         """The body stream; a streamed body longer than the limit raises 413, not truncates."""
         environ = self.environ  # type: ignore[attr-defined]
-        limit = self.max_content_length  # type: ignore[attr-defined]
+        # the limit is looked up (through Flask's app proxy) only for a streamed body
         if (
-            limit is not None
-            and "wsgi.input_terminated" in environ
+            "wsgi.input_terminated" in environ
             and not environ.get("CONTENT_LENGTH")
             and not self.shallow  # type: ignore[attr-defined]
         ):
-            return _MaxLengthStream(environ["wsgi.input"], limit, is_max=True)
+            limit = self.max_content_length  # type: ignore[attr-defined]
+            if limit is not None:
+                return _MaxLengthStream(environ["wsgi.input"], limit, is_max=True)
         return super().stream  # type: ignore[misc]
 
     #: The route's data handler class, set by the dispatcher before the handler runs.
