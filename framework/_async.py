@@ -90,7 +90,7 @@ def run(awaitable: Awaitable[T]) -> T:
     loop and a copy of the current context.
     """
     if _compat.running_loop() is None:
-        return _run_here(get_loop(), awaitable)
+        return _compat.run_until_complete(get_loop(), awaitable)  # _run_here, one frame less
     ctx = contextvars.copy_context()
     return _pool().submit(ctx.run, _run_on_thread_loop, awaitable).result()
 
