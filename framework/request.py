@@ -239,9 +239,7 @@ class RequestMixin:
         environ = self.environ  # type: ignore[attr-defined]
         # the limit is looked up (through Flask's app proxy) only for a streamed body
         if (
-            "wsgi.input_terminated" in environ
-            and not environ.get("CONTENT_LENGTH")
-            and not self.shallow  # type: ignore[attr-defined]
+            "wsgi.input_terminated" in environ and not environ.get("CONTENT_LENGTH") and not self.shallow  # type: ignore[attr-defined]
         ):
             limit = self.max_content_length  # type: ignore[attr-defined]
             if limit is not None:
