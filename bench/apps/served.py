@@ -6,7 +6,8 @@ A gunicorn worker parses the request bytes (``RequestParser``), builds the envir
 of the answer (status line and headers first); the sync worker's ``handle_request`` does
 exactly this per request. Here the bytes come from a list and the answer goes to a list,
 so the count holds gunicorn's per-request Python work (what makes the served figures
-differ from the in-process ones) and none of the kernel's.
+differ from the in-process ones) and none of the kernel's. The app is set up as the
+project's gunicorn.conf.py sets up a worker (``framework.serving.on_worker_init``).
 
 The data handler comparison (``bench/data_handler.py``'s framework and APIFlask apps,
 written to a temporary folder by ``dh_apps``) runs under the same driver.
@@ -32,6 +33,22 @@ class _Socket:
         self.sent.append(bytes(data))
 
 
+def _worker_init(app: Callable[..., Any]) -> None:
+    """What the project's gunicorn.conf.py does in a fresh worker (``post_worker_init``):
+    for a framework app, fire ``startup`` and ``gc.freeze()`` the heap; other apps are left
+    alone. Without it the cyclic collector's passes over the framework's larger heap (its
+    imports) would count against it, which a served worker does not pay."""
+    import logging
+
+    from framework.serving import on_worker_init
+
+    class Worker:
+        wsgi = app
+        log = logging.getLogger("bench.served")
+
+    on_worker_init(Worker())
+
+
 def served(
     app: Callable[..., Any],
     path: str = "/hello-world",
@@ -45,6 +62,7 @@ def served(
     from gunicorn.http import wsgi
     from gunicorn.http.parser import RequestParser
 
+    _worker_init(app)
     cfg = Config()
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1:8000", "User-Agent: bench", "Accept: */*"]
     if body:
