@@ -8,6 +8,7 @@ request class is kept and extended with the same mixin.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -132,13 +133,20 @@ class Body:
     a name wins; keys keep a trailing ``[]``); each upload is an ``Upload``;
     ``content`` the raw bytes. Malformed input raises the 1002 error envelope, never a
     server error. ``lists(kind)`` is the data handlers' view of ``form``/``files``/``params``.
+
+    The request keeps its ``Body`` (``request.body``) and the body refers back to the
+    request weakly: a strong reference both ways would make every request that reads its
+    body a reference cycle, which only the cyclic garbage collector frees, holding the
+    request, its environ and the server's input objects until a collection and making the
+    collections themselves more frequent (about 40k instructions per served POST). A body
+    is read while its request lives (its handler, middlewares and hooks).
     """
 
     __slots__ = ("_request", "_json", "_form", "_files")
     _UNSET: Any = object()
 
     def __init__(self, request: _FlaskRequest) -> None:
-        self._request = request
+        self._request: Any = weakref.proxy(request)
         self._json = self._form = self._files = self._UNSET
 
     def __getitem__(self, key: str) -> Any:
