@@ -174,7 +174,8 @@ def test_migrate_on_sqlite_applies_the_revisions_once(tmp_path: Path, logging_ke
 def test_migrate_without_revisions_creates_the_missing_tables(tmp_path: Path):
     app = _sqlite_project(tmp_path, revisions=False)
     result = migrate_database(app)
-    assert (result.migrations, result.created) == (False, ["accounts_users"])
+    # other test modules' models share the in-process metadata: look for the project's table
+    assert result.migrations is False and "accounts_users" in result.created
     assert migrate_database(app).created == []
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
