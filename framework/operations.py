@@ -13,7 +13,9 @@ or ``request_end``. In extension mode a host's own ``before_request`` functions 
 for them; a host can skip them for views carrying the attribute.
 
 A path setting names a plain path (``/healthz``); an empty value turns the endpoint off.
-A path that is also a route of the project stops start-up.
+A path set in the configuration that is also a route of the project stops start-up; a
+default path that the project already answers itself (a ported project's own
+``/healthz``) is left to the project's route.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from .config import ImproperlyConfigured
+from .logging import get_logger
 
 if TYPE_CHECKING:
     from .extension import Framework
 
 __all__ = ["install", "operational_path", "register_operational", "OPERATIONAL_ATTRIBUTE"]
+
+LOGGER = get_logger("framework")
 
 #: The attribute marking an operational view function.
 OPERATIONAL_ATTRIBUTE = "framework_operational"
@@ -74,15 +79,21 @@ def operational_path(fw: Framework, section: str, key: str, default: str | None)
 
 def register_operational(
     fw: Framework, app: Flask, setting: str, path: str, endpoint: str, view: Callable[..., Any]
-) -> None:
-    """Serve ``view`` at ``path`` as an operational endpoint (see the module's docstring).
+) -> bool:
+    """Serve ``view`` at ``path`` as an operational endpoint (see the module's docstring);
+    False when a default path is left to the project's own route.
 
     ``setting`` (``"[health] live_path"``) names the culprit when ``path`` is taken.
     """
+    section, _, key = setting.strip("[").partition("] ")
+    explicit = (fw.config.get(section) or {}).get(key) is not None
     for rule in app.url_map.iter_rules():
         if rule.rule == path:
             owner: Any = app.view_functions.get(rule.endpoint)
             setting_of = getattr(owner, "framework_setting", None)
+            if not explicit and setting_of is None:
+                LOGGER.info("%s: the project's route %r answers %s itself", setting, rule.endpoint, path)
+                return False
             what = f"the setting {setting_of}" if setting_of else f"the route {rule.endpoint!r}"
             raise ImproperlyConfigured(f"{setting} {path!r} is also {what}: choose another path")
     setattr(view, OPERATIONAL_ATTRIBUTE, True)
@@ -90,3 +101,4 @@ def register_operational(
     app.add_url_rule(path, endpoint=endpoint, view_func=view, methods=["GET"])
     if fw.pipeline is not None:
         fw.pipeline.exempt(endpoint)
+    return True

@@ -213,3 +213,10 @@ def test_rate_limits_leave_the_probes_alone(make_route_app):
     assert [client.get("/hello").status_code for _ in range(2)] == [200, 429]
     assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
     assert [client.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_projects_own_route_at_a_default_path_is_left_alone(make_route_app):
+    own = HANDLERS + "\n@routes.get('/healthz')\ndef own_health(request):\n    return Text('mine')\n"
+    client = make_route_app(own).test_client()
+    assert client.get("/healthz").data == b"mine"
+    assert client.get("/readyz").status_code == 200
