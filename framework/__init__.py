@@ -1,5 +1,6 @@
 """A Backendpy-style framework on Flask: apps, routes, data handlers, hooks, middlewares."""
 
+from .cache import cache as cache
 from .config import ImproperlyConfigured as ImproperlyConfigured
 from .extension import Framework as Framework
 from .factory import create_app as create_app

@@ -3,7 +3,9 @@
 ``framework create_project --name X [--full]``, ``framework create_app --name X [--full]``,
 ``framework create_db`` and ``framework init_project`` run the same code as the Flask
 commands (``flask create-project``, ``create-app``, ``create-db``, ``init-project``).
-The last two work on the project in the current folder: its ``main.py``'s ``bp`` (the
+``framework migrate`` brings the database schema up to date once per deployment
+(``framework.migrate``: Flask-Migrate's upgrade under a lock, safe when two deploy jobs
+run it at once). The last three work on the project in the current folder: its ``main.py``'s ``bp`` (the
 Backendpy layout), else its ``wsgi.py``'s ``app``, else a project built from the folder's
 ``config.ini``; ``FRAMEWORK_ENV`` chooses ``config.<env>.ini`` as for every server.
 
@@ -21,6 +23,7 @@ import click
 from flask import Flask
 
 from .config import TRACEBACK_VAR, ImproperlyConfigured
+from .migrate import DEFAULT_WAIT
 from .project import add_project_paths
 
 __all__ = ["main", "load_project", "ENTRY_POINTS"]
@@ -32,8 +35,11 @@ ENTRY_POINTS = (("main", "bp"), ("wsgi", "app"))
 def load_project(folder: str | None = None) -> Flask:
     """The application of the project in ``folder`` (default: the current folder)."""
     root = os.path.abspath(folder or os.getcwd())
-    if root not in sys.path:
-        sys.path.insert(0, root)  # ``import main`` as servers do when run from here
+    # ``import main`` as servers do when run from here: this folder first, so that another
+    # project's main.py or wsgi.py on PYTHONPATH is not taken for this one
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
     add_project_paths(root)
     for module_name, attribute in ENTRY_POINTS:
         if not os.path.isfile(os.path.join(root, f"{module_name}.py")):
@@ -94,6 +100,42 @@ def init_project(ctx: click.Context, no_input: bool) -> None:
 
     with load_project().app_context():
         ctx.invoke(init_project_command, no_input=no_input)
+
+
+@main.command("migrate")
+@click.option("--revision", default="head", show_default=True, help="The revision to upgrade to.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_WAIT,
+    show_default=True,
+    help="Seconds to wait for another migration of the same database to finish.",
+)
+def migrate(revision: str, wait: float) -> None:
+    """Upgrade the database schema (once per deployment, before the new instances start)."""
+    import sqlalchemy as sa
+    from alembic.util import CommandError
+
+    from .migrate import MigrationLockTimeout, migrate_database
+
+    app = load_project()
+    try:
+        result = migrate_database(app, revision=revision, wait=wait)
+    except (MigrationLockTimeout, CommandError) as exc:  # CommandError: an unknown revision...
+        raise click.ClickException(str(exc)) from None
+    except sa.exc.OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {str(exc.orig).strip()}") from None
+    if not result.migrations:
+        names = ", ".join(result.created) or "none, all exist"
+        click.echo(f"No migrations in the project: tables created: {names}")
+    elif result.changed:
+        click.echo(f"Database upgraded from {_revisions(result.before)} to {_revisions(result.after)}")
+    else:
+        click.echo(f"Database already at {_revisions(result.after)}")
+
+
+def _revisions(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) if revisions else "(empty)"
 
 
 _add_scaffold_commands()

@@ -253,10 +253,18 @@ def init_database(fw: Framework, app: Flask) -> None:
         uri = engine.url.render_as_string(hide_password=False)
     section["uri"] = uri
     app.teardown_request(_rollback_on_error)
+    embedded = uri.startswith("sqlite")
     try:
-        auto = as_bool(section.get("auto_create", uri.startswith("sqlite")))
+        auto = as_bool(section.get("auto_create", embedded))
     except ValueError as exc:
         raise ImproperlyConfigured(f"[database] auto_create: {exc}") from None
+    if auto and not embedded:
+        # every worker of every instance would change a shared schema as it starts, racing
+        # the others and the deployment's own migration
+        raise ImproperlyConfigured(
+            "[database] auto_create: tables are created at start-up only in a SQLite file; "
+            f"for {engine.url.get_backend_name()} run 'framework migrate' once per deployment"
+        )
     if auto:
         signals.startup.connect(_create_tables, sender=fw, weak=False)
 
@@ -321,7 +329,9 @@ def _session_remover(ext: Any) -> Callable[[BaseException | None], None]:
 
 
 def _create_tables(fw: Framework) -> None:
-    """``startup``: create missing tables (SQLite by default; ``[database] auto_create``)."""
+    """``startup``: create missing tables of a SQLite file (the embedded default, one
+    machine; ``[database] auto_create = false`` turns it off). Never for a server database:
+    its schema changes once per deployment (``framework migrate``)."""
     app = fw.app
     if app is None:
         return

@@ -141,6 +141,9 @@ class Framework:
         from .db import init_database
 
         init_database(self, app)
+        from .cache import init_cache
+
+        init_cache(self, app)  # framework.cache: this app's backend, from [cache] and [redis]
         register_commands(app)
         if self.owns_app:
             self.pipeline.install(app)
