@@ -42,6 +42,9 @@ class App:
     :param init_func: ``init_func(config)``, sync or async, run by ``flask init-project``.
     :param needs_secret_key: the app signs with ``[flask] secret_key`` (tokens, the Flask
         session): a project using it refuses to start without a long enough key.
+    :param rate_limit: the rate limit of the app's routes (``"100/minute"``, Flask-Limiter's
+        syntax; a list or ``;`` for several), over ``[ratelimit] default`` and under a route's
+        own ``rate_limit`` (see ``framework.ratelimit``).
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class App:
         template_dirs: Iterable[str] | None = None,
         init_func: Callable[..., Any] | None = None,
         needs_secret_key: bool = False,
+        rate_limit: str | Iterable[str] | None = None,
     ) -> None:
         self.routes: list[Route] = _flatten_routes(routes)
         self.hooks: list[Hooks] = [hooks] if isinstance(hooks, Hooks) else list(hooks or ())
@@ -63,6 +67,7 @@ class App:
         )
         self.init_func = init_func
         self.needs_secret_key = bool(needs_secret_key)
+        self.rate_limit = rate_limit
 
     def __repr__(self) -> str:
         return f"<App routes={len(self.routes)} hooks={len(self.hooks)} errors={len(self.errors)}>"

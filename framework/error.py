@@ -39,6 +39,7 @@ __all__ = [
     "UNAUTHORIZED",
     "SERVICE_UNAVAILABLE",
     "REQUEST_ERROR",
+    "RATE_LIMITED",
 ]
 
 #: App codes must be at or above this; the framework keeps the range below it.
@@ -67,6 +68,8 @@ UNAUTHORIZED = 1008
 SERVICE_UNAVAILABLE = 1009
 #: Any other HTTP error status (the envelope keeps the status).
 REQUEST_ERROR = 1010
+#: Too many requests: a rate limit is spent; ``Retry-After`` says when to try again (429).
+RATE_LIMITED = 1011
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ BASE_ERRORS = ErrorList(
     ErrorCode(UNAUTHORIZED, "Unauthorized", Status.UNAUTHORIZED),
     ErrorCode(SERVICE_UNAVAILABLE, "Service unavailable", Status.SERVICE_UNAVAILABLE),
     ErrorCode(REQUEST_ERROR, "Request error", Status.BAD_REQUEST),
+    ErrorCode(RATE_LIMITED, "Too many requests", Status.TOO_MANY_REQUESTS),
 )
 _BASE = {e.code: e for e in BASE_ERRORS}
 
@@ -130,6 +134,7 @@ HTTP_STATUS_CODES = {
     403: FORBIDDEN,
     401: UNAUTHORIZED,
     503: SERVICE_UNAVAILABLE,
+    429: RATE_LIMITED,
     500: SERVER_ERROR,
 }
 

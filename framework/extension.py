@@ -147,6 +147,9 @@ class Framework:
         register_commands(app)
         if self.owns_app:
             self.pipeline.install(app)
+        from .ratelimit import init_rate_limits
+
+        init_rate_limits(self, app)  # [ratelimit], App/Route(rate_limit=...): Flask-Limiter
         self._install_proxy_fix(app)
         init_openapi(self, app)
         if self.owns_app:  # a host application's process is left alone

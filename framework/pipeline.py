@@ -288,6 +288,8 @@ def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:
 def _http_error(exc: HTTPException) -> Any:
     if exc.code is None or exc.code < 400:
         return exc
+    if exc.response is not None:  # it brings its own answer (a rate limit's 429 envelope)
+        return exc.response
     code = HTTP_STATUS_CODES.get(exc.code, SERVER_ERROR if exc.code >= 500 else REQUEST_ERROR)
     error = Error(code)
     if code in (SERVER_ERROR, REQUEST_ERROR):

@@ -79,9 +79,14 @@ def to_rule(path: str) -> str:
 
 
 class Route:
-    """One URL path, its methods and its handler."""
+    """One URL path, its methods and its handler.
 
-    __slots__ = ("path", "methods", "handler", "data_handler", "only_ssl", "openapi", "options")
+    ``rate_limit`` (``"5/minute"``, Flask-Limiter's syntax; a list or ``;`` for several)
+    limits this route per client, over the app's and the project's limits (see
+    ``framework.ratelimit``); the ``Routes`` decorators take it as a keyword too.
+    """
+
+    __slots__ = ("path", "methods", "handler", "data_handler", "only_ssl", "openapi", "rate_limit", "options")
 
     def __init__(
         self,
@@ -91,6 +96,7 @@ class Route:
         data_handler: type | None = None,
         only_ssl: bool = False,
         openapi: bool = True,
+        rate_limit: str | Iterable[str] | None = None,
         **options: Any,
     ) -> None:
         if isinstance(methods, str):
@@ -102,6 +108,7 @@ class Route:
         self.only_ssl = only_ssl
         #: False keeps the route out of the OpenAPI document.
         self.openapi = openapi
+        self.rate_limit = rate_limit
         self.options = options
 
     def __repr__(self) -> str:

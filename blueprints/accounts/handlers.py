@@ -18,6 +18,7 @@ from framework.router import Routes
 
 from . import errors as e
 from .data import LoginData, UserCreationData, UserIdData, UserListData, UserUpdateData
+from .login_limit import count_login
 from .models import User
 from .passwords import hash_password, verify_password
 from .tokens import issue_token, token_max_age
@@ -152,6 +153,8 @@ def login(request):
     """Exchange a username and password for a bearer token."""
     # an unknown username costs the same password check as a wrong password (verify_password)
     data = request.get_cleaned_data()
+    # [accounts] login_rate_limit attempts per client address and per username: 429 past either
+    count_login(request, data["username"])
     session = _session(request)
     user = session.execute(select(User).where(User.username == data["username"])).scalar_one_or_none()
     matches = verify_password(user.password_hash if user is not None else None, data["password"])

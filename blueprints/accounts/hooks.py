@@ -12,6 +12,7 @@ from framework.hook import Hooks
 from framework.logging import get_logger
 
 from . import middleware
+from .login_limit import login_rate_limit
 from .models import User
 from .passwords import dummy_hash
 from .tokens import token_max_age
@@ -37,6 +38,7 @@ def check_settings(fw: Any) -> None:
     if __package__ not in getattr(fw, "apps", {}):
         return
     token_max_age(fw.config)
+    login_rate_limit(fw.config)
     if not middleware.is_active(fw):
         raise ImproperlyConfigured(
             f"[middlewares] active: the app {__package__!r} needs "

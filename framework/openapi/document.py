@@ -27,11 +27,13 @@ from ..error import (
     FORBIDDEN,
     INVALID_DATA,
     NOT_FOUND,
+    RATE_LIMITED,
     SERVER_ERROR,
     UNSUPPORTED_MEDIA_TYPE,
     ErrorCode,
     envelope,
 )
+from ..ratelimit import rate_limits
 from ..router import Route
 from .parameters import RouteInput, describe_input, install_field_converters, path_schema
 from .responses import ErrorEnvelope, HandlerAnswers, SuccessEnvelope, ValidationErrorEnvelope, read_handler
@@ -129,9 +131,13 @@ class _Builder:
         summary, description = _docstring(route.handler)
         methods = [m for m in route.methods if (path, m) not in self.seen]
         operations: dict[str, Any] = {}
+        limits = rate_limits(self.fw)
+        limited = limits is not None and limits.active and bool(limits.limit_of(rule.endpoint))
         for method in methods:
             self.seen.add((path, method))
             extra_codes, security = self._middleware_effects(method, path)
+            if limited:
+                extra_codes.add(RATE_LIMITED)
             operation: dict[str, Any] = {
                 "tags": [tag],
                 "operationId": self._operation_id(tag, route, method, len(methods) > 1),

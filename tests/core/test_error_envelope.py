@@ -13,6 +13,7 @@ from framework import Framework, error
 from framework.error import (
     BASE_ERRORS,
     FRAMEWORK_CODE_LIMIT,
+    RATE_LIMITED,
     REQUEST_ERROR,
     SERVER_ERROR,
     Error,
@@ -63,7 +64,7 @@ def test_openapi_examples_are_built_by_the_same_builder():
 
 
 @pytest.mark.parametrize(
-    "status,code", [(418, REQUEST_ERROR), (429, REQUEST_ERROR), (501, SERVER_ERROR), (404, 1001)]
+    "status,code", [(418, REQUEST_ERROR), (429, RATE_LIMITED), (501, SERVER_ERROR), (404, 1001)]
 )
 def test_http_errors_without_a_code_of_their_own_keep_their_status(owned_client, status, code):
     response = owned_client.get(f"/abort/{status}")
