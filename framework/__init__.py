@@ -5,5 +5,6 @@ from .config import ImproperlyConfigured as ImproperlyConfigured
 from .extension import Framework as Framework
 from .factory import create_app as create_app
 from .project import Backendpy as Backendpy
+from .schedule import Schedule as Schedule
 
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ from typing import Any
 from .error import ErrorList
 from .hook import Hooks
 from .router import Route, Routes
+from .schedule import Schedule
 
 __all__ = ["App"]
 
@@ -45,6 +46,8 @@ class App:
     :param rate_limit: the rate limit of the app's routes (``"100/minute"``, Flask-Limiter's
         syntax; a list or ``;`` for several), over ``[ratelimit] default`` and under a route's
         own ``rate_limit`` (see ``framework.ratelimit``).
+    :param schedules: ``framework.Schedule`` objects: custom events fired periodically in
+        the background (sent by ``framework beat``, run by ``framework worker``).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class App:
         init_func: Callable[..., Any] | None = None,
         needs_secret_key: bool = False,
         rate_limit: str | Iterable[str] | None = None,
+        schedules: Iterable[Schedule] | None = None,
     ) -> None:
         self.routes: list[Route] = _flatten_routes(routes)
         self.hooks: list[Hooks] = [hooks] if isinstance(hooks, Hooks) else list(hooks or ())
@@ -68,6 +72,10 @@ class App:
         self.init_func = init_func
         self.needs_secret_key = bool(needs_secret_key)
         self.rate_limit = rate_limit
+        self.schedules: list[Schedule] = list(schedules or ())
+        for item in self.schedules:
+            if not isinstance(item, Schedule):
+                raise TypeError(f"App(schedules=...): expected Schedule objects, got {item!r}")
 
     def __repr__(self) -> str:
         return f"<App routes={len(self.routes)} hooks={len(self.hooks)} errors={len(self.errors)}>"

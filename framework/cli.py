@@ -7,6 +7,8 @@ App-bound commands, added to every framework app's CLI by ``Framework.init_app``
 - ``flask init-project [--no-input]``: runs each active app's ``init_func(config)`` in
   ``[apps] active`` order (sync or async).
 - ``flask db ...``: Flask-Migrate on the project's ``migrations/`` folder.
+- ``flask worker [options]``, ``flask beat [options]``: Celery's worker and beat for the
+  project (``framework.background``; the same as ``framework worker`` / ``framework beat``).
 """
 
 from __future__ import annotations
@@ -196,6 +198,8 @@ def _input_required_in(exc: BaseException) -> InputRequired | None:
 
 def register_commands(app: Flask) -> None:
     """Add the framework's app-bound commands to ``app.cli`` (``flask db`` comes from Flask-Migrate)."""
-    for command in (create_db_command, init_project_command):
+    from .background import beat_command, worker_command
+
+    for command in (create_db_command, init_project_command, worker_command, beat_command):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)

@@ -8,6 +8,8 @@ commands (``flask create-project``, ``create-app``, ``create-db``, ``init-projec
 run it at once). The last three work on the project in the current folder: its ``main.py``'s ``bp`` (the
 Backendpy layout), else its ``wsgi.py``'s ``app``, else a project built from the folder's
 ``config.ini``; ``FRAMEWORK_ENV`` chooses ``config.<env>.ini`` as for every server.
+``framework worker [options]`` and ``framework beat [options]`` start Celery's worker and
+scheduler for that project (``framework.background``), the options going to Celery.
 
 A configuration error prints one line and exits with status 1; ``--traceback`` (or a debug
 run) prints the traceback too.
@@ -22,6 +24,7 @@ import sys
 import click
 from flask import Flask
 
+from .background import CELERY_OPTIONS
 from .config import TRACEBACK_VAR, ImproperlyConfigured
 from .migrate import DEFAULT_WAIT
 from .project import add_project_paths
@@ -100,6 +103,24 @@ def init_project(ctx: click.Context, no_input: bool) -> None:
 
     with load_project().app_context():
         ctx.invoke(init_project_command, no_input=no_input)
+
+
+@main.command("worker", context_settings=CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker for the project's background hooks (options: celery worker's)."""
+    from .background import run_worker
+
+    run_worker(load_project().extensions["framework"], list(celery_args))
+
+
+@main.command("beat", context_settings=CELERY_OPTIONS)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat, sending the periods of the apps' schedules (options: celery beat's)."""
+    from .background import run_beat
+
+    run_beat(load_project().extensions["framework"], list(celery_args))
 
 
 @main.command("migrate")

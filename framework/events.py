@@ -5,7 +5,9 @@
 A receiver's rule is written once (``deliver``): receivers run in connection order with
 the event's arguments as keyword arguments; a failing one is logged naming the hook and
 the event, and the others still run; a failing ``startup`` hook raises instead (a worker
-whose start-up failed must not serve).
+whose start-up failed must not serve). A hook connected with ``background=True`` is not
+called there but queued (``framework.background``), and so is every hook of an event
+fired with ``execute_event(..., background=True)``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _async, signals
+from . import background as _background
+from .config import ImproperlyConfigured
 from .drive import Steps, drive_async, drive_sync
 from .logging import get_logger
 
@@ -31,13 +35,18 @@ class HookReceiver:
     itself; the framework calls ``func`` through ``deliver``.
     """
 
-    __slots__ = ("fw", "event", "func", "is_async")
+    __slots__ = ("fw", "event", "func", "is_async", "background")
 
-    def __init__(self, fw: Any, event: str, func: Callable[..., Any]) -> None:
+    def __init__(self, fw: Any, event: str, func: Callable[..., Any], background: bool = False) -> None:
         self.fw, self.event, self.func = fw, event, func
         self.is_async = _async.is_async_callable(func)
+        #: Queued for a worker instead of called (``@hooks.event(name, background=True)``).
+        self.background = background
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
+        if self.background:
+            _background.fire(self.fw, self.event, kwargs, only=self)
+            return
         drive_sync(_run(self.event, (self,), sender, kwargs))
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
@@ -53,9 +62,12 @@ def deliver(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
 def _run(event: str, receivers: Iterable[Any], sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
     """Call each receiver (sync or async) in order: a hook with the keyword arguments, a
     plain blinker receiver with the sender first, as blinker calls it. A failure is logged
-    and the next receiver runs (``startup``: raised)."""
+    and the next receiver runs (``startup``: raised). A background hook is skipped: its
+    event's firing queued it."""
     for receiver in receivers:
         hook = type(receiver) is HookReceiver
+        if hook and receiver.background:
+            continue
         func = receiver.func if hook else receiver
         try:
             result = func(**kwargs) if hook else func(sender, **kwargs)
@@ -90,22 +102,43 @@ def _receiver_failed(event: str, func: Any) -> None:
     LOGGER.exception("hook %s for event %r failed", name, event)
 
 
-def connect_hook(fw: Any, event: str, func: Callable[..., Any]) -> None:
-    """Run ``func`` (sync or async) with the event's arguments when ``fw`` fires ``event``."""
-    signals.event(event).connect(HookReceiver(fw, event, func), sender=fw, weak=False)
+def connect_hook(fw: Any, event: str, func: Callable[..., Any], background: bool = False) -> None:
+    """Run ``func`` (sync or async) with the event's arguments when ``fw`` fires ``event``;
+    with ``background``, on a worker (not for the framework's own events, whose arguments
+    are live objects)."""
+    if background and event in _background.BUILTIN_EVENTS:
+        name = f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', func)}"
+        raise ImproperlyConfigured(
+            f"hook {name}: the framework event {event!r} cannot run in the background; "
+            "fire a custom event from it with execute_event(..., background=True)"
+        )
+    signals.event(event).connect(HookReceiver(fw, event, func, background), sender=fw, weak=False)
 
 
 #: Code flags of a function whose body may ``await`` (``async def``, async generators).
 ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
-def execute_event(fw: Any, name: str, args: Mapping[str, Any] | None, caller_flags: int) -> Any:
+def execute_event(
+    fw: Any, name: str, args: Mapping[str, Any] | None, caller_flags: int, background: bool = False
+) -> Any:
     """Fire ``name`` for ``fw``: a coroutine to await when the caller's code (its
-    ``co_flags``) is async, else fired at once, returning an awaitable that completes at once."""
+    ``co_flags``) is async, else fired at once, returning an awaitable that completes at once.
+
+    With ``background`` every hook is queued and nothing runs here; otherwise the hooks
+    declared ``background=True`` are queued first. Either way the arguments are checked
+    before anything is queued (``TypeError``/``ValueError`` naming the one that cannot travel).
+    """
     kwargs = dict(args or {})
+    if background:
+        _background.fire(fw, name, kwargs)
+        return FIRED
+    signal = signals.event(name)
+    if any(type(r) is HookReceiver and r.background for r in signal.receivers_for(fw)):
+        _background.fire(fw, name, kwargs, only_background=True)
     if caller_flags & ASYNC_CODE:
-        return asend(fw, signals.event(name), kwargs)
-    send(fw, signals.event(name), kwargs)
+        return asend(fw, signal, kwargs)
+    send(fw, signal, kwargs)
     return FIRED
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from flask import Flask, has_request_context
 
-from . import _compat, events, installation, templating
+from . import _compat, background, events, installation, templating
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .error import BASE_ERRORS, ErrorCode
 from .form_limits import max_form_fields
@@ -117,6 +117,7 @@ class Framework:
         if self.owns_app:  # the framework owns the process: its default level too
             set_level(self.log_level)
         base = self.root_path or app.root_path
+        background.init_background(self)  # [celery], checked before anything is installed
         self.media_path = os.path.abspath(
             os.path.join(base, self.config["environment"].get("media_path") or "media")
         )
@@ -204,28 +205,37 @@ class Framework:
             )
 
     # ------------------------------------------------------------------ events
-    def connect_hook(self, event: str, func: Callable[..., Any]) -> None:
-        """Run ``func`` (sync or async) with the event's arguments when ``event`` fires."""
-        events.connect_hook(self, event, func)
+    def connect_hook(self, event: str, func: Callable[..., Any], background: bool = False) -> None:
+        """Run ``func`` (sync or async) with the event's arguments when ``event`` fires
+        (with ``background``, on a worker: ``framework.background``)."""
+        events.connect_hook(self, event, func, background)
 
-    def event(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def event(
+        self, name: str, background: bool = False
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator for a project-level hook (``@fw.event('startup')``)."""
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.connect_hook(name, func)
+            self.connect_hook(name, func, background)
             return func
 
         return register
 
-    def execute_event(self, name: str, args: Mapping[str, Any] | None = None) -> Any:
+    def execute_event(
+        self, name: str, args: Mapping[str, Any] | None = None, background: bool = False
+    ) -> Any:
         """Fire ``name`` with ``args`` as keyword arguments.
 
         Called from an ``async def`` function it returns a coroutine to await (Backendpy's
         ``await request.app.execute_event(...)``); called from plain code, a sync helper
         of an async handler included, the hooks run before it returns, and what it
         returns may still be awaited (it completes at once).
+
+        With ``background=True`` the hooks are queued for a worker and it returns at once
+        (``framework.background``); arguments that JSON cannot carry raise ``TypeError`` or
+        ``ValueError`` here, and nothing is queued.
         """
-        return events.execute_event(self, name, args, sys._getframe(1).f_code.co_flags)
+        return events.execute_event(self, name, args, sys._getframe(1).f_code.co_flags, background)
 
     def startup(self) -> None:
         """Fire ``startup`` once in this process (a failing hook raises)."""

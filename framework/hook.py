@@ -3,6 +3,8 @@
 ``Hooks().event(name)`` collects hooks in an app (``App(hooks=[...])``); the project
 connects them to the event's blinker signal at start-up. A hook receives the event's
 arguments as keyword arguments and may be ``def`` or ``async def``.
+``Hooks().event(name, background=True)`` declares a hook that always runs in the
+background, on a worker, when its event fires (``framework.background``).
 """
 
 from __future__ import annotations
@@ -20,18 +22,28 @@ class Hooks:
 
     def __init__(self) -> None:
         self._hooks: list[tuple[str, HookFunc]] = []
+        #: Indexes (in ``_hooks``) of the hooks declared with ``background=True``.
+        self._background: set[int] = set()
 
-    def event(self, name: str) -> Callable[[HookFunc], HookFunc]:
-        """Decorate a function to run when the event ``name`` fires."""
+    def event(self, name: str, background: bool = False) -> Callable[[HookFunc], HookFunc]:
+        """Decorate a function to run when the event ``name`` fires; with ``background``,
+        it runs on a worker (its arguments must then be JSON values)."""
 
         def register(func: HookFunc) -> HookFunc:
-            self._hooks.append((name, func))
+            self.add(name, func, background=background)
             return func
 
         return register
 
-    def add(self, name: str, func: HookFunc) -> None:
+    def add(self, name: str, func: HookFunc, background: bool = False) -> None:
+        if background:
+            self._background.add(len(self._hooks))
         self._hooks.append((name, func))
+
+    def entries(self) -> Iterator[tuple[str, HookFunc, bool]]:
+        """(event name, hook, runs in the background) in the order they were declared."""
+        for index, (name, func) in enumerate(self._hooks):
+            yield name, func, index in self._background
 
     def __iter__(self) -> Iterator[tuple[str, HookFunc]]:
         return iter(self._hooks)

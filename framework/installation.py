@@ -98,8 +98,8 @@ def install_app(fw: Framework, flask_app: Flask, package: str) -> None:
     fw.apps[package] = installed
     fw.apps_by_blueprint[name] = installed
     for hooks in app.hooks:
-        for event_name, func in hooks:
-            fw.connect_hook(event_name, func)
+        for event_name, func, background in hooks.entries():
+            fw.connect_hook(event_name, func, background=background)
 
 
 def register_error(fw: Framework, package: str, error: ErrorCode) -> None:

@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 #: The stdlib module itself: Backendpy's listing 41 does ``from backendpy.logging import logging``.
 logging = _logging
 
-__all__ = ["get_logger", "set_level", "resolve_level", "allow_level", "ColorFormatter"]
+__all__ = ["get_logger", "set_level", "resolve_level", "allow_level", "ColorFormatter", "write_through_root"]
 
 _COLORS = {
     "DEBUG": "\033[36m",
@@ -84,10 +84,20 @@ def get_logger(name: str) -> _logging.Logger:
         logger = _logging.getLogger(name)
         if not any(h is _root_handler for h in logger.handlers) and not _has_own_handler(name):
             logger.addHandler(_root_handler)
+            for child_name, child in _loggers.items():  # made first: now written through this one
+                if child_name.startswith(name + "."):
+                    child.removeHandler(_root_handler)
         logger.addFilter(_project_level)
         logger.setLevel(min(_level, _floor))
         _loggers[name] = logger
     return logger
+
+
+def write_through_root() -> None:
+    """Stop writing the framework's records to stderr here: they reach the root logger's
+    handlers instead (a process whose logging something else set up, a Celery worker)."""
+    for logger in _loggers.values():
+        logger.removeHandler(_root_handler)
 
 
 def _has_own_handler(name: str) -> bool:
