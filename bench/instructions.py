@@ -20,7 +20,9 @@ event and a middleware on every layer), ``hooks``, ``middleware`` (its halves), 
 and ``post`` (the Backendpy comparison's ``async def`` hello and validated POST, WSGI), and
 ``asgi-hello``, ``asgi-post``, ``asgi-def`` (the same through ``to_asgi`` on an event loop,
 the WSGI call on the adapter's pool thread, as under uvicorn but without sockets).
-``asgi-noop`` is ``to_asgi`` of a bare WSGI hello (the adapter's own cost), ``asgi-plain``
+``asgi-noop`` is ``to_asgi`` of a bare WSGI hello (the adapter's own cost), ``asgi-inline``
+the same WSGI call made on the loop without the thread hop (``asgi-noop`` minus it is the
+hop's cost; a measuring stick, not a way to serve), ``asgi-plain``
 the driver answering from a bare ASGI app (subtract it), and ``bp-hello``, ``bp-post``
 Backendpy's project of bench/run.py under the same driver, in the bench's Backendpy venv.
 ``--compare-compat`` counts each variant a second time with ``FRAMEWORK_PUBLIC_API_ONLY=1``
@@ -75,6 +77,8 @@ DRIVERS = {
     "asgi-post": f'in_process_asgi("validated", {_POST})',
     "asgi-def": 'in_process_asgi("def")',
     "asgi-noop": 'in_process_asgi("wsgi-noop")',  # to_asgi of a bare WSGI hello
+    # the same WSGI call made on the loop, no thread hop: asgi-noop minus this is the hop
+    "asgi-inline": 'in_process_asgi("wsgi-noop-inline")',
     # the driver alone, answering from a bare ASGI app: subtract it from the asgi-* counts
     "asgi-plain": (
         "from bench.apps.asgi_driver import asgi_driver, plain_asgi_app",

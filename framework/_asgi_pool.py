@@ -47,10 +47,12 @@ class WorkerPool:
         #: Called in each thread as it stops (to release what the thread held).
         self.on_exit = on_exit
         self._jobs: _Jobs = SimpleQueue()
-        self._idle = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the thread list
+        # One lock for the counters, taken once per submit and once per finished job (a
+        # semaphore of idle threads took a Condition round each way).
         self._busy = 0  # jobs submitted and not finished
+        self._idle = 0  # threads back from a job, waiting for the next one
         self._busy_lock = threading.Lock()
 
     @property
@@ -77,26 +79,32 @@ class WorkerPool:
             if self.backlog is not None and self._busy >= self.size + self.backlog:
                 return False
             self._busy += 1
-        self._jobs.put(job)
-        if not self._idle.acquire(blocking=False) and len(self._threads) < self.size:
-            self._spawn()
+            if self._idle:
+                self._idle -= 1
+                spawn = False
+            else:
+                spawn = len(self._threads) < self.size
+            jobs = self._jobs
+        jobs.put(job)
+        if spawn:
+            self._spawn(jobs)
         return True
 
-    def _spawn(self) -> None:
+    def _spawn(self, jobs: _Jobs) -> None:
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
-            if len(self._threads) >= self.size:
+            if len(self._threads) >= self.size or jobs is not self._jobs:
                 return
             thread = threading.Thread(
                 target=self._work,
-                args=(self._jobs, self._idle),
+                args=(jobs,),
                 daemon=True,
                 name=f"{self.name}-{len(self._threads)}",
             )
             self._threads.append(thread)
         thread.start()
 
-    def _work(self, jobs: _Jobs, idle: threading.Semaphore) -> None:
+    def _work(self, jobs: _Jobs) -> None:
         get = jobs.get
         busy_lock = self._busy_lock
         while True:
@@ -107,9 +115,10 @@ class WorkerPool:
                 job()
             except BaseException:  # a job reports its own errors; this is a last resort
                 log.exception("uncaught error in an ASGI worker thread")
-            idle.release()
             with busy_lock:
                 self._busy -= 1
+                if jobs is self._jobs:  # a thread of a shut-down queue takes no new job
+                    self._idle += 1
         if self.on_exit is not None:
             try:
                 self.on_exit()
@@ -127,10 +136,10 @@ class WorkerPool:
         ``timeout`` seconds in all (threads held by a job that never ends are left behind:
         they are daemons and do not keep the process alive).
         """
-        with self._lock:
+        with self._lock, self._busy_lock:
             jobs, threads = self._jobs, self._threads
             self._jobs, self._threads = SimpleQueue(), []
-            self._idle = threading.Semaphore(0)
+            self._idle = 0
         for _ in threads:
             jobs.put(None)
         if timeout is None:

@@ -89,7 +89,11 @@ def run(awaitable: Awaitable[T]) -> T:
     loop and a copy of the current context.
     """
     if _compat.running_loop() is None:
-        return _run_here(get_loop(), awaitable)
+        # get_loop() inlined: this runs for every coroutine a request meets
+        holder = getattr(_local, "holder", None)
+        if holder is None or holder.loop.is_closed():
+            holder = _local.holder = _ThreadLoop()
+        return _compat.run_until_complete(holder.loop, awaitable)
     ctx = contextvars.copy_context()
     return _pool().submit(ctx.run, _run_on_thread_loop, awaitable).result()
 

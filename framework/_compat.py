@@ -107,13 +107,16 @@ def _run_until_complete_fast(loop: asyncio.AbstractEventLoop, awaitable: Awaitab
     task still waiting afterwards goes through ``run_until_complete``.
     """
     ready = getattr(loop, "_ready", None)
+    # ``_thread_id`` and ``_task_factory``: what ``is_running()`` and ``get_task_factory()``
+    # return on a ``BaseEventLoop`` (the only kind with a deque ``_ready``), read without
+    # two method calls per coroutine; anything unexpected takes the public path
     if (
         type(awaitable) is not types.CoroutineType
         or type(ready) is not collections.deque
-        or loop.is_running()
+        or getattr(loop, "_thread_id", 0) is not None
     ):
         return loop.run_until_complete(awaitable)
-    if loop.get_task_factory() is None:
+    if getattr(loop, "_task_factory", 0) is None:
         task = asyncio.Task(awaitable, loop=loop)  # what create_task does, minus its checks
     else:
         task = loop.create_task(awaitable)

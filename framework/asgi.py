@@ -239,13 +239,14 @@ class AsgiAdapter:
         if not complete:
             call.body_reader = self._body_reader(chunk, receive, send)
             call.body_timeout = self.body_timeout
-        if not self.pool.submit(call.run):
-            self._warn_busy("%d requests wait for a thread: answering 503", self.pool.waiting)
+        pool = self.pool
+        if not pool.submit(call.run):
+            self._warn_busy("%d requests wait for a thread: answering 503", pool.waiting)
             call._drop_reader()
             await _answer(send, self._answers["busy"])
             return
         timer = watcher = None
-        if self.pool.busy > self.pool.size:  # no thread is free: this request waits
+        if pool.busy > pool.size:  # no thread is free: this request waits
             timer = loop.call_later(self.queue_timeout, call.expire)
             if complete:  # nothing left to read: receive() now only reports a disconnect
                 watcher = asyncio.create_task(_watch_disconnect(call, receive))
@@ -539,14 +540,17 @@ class _WsgiCall:
             raise RuntimeError("start_response called twice without exc_info")
         length = None
         encoded = []
+        names = _NAME_BYTES
         for name, value in headers:
-            name = name.lower()
-            if name == "content-length":
+            raw = names.get(name)
+            if raw is None:
+                raw = _name_bytes(name)
+            if raw == b"content-length":
                 try:
                     length = int(value)
                 except ValueError:
                     pass
-            encoded.append((name.encode("latin-1"), value.encode("latin-1")))
+            encoded.append((raw, value.encode("latin-1")))
         self.status = int(status[:3])
         self.headers = encoded
         self.length = length
@@ -677,6 +681,17 @@ class _WsgiCall:
             self.slots.release(self.queue_size + 1)
 
 
+#: Response header name -> its lower-case bytes, filled as names are seen (bounded).
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
+        _NAME_BYTES[name] = raw
+    return raw
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -772,36 +787,41 @@ def build_environ(scope: Any) -> dict[str, Any]:
     ``SCRIPT_NAME`` is the scope's ``root_path``, and ``PATH_INFO`` the ``path`` with that
     prefix taken off when present (servers differ on whether ``path`` includes it).
     """
-    script_name = scope.get("root_path", "").rstrip("/")
+    # the keys that never change are copied from a template, and header names are looked
+    # up in a cache of their environ keys (one dict lookup for a header seen before)
+    environ = _ENVIRON_TEMPLATE.copy()
+    environ["asgi.scope"] = scope
+    environ["wsgi.errors"] = sys.stderr  # read per call: it may be replaced at run time
+    environ["REQUEST_METHOD"] = scope["method"]
     path = scope["path"]
-    if script_name and (path == script_name or path.startswith(script_name + "/")):
-        path = path[len(script_name) :]
+    script_name = scope.get("root_path")
+    if script_name:
+        script_name = script_name.rstrip("/")
+        if script_name and (path == script_name or path.startswith(script_name + "/")):
+            path = path[len(script_name) :]
+        environ["SCRIPT_NAME"] = script_name if script_name.isascii() else _wsgi_str(script_name)
+    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
+    query = scope.get("query_string", b"")
+    query = query.decode("latin-1") if query else ""
+    environ["QUERY_STRING"] = query
+    version = scope.get("http_version", "1.1")
+    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or "HTTP/" + version
     scheme = scope.get("scheme") or "http"
-    query = scope.get("query_string", b"").decode("latin-1")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": _wsgi_str(script_name),
-        "PATH_INFO": _wsgi_str(path),
-        "QUERY_STRING": query,
-        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "wsgi.file_wrapper": _file_wrapper,
-        "asgi.scope": scope,
-    }
+    if scheme != "http":
+        environ["wsgi.url_scheme"] = scheme
     raw_path = scope.get("raw_path")
     if raw_path is not None:
         uri = raw_path.decode("latin-1")
         environ["REQUEST_URI"] = environ["RAW_URI"] = f"{uri}?{query}" if query else uri
+    keys = _HEADER_KEYS
     for raw_name, raw_value in scope.get("headers", ()):
-        key = _header_key(raw_name)
+        key = keys.get(raw_name)
         if key is None:
-            continue
+            if raw_name in keys:  # a name dropped on purpose
+                continue
+            key = _header_key(raw_name)
+            if key is None:
+                continue
         value = raw_value.decode("latin-1")
         if key in environ:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
@@ -820,3 +840,21 @@ def build_environ(scope: Any) -> dict[str, Any]:
         environ["REMOTE_ADDR"] = str(client[0])
         environ["REMOTE_PORT"] = str(client[1])
     return environ
+
+
+#: What every environ starts from (``build_environ`` copies it).
+_ENVIRON_TEMPLATE: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "",
+    "QUERY_STRING": "",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+    "wsgi.file_wrapper": _file_wrapper,
+}
+_PROTOCOLS = {v: "HTTP/" + v for v in ("1.0", "1.1", "2", "3")}

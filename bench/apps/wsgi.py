@@ -104,4 +104,35 @@ def in_process_asgi(
             return [b"Hello World!"]
 
         return asgi_driver(to_asgi(app), path, method, body, expect)
+    if variant == "wsgi-noop-inline":
+        return asgi_driver(_inline_asgi(_noop_app), path, method, body, expect)
     return asgi_driver(to_asgi(make(variant)), path, method, body, expect)
+
+
+def _noop_app(environ: dict, start_response: Callable) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "12")])
+    return [b"Hello World!"]
+
+
+def _inline_asgi(app: Callable) -> Callable:
+    """The WSGI call made on the event loop itself, with ``to_asgi``'s environ: what an
+    adapter without the thread hop would cost (a measuring stick only: a blocking handler
+    would stall every other request, so the framework never serves this way)."""
+    from framework.asgi import build_environ
+
+    async def inline(scope: dict, receive: Callable, send: Callable) -> None:
+        environ = build_environ(scope)
+        message = await receive()
+        environ["wsgi.input"] = io.BytesIO(message.get("body", b""))
+        started: list = []
+
+        def start_response(status: str, headers: list, exc_info: object = None) -> None:
+            encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            started.append((int(status[:3]), encoded))
+
+        answer = b"".join(app(environ, start_response))
+        status, headers = started[0]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer, "more_body": False})
+
+    return inline
