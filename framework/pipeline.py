@@ -217,9 +217,10 @@ class Pipeline:
     def after_request(self, response: Any) -> Any:
         """The response middlewares for a request that is not a framework route's; for
         every request, ``request_end`` once its body is closed."""
-        req = _compat.current_request()
-        if self.chains.response and req.endpoint not in self.views:
-            response = drive_sync(self.chains.respond(req, response))
+        if self.chains.response:
+            req = _compat.current_request()
+            if req.endpoint not in self.views:
+                response = drive_sync(self.chains.respond(req, response))
         if signals.request_end.receivers:
             # Runs when the server closes the body, after Flask has popped the request
             # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
