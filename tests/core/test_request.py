@@ -114,14 +114,14 @@ def test_context_does_not_leak_between_requests(client):
     assert first == second == {"seen": True}
 
 
-def test_host_request_class_is_extended_in_extension_mode():
+def test_host_request_class_is_extended_in_extension_mode(tmp_path):
     from framework import Framework
     from framework.request import RequestMixin
 
     class HostRequest(flask.Request):
         marker = "host"
 
-    host = flask.Flask(__name__)
+    host = flask.Flask(__name__, instance_path=str(tmp_path / "instance"))
     host.request_class = HostRequest
     Framework(host, config={})
     assert issubclass(host.request_class, HostRequest)
