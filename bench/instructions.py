@@ -28,10 +28,19 @@ Backendpy's project of bench/run.py under the same driver, in the bench's Backen
 ``limited`` is ``def`` under a ``[ratelimit] default`` limit counted in memory,
 ``limited-redis`` the same counted in a private ``redis-server`` this command starts (its
 own instructions and the round trip's wait are not counted: the client side only).
+``served-flask``, ``served-def``, ``served-full``, ``served-post`` take the same requests
+through gunicorn's own request parsing, environ and response writing (no sockets,
+bench/apps/served.py): the served path's Python cost. ``dh-fw`` and ``dh-api`` are
+bench/data_handler.py's six-field POST validated by a data handler and by APIFlask,
+in-process; ``served-dh-fw`` and ``served-dh-api`` the same through gunicorn's handling.
 ``--compare-compat`` counts each variant a second time with ``FRAMEWORK_PUBLIC_API_ONLY=1``
 (framework/_compat.py's public-API fallbacks) and prints the difference.
 
 Needs valgrind (Debian's package). Each run takes about thirty seconds per variant.
+``--quick`` counts in one run per variant, switching callgrind's instrumentation on only
+around the measured requests (client requests from a small C library it builds: needs a C
+compiler and valgrind's headers); start-up runs uninstrumented, several times faster. Its
+counts agree with the two-run difference within about 1 %.
 """
 
 from __future__ import annotations
@@ -77,6 +86,10 @@ os.chdir({project!r})
 sys.path.insert(0, {project!r})
 from main import bp
 """
+_SERVED = (
+    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, make\n"
+    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, direct, served"
+)
 #: The request driver of each variant that is not simply ``in_process(variant)``.
 DRIVERS = {
     "hello": 'in_process("validated")',
@@ -92,6 +105,16 @@ DRIVERS = {
         "from bench.apps.asgi_driver import asgi_driver, plain_asgi_app",
         "asgi_driver(plain_asgi_app())",
     ),
+    # through gunicorn's request parsing, environ and response writing (bench/apps/served.py)
+    "served-flask": (_SERVED, 'served(make("flask"))'),
+    "served-def": (_SERVED, 'served(make("def"))'),
+    "served-full": (_SERVED, 'served(make("full"))'),
+    "served-post": (_SERVED, f'served(make("validated"), {_POST})'),
+    # bench/data_handler.py's six-field POST: framework data handler and APIFlask
+    "dh-fw": (_SERVED, 'direct(dh_app("fw"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "dh-api": (_SERVED, 'direct(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "served-dh-fw": (_SERVED, 'served(dh_app("fw"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    "served-dh-api": (_SERVED, 'served(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
     # Backendpy under the same driver, in the bench's Backendpy venv
     "bp-hello": (_BACKENDPY, "asgi_driver(bp)"),
     "bp-post": (_BACKENDPY, 'asgi_driver(bp, "/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER)'),
@@ -122,13 +145,6 @@ def _backendpy(project: str) -> str:
 
 def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     """Instructions callgrind collected for a whole run of ``PROGRAM``."""
-    if variant in REDIS_VARIANTS and "BENCH_REDIS_URL" not in os.environ:
-        with _private_redis() as url:
-            os.environ["BENCH_REDIS_URL"] = url
-            try:
-                return count(variant, requests, public_api_only)
-            finally:
-                del os.environ["BENCH_REDIS_URL"]
     env = dict(os.environ)
     # the same string hashes in every run: with random ones the start-up (subtracted)
     # differs by tens of thousands of instructions per measured request
@@ -172,7 +188,84 @@ def _private_redis() -> Iterator[str]:
         server.close()
 
 
-def per_request(variant: str, requests: int, public_api_only: bool = False) -> float:
+#: ``--quick``: callgrind's client requests, from a tiny C library built on first use, switch
+#: the instrumentation on just before the measured requests and dump the count right after
+#: them; start-up and warm-up run uninstrumented, several times faster than under callgrind.
+_TOGGLE_C = """
+#include <valgrind/callgrind.h>
+void cg_start(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_ZERO_STATS; }
+void cg_stop(void) { CALLGRIND_DUMP_STATS; CALLGRIND_STOP_INSTRUMENTATION; }
+"""
+_TOGGLE_LOOP = "for _ in range({requests}):\n    one()\n"
+_TOGGLED_LOOP = (
+    "import ctypes\ncg = ctypes.CDLL({library!r})\ncg.cg_start()\n" + _TOGGLE_LOOP + "cg.cg_stop()\n"
+)
+
+
+def _toggle_library(folder: str) -> str:
+    """Build the client-request library in ``folder`` (needs a C compiler and valgrind's headers)."""
+    source, library = os.path.join(folder, "toggle.c"), os.path.join(folder, "libtoggle.so")
+    with open(source, "w") as handle:
+        handle.write(_TOGGLE_C)
+    built = subprocess.run(
+        ["cc", "-O2", "-shared", "-fPIC", "-o", library, source], capture_output=True, text=True, check=False
+    )
+    if built.returncode != 0:
+        raise SystemExit(f"--quick needs cc and valgrind's headers (valgrind-dev):\n{built.stderr}")
+    return library
+
+
+def count_quick(variant: str, requests: int, public_api_only: bool = False) -> float:
+    """Instructions per request, counted only around the measured requests (one run)."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env.pop("FRAMEWORK_PUBLIC_API_ONLY", None)
+    if public_api_only:
+        env["FRAMEWORK_PUBLIC_API_ONLY"] = "1"
+    with tempfile.TemporaryDirectory() as folder:
+        library = _toggle_library(folder)
+        program, python = _program(variant, requests, os.path.join(folder, "backendpy"))
+        loop = _TOGGLE_LOOP.format(requests=requests)
+        head, _, tail = program.rpartition(loop)  # the measured loop, after the warm-up's
+        program = head + _TOGGLED_LOOP.format(library=library, requests=requests) + tail
+        script = os.path.join(folder, "run.py")
+        with open(script, "w") as handle:
+            handle.write(program)
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={folder}/out.%p",
+                python,
+                script,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        dumps = [name for name in os.listdir(folder) if name.startswith("out.") and name.endswith(".1")]
+        total = None
+        if done.returncode == 0 and len(dumps) == 1:
+            with open(os.path.join(folder, dumps[0])) as handle:
+                found = re.search(r"^totals: (\d+)", handle.read(), re.MULTILINE)
+            total = int(found.group(1)) if found else None
+    if total is None:
+        raise SystemExit(f"callgrind run of {variant!r} failed:\n{done.stderr[-2000:]}")
+    return total / requests
+
+
+def per_request(variant: str, requests: int, public_api_only: bool = False, quick: bool = False) -> float:
+    if variant in REDIS_VARIANTS and "BENCH_REDIS_URL" not in os.environ:
+        with _private_redis() as url:
+            os.environ["BENCH_REDIS_URL"] = url
+            try:
+                return per_request(variant, requests, public_api_only, quick)
+            finally:
+                del os.environ["BENCH_REDIS_URL"]
+    if quick:
+        return count_quick(variant, requests, public_api_only)
     return (count(variant, requests, public_api_only) - count(variant, 0, public_api_only)) / requests
 
 
@@ -185,16 +278,21 @@ def main() -> None:
         action="store_true",
         help="also count with FRAMEWORK_PUBLIC_API_ONLY=1 (no private fast paths)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one run per variant, instrumented only around the measured requests (needs cc, valgrind-dev)",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     variants = args.variants.split(",")
     costs = {}
     for variant in variants:
-        costs[variant] = per_request(variant, args.requests)
+        costs[variant] = per_request(variant, args.requests, quick=args.quick)
         line = f"{variant:<10} {costs[variant] / 1000:8.1f} k instructions per request"
         if args.compare_compat:
-            public = per_request(variant, args.requests, public_api_only=True)
+            public = per_request(variant, args.requests, public_api_only=True, quick=args.quick)
             line += f"; public API only {public / 1000:8.1f} k ({(public - costs[variant]) / 1000:+.1f} k)"
         print(line, flush=True)
     if "flask" in costs:

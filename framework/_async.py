@@ -13,6 +13,7 @@ coroutine to a loop in another thread, and far less than a new loop per call.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextvars
 import functools
@@ -116,9 +117,33 @@ def _pool() -> ThreadPoolExecutor:
         return _nested_pool
 
 
+#: Types whose instances ``inspect.isawaitable`` found not awaitable (a response, a tuple,
+#: a function), valid while ``abc.get_cache_token()`` is unchanged (registering a class with
+#: an ABC, ``Awaitable`` included, changes it). Bounded: past the limit nothing is added.
+_PLAIN_TYPES: set[type] = set()
+_PLAIN_TYPES_MAX = 256
+_plain_token: list[object] = [abc.get_cache_token()]
+
+
 def is_awaitable(value: object) -> bool:
-    """Fast check for a coroutine, falling back to the general awaitable test."""
-    return type(value) is types.CoroutineType or inspect.isawaitable(value)
+    """Fast check for a coroutine, falling back to the general awaitable test (whose
+    negative answer is remembered per type: generators aside, a type's instances are all
+    awaitable or all not)."""
+    cls = type(value)
+    if cls is types.CoroutineType:
+        return True
+    if cls in _PLAIN_TYPES and _plain_token[0] == abc.get_cache_token():
+        return False
+    if inspect.isawaitable(value):
+        return True
+    if cls is not types.GeneratorType:
+        token = abc.get_cache_token()
+        if _plain_token[0] != token:  # an ABC registration since: start again
+            _PLAIN_TYPES.clear()
+            _plain_token[0] = token
+        if len(_PLAIN_TYPES) < _PLAIN_TYPES_MAX:
+            _PLAIN_TYPES.add(cls)
+    return False
 
 
 def is_async_callable(fn: object) -> bool:

@@ -32,8 +32,35 @@ _ERROR_STATUS, _ERROR_BODY = envelope_bytes(SERVER_ERROR)
 _ERROR_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(_ERROR_BODY)))]
 
 
+#: Status lines and (name, value) pairs that passed the check, so that the same ones (most
+#: answers carry the same few: ``Content-Type``, small ``Content-Length`` values) are
+#: looked up in a set instead of matched again. Bounded: past ``_KNOWN_MAX`` entries nothing
+#: more is remembered (the rest are checked each time), and long values are never kept.
+_KNOWN_STATUSES: set[str] = set()
+_KNOWN_HEADERS: set[tuple[str, str]] = set()
+_KNOWN_MAX = 1024
+_KNOWN_VALUE_MAX = 200
+
+
 def header_problem(status: str, headers: Iterable[tuple[str, str]]) -> str | None:
     """What makes this status line or header list unsendable, or None when all is well."""
+    if type(status) is str and type(headers) is list and status in _KNOWN_STATUSES:
+        known = _KNOWN_HEADERS
+        try:
+            for pair in headers:
+                if pair not in known:
+                    break
+            else:
+                return None
+        except TypeError:  # an unhashable item: the full check names it
+            pass
+    problem = _problem(status, headers)
+    if problem is None and type(headers) is list:
+        _remember(status, headers)
+    return problem
+
+
+def _problem(status: str, headers: Iterable[tuple[str, str]]) -> str | None:
     if not isinstance(status, str) or not _STATUS.fullmatch(status):
         return f"status line {status!r}"
     for name, value in headers:
@@ -41,6 +68,30 @@ def header_problem(status: str, headers: Iterable[tuple[str, str]]) -> str | Non
             return f"header name {name!r}"
         if not isinstance(value, str) or _BAD_VALUE.search(value):
             return f"value of header {name!r}"
+    return None
+
+
+def _remember(status: str, headers: list[tuple[str, str]]) -> None:
+    """Keep a checked status line and its headers (plain ``str`` ones only), within bounds."""
+    if type(status) is str and len(_KNOWN_STATUSES) < _KNOWN_MAX:
+        _KNOWN_STATUSES.add(status)
+    known = _KNOWN_HEADERS
+    for pair in headers:
+        if len(known) >= _KNOWN_MAX:
+            return
+        if (
+            type(pair) is tuple
+            and type(pair[0]) is str
+            and type(pair[1]) is str
+            and len(pair[1]) <= _KNOWN_VALUE_MAX
+        ):
+            known.add(pair)
+
+
+def _first_problem(problems: list[str | None]) -> str | None:
+    for problem in problems:
+        if problem is not None:
+            return problem
     return None
 
 
@@ -56,26 +107,39 @@ class HeaderCheck:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        refused: list[str] = []
-        started: list[bool] = []
+        # what each start_response call found: None when the answer was passed on
+        problems: list[str | None] = []
 
         def checked_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], Any]:
-            started.append(True)
+            # header_problem's look-up of known answers, inlined: one call less per request
+            if type(headers) is list and type(status) is str and status in _KNOWN_STATUSES:
+                try:
+                    for pair in headers:
+                        if pair not in _KNOWN_HEADERS:
+                            break
+                    else:
+                        problems.append(None)
+                        return start_response(status, headers, exc_info)
+                except TypeError:  # an unhashable item: header_problem names it
+                    pass
             problem = header_problem(status, headers)
+            problems.append(problem)
             if problem is not None:
-                refused.append(problem)
                 return _discard
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, checked_start_response)
-        if refused:
-            return self._refuse(environ, start_response, body, refused[0])
-        if started:
+        if problems:
+            if problems[0] is None and len(problems) == 1:
+                return body
+            problem = _first_problem(problems)
+            if problem is not None:
+                return self._refuse(environ, start_response, body, problem)
             return body
         # an application that calls start_response on its first chunk
-        return self._checked_lazily(environ, start_response, body, refused)
+        return self._checked_lazily(environ, start_response, body, problems)
 
     def _refuse(
         self, environ: dict[str, Any], start_response: Callable[..., Any], body: Any, problem: str
@@ -93,13 +157,20 @@ class HeaderCheck:
         return [_ERROR_BODY]
 
     def _checked_lazily(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], body: Any, refused: list[str]
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        body: Any,
+        problems: list[str | None],
     ) -> Iterator[bytes]:
         iterator = iter(body)
+        refused = False
         try:
             first = next(iterator, None)
-            if refused:
-                yield from self._refuse(environ, start_response, body, refused[0])
+            problem = _first_problem(problems)
+            if problem is not None:
+                refused = True
+                yield from self._refuse(environ, start_response, body, problem)
                 return
             if first is not None:
                 yield first

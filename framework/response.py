@@ -63,13 +63,20 @@ class ResponseHeaders(_WerkzeugHeaders):
         super().add(_text(key), _text(value), **kw)
 
     def set(self, key: Any, value: Any, /, **kw: Any) -> None:
-        super().set(_text(key), _text(value), **kw)
+        if key.__class__ is not str:
+            key = _text(key)
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode("latin-1")
+        _WerkzeugHeaders.set(self, key, value, **kw)
 
     def setdefault(self, key: Any, default: Any) -> Any:
         return super().setdefault(_text(key), _text(default))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(_text(key), _text(value) if isinstance(key, (str, bytes)) else value)
+        if key.__class__ is str or isinstance(key, (str, bytes, bytearray)):
+            self.set(key, value)  # what Werkzeug does for a name, with bytes taken
+        else:  # an index or a slice
+            super().__setitem__(key, value)
 
     def __getitem__(self, key: Any) -> Any:
         return super().__getitem__(_text(key))
@@ -156,15 +163,18 @@ class Response(_FlaskResponse):
         content_type: str | None = None,
         compress: bool = False,
     ) -> None:
-        given: ResponseHeaders | None = None  # None: Werkzeug starts empty headers
         if isinstance(headers, ResponseHeaders):
             given = headers
         elif headers:
             given = ResponseHeaders(headers)  # before Werkzeug turns b'..' into "b'..'"
-        if content_type is None and not given:
-            # what Werkzeug would choose, without its "content-type" lookup in the empty
-            # headers (which raises and catches a KeyError on every response)
-            content_type = _default_content_type(self.default_mimetype)
+        else:
+            # empty headers of the right class at once: Werkzeug would make its own
+            # ``Headers()``, which the ``headers`` setter would then copy into these
+            given = ResponseHeaders()
+            if content_type is None:
+                # what Werkzeug would choose, without its "content-type" lookup in the empty
+                # headers (which raises and catches a KeyError on every response)
+                content_type = _default_content_type(self.default_mimetype)
         super().__init__(self.encode_body(body), status=int(status), headers=given, content_type=content_type)
         self.compress = compress
         if compress:

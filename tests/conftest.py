@@ -144,12 +144,35 @@ def project(tmp_path: Path) -> Iterator[ProjectFactory]:
             del sys.modules[name]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_working_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Each pytest process (each xdist worker) runs its tests in a folder of its own.
+
+    What lands in the working directory (the ``instance/`` folder and SQLite file of a
+    Flask app whose root is the working directory, say) is then never shared with a
+    parallel worker nor left in the checkout. Tests that serve the repository's own
+    project give it a database of their own; the check after the run keeps it so.
+    """
+    instance = ROOT / "instance"
+    had_instance = instance.exists()
+    folder = tmp_path_factory.mktemp("cwd")
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(before)
+    if not had_instance and instance.exists():
+        pytest.fail(f"a test wrote {instance}: give the repository's project a database of its own")
+
+
 @pytest.fixture
-def hello_app():
-    """The repository's own project (wsgi.py's app, blueprints/hello)."""
+def hello_app(tmp_path: Path):
+    """The repository's own project (wsgi.py's app, blueprints/hello), on a database of
+    its own: tests never write the repository's ``instance/`` folder."""
     from framework import create_app
 
-    app = create_app(ROOT)
+    app = create_app(ROOT, config={"database": {"uri": f"sqlite:///{tmp_path / 'hello.sqlite3'}"}})
     app.testing = True
     return app
 

@@ -26,16 +26,41 @@ from typing import Any, TypeVar
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ["REPO", "free_port", "wait_until", "LiveServer", "raw_request", "parse_response", "http_get"]
+__all__ = [
+    "REPO",
+    "free_port",
+    "port_was_taken",
+    "wait_until",
+    "LiveServer",
+    "raw_request",
+    "parse_response",
+    "http_get",
+]
 
 T = TypeVar("T")
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Another process may take it before the caller binds it: ``LiveServer`` and
+    ``RedisServer`` choose a new one when their server says so (``port_was_taken``)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+#: How many ports ``LiveServer.start`` tries when the one it chose was taken before its
+#: server could bind it.
+PORT_ATTEMPTS = 3
+
+
+def port_was_taken(output: str) -> bool:
+    """True when a server's ``output`` says it could not bind its port because something
+    else holds it (gunicorn, uvicorn, hypercorn, daphne, werkzeug and redis-server
+    all say it in one of these words)."""
+    text = output.lower()
+    return "address already in use" in text or "connection in use" in text
 
 
 def wait_until(
@@ -192,13 +217,24 @@ class LiveServer:
         ``ready_path`` if set); raise ``RuntimeError`` with its output if it exits first."""
         if self.kind == "thread":
             return self._start_thread()
-        self.launch()
-        try:
-            wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
-        except AssertionError:
-            self.stop()
-            raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
-        return self
+        chosen = not self.port  # a port of our choosing may be chosen afresh
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.launch()
+            try:
+                wait_until(self._ready, timeout=wait, what=f"{self.kind} to accept connections")
+                return self
+            except AssertionError:
+                self.stop()
+                raise RuntimeError(f"{self.kind} did not start in {wait}s:\n{self.log_text()}") from None
+            except RuntimeError:
+                # Another process (a parallel test, another user's) bound the port between
+                # free_port() and the server's own bind: try again on a new one.
+                if not (chosen and attempt < PORT_ATTEMPTS and port_was_taken(self.log_text())):
+                    raise
+                self._log.seek(0)
+                self._log.truncate()
+                self.port = 0
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def launch(self) -> LiveServer:
         """Start the process and return at once, without waiting for it to serve: for a

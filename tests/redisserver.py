@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.liveserver import free_port, wait_until
+from tests.liveserver import PORT_ATTEMPTS, free_port, port_was_taken, wait_until
 
 __all__ = ["RedisServer", "private_redis", "redis_available"]
 
@@ -52,9 +52,41 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        """Start the server (again) on its port and wait until it answers PING."""
+        """Start the server (again) on its port and wait until it answers PING.
+
+        The first start takes a new port if another process took the one chosen (see
+        ``free_port``); a restart keeps it, since clients hold the URL."""
         if self.process is not None and self.process.poll() is None:
             return
+        first = self.process is None
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self._launch()
+            try:
+                wait_until(self._answers, timeout=20, what=f"redis-server on port {self.port}")
+                return
+            except RuntimeError:
+                if not (first and attempt < PORT_ATTEMPTS and port_was_taken(self._log_text())):
+                    raise
+                self.port = free_port()
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{self._log_text()}")
+        return _answers(self.port)
+
+    def _log_text(self) -> str:
+        try:
+            with open(os.path.join(self.folder, "redis.log"), encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def _launch(self) -> None:
+        try:
+            os.remove(os.path.join(self.folder, "redis.log"))
+        except OSError:
+            pass
         self.process = subprocess.Popen(
             [
                 "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
@@ -64,7 +96,6 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        wait_until(lambda: _answers(self.port), timeout=20, what=f"redis-server on port {self.port}")
 
     def stop(self) -> None:
         """Stop the server by its pid and wait until it is gone."""

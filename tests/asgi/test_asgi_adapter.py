@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -686,11 +687,11 @@ def test_wsgi_input_is_a_file(adapters: Any) -> None:
 
 
 # ------------------------------------------------------------ the sample project
-def test_the_sample_project_through_the_adapter(adapters: Any) -> None:
+def test_the_sample_project_through_the_adapter(adapters: Any, tmp_path: Path) -> None:
     from framework import create_app, signals
     from tests.helpers import ROOT
 
-    app = create_app(str(ROOT))
+    app = create_app(str(ROOT), config={"database": {"uri": f"sqlite:///{tmp_path / 'sample.sqlite3'}"}})
     fw = app.extensions["framework"]
     fired: list[str] = []
 

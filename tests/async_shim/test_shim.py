@@ -307,3 +307,31 @@ def test_context_variables_set_inside_a_coroutine_stay_inside():
 
     assert _async.run(change()) == "inner"
     assert var.get() == "outer"
+
+
+def test_is_awaitable_remembers_plain_types_until_an_abc_registration():
+    """A type found not awaitable is remembered, and forgotten when a class is registered
+    with an ABC (``Awaitable.register`` makes its instances awaitable at once)."""
+    import collections.abc
+
+    from framework import _async
+
+    class Later:
+        pass
+
+    class Awaits:
+        def __await__(self):
+            return iter(())
+
+    assert _async.is_awaitable(Later()) is False
+    assert _async.is_awaitable(Later()) is False  # answered from the remembered type
+    assert _async.is_awaitable(Awaits()) is True
+    collections.abc.Awaitable.register(Later)
+    assert _async.is_awaitable(Later()) is True
+
+    def gen():
+        yield
+
+    plain_generator = gen()
+    assert _async.is_awaitable(plain_generator) is False
+    assert type(plain_generator) not in _async._PLAIN_TYPES  # generators are judged one by one

@@ -39,8 +39,8 @@ def tables(uri: str) -> set[str]:
         engine.dispose()
 
 
-def test_help_lists_the_commands():
-    result = flask_cli("--help")
+def test_help_lists_the_commands(tmp_path):
+    result = flask_cli("--help", env={"FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'help.sqlite3'}"})
     assert result.returncode == 0, result.stderr
     for name in ("create-db", "init-project", "db"):
         assert f"  {name} " in result.stdout

@@ -18,7 +18,7 @@ import flask
 import pytest
 
 from framework import _async, _compat
-from tests.helpers import ROOT
+from tests.helpers import ROOT, WITHOUT_SUITE_PLUGINS
 
 HANDLERS = """
     import asyncio
@@ -257,7 +257,19 @@ def test_the_shim_and_hook_suites_pass_with_the_public_api_only():
     env = {**os.environ, _compat.PUBLIC_ONLY_ENV: "1"}
     suites = ["tests/async_shim/test_shim.py", "tests/hooks/test_events.py"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *suites],
+        # -n 0: in that one process (setup.cfg asks for xdist workers)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:randomly",
+            *WITHOUT_SUITE_PLUGINS,
+            *suites,
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,

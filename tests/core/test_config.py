@@ -158,10 +158,10 @@ def test_bad_logging_level(project):
         project.create_app()
 
 
-def test_framework_reads_host_config_mapping():
+def test_framework_reads_host_config_mapping(tmp_path):
     from flask import Flask
 
-    host = Flask(__name__)
+    host = Flask(__name__, instance_path=str(tmp_path / "instance"))
     host.config["FRAMEWORK"] = {"custom": {"x": "1"}}
     fw = Framework(host)
     assert fw.config["custom"] == {"x": "1"}

@@ -69,3 +69,27 @@ def test_good_headers_pass(make):
 def test_header_problem_names_the_culprit(status, headers, culprit):
     assert culprit in (header_problem(status, headers) or "")
     assert header_problem("204 No Content", [("X-Ok", "fine")]) is None
+
+
+def test_remembered_headers_do_not_let_a_bad_one_through():
+    """Checked pairs are remembered: a good answer repeated passes, and a bad value under a
+    remembered name, a bad status or a pair that is not a tuple of ``str`` is still refused."""
+    good = [("Content-Type", "text/plain"), ("Content-Length", "5")]
+    assert header_problem("200 OK", list(good)) is None
+    assert header_problem("200 OK", list(good)) is None
+    assert "value of header 'Content-Type'" in (
+        header_problem("200 OK", [*good, ("Content-Type", "text/plain\r\nX: y")]) or ""
+    )
+    assert "status line" in (header_problem("200 OK\n", list(good)) or "")
+    assert "header name" in (header_problem("200 OK", [*good, (b"Content-Type", "text/plain")]) or "")
+    assert "value of header" in (header_problem("200 OK", [["X", "\x00"]]) or "")
+
+
+def test_remembered_headers_are_bounded():
+    """However many different good headers pass, only a bounded number is kept."""
+    from framework import header_check
+
+    for number in range(header_check._KNOWN_MAX + 50):
+        assert header_problem("200 OK", [("X-Count", str(number)), ("X-Long", "v" * 500)]) is None
+    assert len(header_check._KNOWN_HEADERS) <= header_check._KNOWN_MAX
+    assert ("X-Long", "v" * 500) not in header_check._KNOWN_HEADERS

@@ -5,6 +5,7 @@ Each check runs in a fresh interpreter, whose SIGTERM disposition is the default
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,8 +20,10 @@ def _sigterm_handler_after(body: str) -> str:
         {body}
         print("default" if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else "handled")
     """).format(body=textwrap.indent(textwrap.dedent(body), "").strip())
+    # an in-memory database: the repository's instance/ folder is left alone
+    env = {**os.environ, "FRAMEWORK__DATABASE__URI": "sqlite://"}
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]

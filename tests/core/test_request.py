@@ -39,6 +39,14 @@ HANDLERS = """
             'content_length': len(body.content),
         })
 
+    SEEN = []
+
+    @routes.post('/remember')
+    def remember(request):
+        import weakref
+        SEEN.append(weakref.ref(request))
+        return JSON({'json': request.body.json, 'again': request.body.json is request.body.json})
+
     @routes.get('/cleaned')
     def cleaned(request):
         return JSON(request.get_cleaned_data())
@@ -106,14 +114,14 @@ def test_context_does_not_leak_between_requests(client):
     assert first == second == {"seen": True}
 
 
-def test_host_request_class_is_extended_in_extension_mode():
+def test_host_request_class_is_extended_in_extension_mode(tmp_path):
     from framework import Framework
     from framework.request import RequestMixin
 
     class HostRequest(flask.Request):
         marker = "host"
 
-    host = flask.Flask(__name__)
+    host = flask.Flask(__name__, instance_path=str(tmp_path / "instance"))
     host.request_class = HostRequest
     Framework(host, config={})
     assert issubclass(host.request_class, HostRequest)
@@ -152,3 +160,22 @@ def test_cleaned_data_is_computed_once_per_request(make_route_app):
     client = app.test_client()
     assert client.get("/twice?name=x").json == {"same": True, "calls": 1, "data": {"name": "x"}}
     assert client.get("/twice-sync?name=y").json == {"same": True, "calls": 2}
+
+
+def test_a_request_that_read_its_body_is_freed_without_the_cycle_collector(make_route_app):
+    """Reading ``request.body`` makes no reference cycle: once its answer is complete the
+    request is freed at once, not left (with its environ and body) to the cyclic collector."""
+    import gc
+    import sys
+
+    app = make_route_app(HANDLERS)
+    client = app.test_client()
+    handlers = next(m for m in list(sys.modules.values()) if hasattr(m, "SEEN") and hasattr(m, "remember"))
+    gc.collect()
+    gc.disable()
+    try:
+        answer = client.post("/remember", json={"k": 1})
+        assert answer.json == {"json": {"k": 1}, "again": True}
+        assert handlers.SEEN[-1]() is None
+    finally:
+        gc.enable()

@@ -10,10 +10,14 @@ import pytest
 from tests.helpers import BIN, free_port, running_server
 
 
-def test_gunicorn_serves_hello_world():
+def test_gunicorn_serves_hello_world(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
+    env = {
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "FRAMEWORK__DATABASE__URI": f"sqlite:///{tmp_path / 'served.sqlite3'}",  # not the repo's instance/
+    }
     with running_server([str(BIN / "gunicorn"), "wsgi:app"], f"{base}/hello-world", env=env):
         with urllib.request.urlopen(f"{base}/hello-world", timeout=5) as response:
             assert response.status == 200
