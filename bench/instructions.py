@@ -25,6 +25,9 @@ the same WSGI call made on the loop without the thread hop (``asgi-noop`` minus 
 hop's cost; a measuring stick, not a way to serve), ``asgi-plain``
 the driver answering from a bare ASGI app (subtract it), and ``bp-hello``, ``bp-post``
 Backendpy's project of bench/run.py under the same driver, in the bench's Backendpy venv.
+``limited`` is ``def`` under a ``[ratelimit] default`` limit counted in memory,
+``limited-redis`` the same counted in a private ``redis-server`` this command starts (its
+own instructions and the round trip's wait are not counted: the client side only).
 ``served-flask``, ``served-def``, ``served-full``, ``served-post`` take the same requests
 through gunicorn's own request parsing, environ and response writing (no sockets,
 bench/apps/served.py): the served path's Python cost. ``dh-fw`` and ``dh-api`` are
@@ -43,15 +46,20 @@ counts agree with the two-run difference within about 1 %.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The variants that count rate limits in Redis (bench/apps/wsgi.py): a private server is
+#: started for them.
+REDIS_VARIANTS = ("limited-redis",)
 
 #: The measured program: build the variant's app, warm it up, then serve ``n`` requests.
 PROGRAM = """
@@ -163,6 +171,23 @@ def count(variant: str, requests: int, public_api_only: bool = False) -> int:
     return int(found.group(1))
 
 
+@contextlib.contextmanager
+def _private_redis() -> Iterator[str]:
+    """A throw-away ``redis-server`` (tests/redisserver.py) for the ``limited-redis``
+    variant; its own work is not counted: callgrind measures the Python process only."""
+    sys.path.insert(0, ROOT)
+    from tests.redisserver import RedisServer, redis_available
+
+    if not redis_available():
+        raise SystemExit("the limited-redis variant needs redis-server (apt-get install redis-server)")
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url(0)
+    finally:
+        server.close()
+
+
 #: ``--quick``: callgrind's client requests, from a tiny C library built on first use, switch
 #: the instrumentation on just before the measured requests and dump the count right after
 #: them; start-up and warm-up run uninstrumented, several times faster than under callgrind.
@@ -232,6 +257,13 @@ def count_quick(variant: str, requests: int, public_api_only: bool = False) -> f
 
 
 def per_request(variant: str, requests: int, public_api_only: bool = False, quick: bool = False) -> float:
+    if variant in REDIS_VARIANTS and "BENCH_REDIS_URL" not in os.environ:
+        with _private_redis() as url:
+            os.environ["BENCH_REDIS_URL"] = url
+            try:
+                return per_request(variant, requests, public_api_only, quick)
+            finally:
+                del os.environ["BENCH_REDIS_URL"]
     if quick:
         return count_quick(variant, requests, public_api_only)
     return (count(variant, requests, public_api_only) - count(variant, 0, public_api_only)) / requests

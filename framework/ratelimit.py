@@ -1,5 +1,5 @@
-"""Rate limits, counted by Flask-Limiter: ``[ratelimit]``, ``App(rate_limit=...)`` and
-``Route(rate_limit=...)``.
+"""Rate limits in Flask-Limiter's syntax, counted with ``limits`` (the library under
+Flask-Limiter): ``[ratelimit]``, ``App(rate_limit=...)`` and ``Route(rate_limit=...)``.
 
 Every route of the project's apps is limited per client address (``request.remote_addr``,
 which ``[networking] trusted_proxies`` rewrites; ``X-Forwarded-For`` is never read here),
@@ -13,30 +13,35 @@ OpenAPI document and its UI, static files, a host application's own routes).
 The counters live in Redis at ``[redis] url`` (shared by every process and instance), else
 in the memory of each process. When Redis cannot be reached, ``[ratelimit] on_redis_down =
 local`` (the default) counts in each process's memory until Redis answers again
-(Flask-Limiter's in-memory fallback); ``refuse`` answers 503. Either way one warning is
-logged when the outage is noticed and one line when it ends.
+(trying Redis again after 1, 2, 4 ... 32 seconds); ``refuse`` answers 503. Either way one
+warning is logged when the outage is noticed and one line when it ends.
+
+Why not Flask-Limiter's request hooks: they work out each request's limits anew (decorators,
+blueprints, exemptions, meta limits, the limit string parsed again), which made a limited
+hello route cost 2.8 times the instructions of an unlimited one. Here each endpoint's limits
+and counter keys (Flask-Limiter's own key layout, so counters in Redis stay compatible) are
+made on its first request; a request then costs a dict look-up and one count.
 
 A refused request gets 429 in the error envelope (code ``RATE_LIMITED``, 1011) with a
 ``Retry-After`` header in seconds. ``hit`` counts anything else (a login per username).
-Each project (``Framework``) has its own ``Limiter`` and counters: nothing process-wide.
+Each project (``Framework``) has its own storage and counters: nothing process-wide.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from flask import Flask, current_app
-from flask import request as flask_request
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
+from . import _compat
 from .config import ImproperlyConfigured, as_bool, as_list
 from .error import RATE_LIMITED, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
@@ -122,26 +127,24 @@ def hit(limits: str | Sequence[RateLimitItem], *identifiers: str) -> None:
     state.hit(items, identifiers)
 
 
-def _retry_after(reset_time: float) -> str:
-    """``Retry-After``: whole seconds until the window resets, at least 1."""
-    return str(max(1, math.ceil(reset_time - time.time())))
-
-
 class RateLimits:
-    """One project's rate limiting: its Flask-Limiter ``Limiter`` and each route's limit."""
+    """One project's rate limiting: each route's limits, the storage and its fallback."""
 
     def __init__(self, fw: Framework, app: Flask) -> None:
         settings = fw.config.get("ratelimit") or {}
         self.app = app
         try:
-            self.enabled = as_bool(settings.get("enabled", True))
+            enabled = as_bool(settings.get("enabled", True))
         except ValueError:
             raise ImproperlyConfigured(
                 f"[ratelimit] enabled must be true or false, got {settings.get('enabled')!r}"
             ) from None
+        # a host's ``RATELIMIT_ENABLED = False`` in ``app.config`` (Flask-Limiter's switch)
+        # leaves it off too
+        self.enabled = enabled and bool(app.config.get("RATELIMIT_ENABLED", True))
         #: ``[ratelimit] default``, one string ('' for none).
         self.default = normalize(settings.get("default"))
-        parse_limits(self.default, "[ratelimit] default")
+        self._default = sorted(parse_limits(self.default, "[ratelimit] default"))
         mode = str(settings.get("on_redis_down") or "local").strip().lower()
         if mode not in ON_REDIS_DOWN:
             raise ImproperlyConfigured(
@@ -151,146 +154,139 @@ class RateLimits:
         self.key_prefix = str(settings.get("key_prefix") or "").strip()
         #: The ``App(rate_limit=...)`` of each app that gives one, by blueprint name.
         self.app_limits: dict[str, str] = {}
+        self._app_items: dict[str, list[RateLimitItem]] = {}
         route_limits = False
         for name, installed in fw.apps_by_blueprint.items():
             where = f"app {installed.package!r}"
             if installed.app.rate_limit is not None:
-                parse_limits(installed.app.rate_limit, f"{where}: rate_limit")
+                items = parse_limits(installed.app.rate_limit, f"{where}: rate_limit")
                 self.app_limits[name] = normalize(installed.app.rate_limit)
+                self._app_items[name] = sorted(items)
             for route in installed.app.routes:
                 methods = ",".join(route.methods)
                 where_route = f"{where}: route {methods} {route.path}: rate_limit"
                 if parse_limits(route.rate_limit, where_route):  # checks each one
                     route_limits = True
-        # endpoint -> (its limit, '' for none; whether it counts OPTIONS), filled on first use
-        self._endpoints: dict[str | None, tuple[str, bool]] = {}
+        # endpoint -> what counts there, made on the endpoint's first request
+        self._endpoints: dict[str | None, _Endpoint] = {}
+        self._ids = [self.key_prefix] if self.key_prefix else []
+        self._lock = threading.Lock()
         self._down = False  # Redis is known to be unreachable (logged once)
-        self._limiter_dead = False  # Flask-Limiter counts in memory (its fallback)
-        self._memory: RateLimiter = FixedWindowRateLimiter(MemoryStorage())
+        self._retry_at = 0.0  # ``local``: when a request tries Redis again
+        self._retry_in = _RETRY_FIRST
         client = get_redis(fw) if self.enabled else None
-        options: dict[str, Any] = {}
+        self._memory: RateLimiter = FixedWindowRateLimiter(MemoryStorage())
+        self._primary = self._memory
         if client is not None:
-            # the project's one client pool (framework.redis_client), with its bounded waits
+            # the project's one client pool (framework.redis_client), with its bounded
+            # waits: the storage Flask-Limiter makes of ``redis://`` with these options
             options = {"connection_pool": client.connection_pool, "wrap_exceptions": True}
-        self.limiter = Limiter(
-            get_remote_address,
-            default_limits=[self._limit],
-            storage_uri="redis://" if client is not None else "memory://",
-            storage_options=options,
-            strategy="fixed-window",
-            key_prefix=self.key_prefix,
-            headers_enabled=False,
-            swallow_errors=False,
-            in_memory_fallback_enabled=client is not None and not self.refuse_when_down,
-            on_breach=self._refusal,
-            enabled=self.enabled,
-        )
-        self.limiter.request_filter(self._unlimited)
-        #: True when some route has a limit: Flask-Limiter checks every request then (its
-        #: hooks cost each request some work, so a project without limits goes without).
-        self.active = self.enabled and bool(self.default or any(self.app_limits.values()) or route_limits)
+            self._primary = FixedWindowRateLimiter(storage_from_string("redis://", **options))
+        #: True when some route has a limit: the before-request step counts then (a project
+        #: without limits goes without it; ``hit`` counts either way).
+        limited = bool(self._default) or route_limits or any(self._app_items.values())
+        self.active = self.enabled and limited
         if self.active:
-            self.limiter.init_app(app)
-            # a host's ``RATELIMIT_ENABLED = False`` in ``app.config`` leaves it off
-            self.active = self.limiter.initialized
-        if self.active:
-            self._primary = self.limiter.limiter
-            if client is not None:
-                app.after_request(self._watch)
-                if self.refuse_when_down:
-                    app.register_error_handler(StorageError, self._storage_error)
-        else:  # ``hit`` alone counts (a login limit): the same storage, without the hooks
-            uri = "redis://" if client is not None else "memory://"
-            self._primary = FixedWindowRateLimiter(storage_from_string(uri, **options))
+            app.before_request(self._before_request)
 
     # ------------------------------------------------------------- which limit
     def limit_of(self, endpoint: str | None) -> str:
         """The limit of ``endpoint`` ('' when it is not limited)."""
-        return self._endpoint(endpoint)[0]
+        return "; ".join(str(counter.item) for counter in self._endpoint(endpoint).counters)
 
-    def _endpoint(self, endpoint: str | None) -> tuple[str, bool]:
+    def _endpoint(self, endpoint: str | None) -> _Endpoint:
         found = self._endpoints.get(endpoint)
         if found is None:
             found = self._endpoints[endpoint] = self._resolve(endpoint)
         return found
 
-    def _resolve(self, endpoint: str | None) -> tuple[str, bool]:
+    def _resolve(self, endpoint: str | None) -> _Endpoint:
+        """What counts at ``endpoint``: the most specific limit, each item with its key."""
         view = self.app.view_functions.get(endpoint or "")
         route = getattr(view, "route", None)
         if view is None or route is None:
-            return "", False  # not a route of the project's apps
+            return _UNLIMITED  # not a route of the project's apps
         if any(getattr(f, OPERATIONAL, False) or getattr(f, _EXEMPT, False) for f in (view, route.handler)):
-            return "", False
-        counts_options = "OPTIONS" in route.methods
+            return _UNLIMITED
         if route.rate_limit is not None:
-            return normalize(route.rate_limit), counts_options
-        blueprint = (endpoint or "").rpartition(".")[0]
-        return self.app_limits.get(blueprint, self.default), counts_options
+            items = sorted(parse_limits(route.rate_limit, "rate limit"))
+        else:
+            blueprint = (endpoint or "").rpartition(".")[0]
+            items = self._app_items.get(blueprint, self._default)
+        return _Endpoint(
+            tuple(_Counter.of(item, [*self._ids, _ADDRESS, endpoint or ""]) for item in items),
+            "OPTIONS" in route.methods,
+        )
 
-    def _limit(self) -> str:
-        """Flask-Limiter's default limit, per request: the current endpoint's."""
-        return self.limit_of(flask_request.endpoint)
-
-    def _unlimited(self) -> bool:
-        """Flask-Limiter's request filter: True skips counting this request."""
-        limit, counts_options = self._endpoint(flask_request.endpoint)
-        return not limit or (flask_request.method == "OPTIONS" and not counts_options)
-
-    # ----------------------------------------------------------------- refusals
-    def _refusal(self, limit: RequestLimit) -> Any:
-        """Flask-Limiter's ``on_breach``: the 429 envelope with ``Retry-After``."""
+    # -------------------------------------------------------------- counting
+    def _before_request(self) -> Any:
+        """Count the request against its route's limits: the 429 answer when one is spent
+        (the 503 while Redis is away with ``refuse``)."""
+        request = _compat.current_request()
+        found = self._endpoints.get(request.endpoint) or self._endpoint(request.endpoint)
+        if not found.counters or (request.method == "OPTIONS" and not found.counts_options):
+            return None
+        address = request.remote_addr or "127.0.0.1"
+        strategy = self._strategy()
         try:
-            reset = limit.window[0]
+            refused = _count_route(strategy.storage, found.counters, address)
         except StorageError:
-            reset = time.time() + limit.limit.get_expiry()
-        return Error(RATE_LIMITED, headers={"Retry-After": _retry_after(reset)})
+            self._failed()
+            if self.refuse_when_down:
+                return Error(SERVICE_UNAVAILABLE)
+            return _count_route(self._memory.storage, found.counters, address)
+        if self._down and strategy is self._primary:
+            self._set_down(False)
+        return refused
 
-    def _count(self, strategy: RateLimiter, items: Iterable[RateLimitItem], ids: list[str]) -> None:
-        for item in sorted(items):
+    def _strategy(self) -> RateLimiter:
+        """Where to count now: Redis, except with ``local`` while it is away, when it is the
+        memory of this process, and Redis again now and then (after 1, 2, 4 ... 32 s)."""
+        if self._down and not self.refuse_when_down and time.monotonic() < self._retry_at:
+            return self._memory
+        return self._primary
+
+    def _failed(self) -> None:
+        """Redis failed a count: note when to try it again, log the outage (once)."""
+        now = time.monotonic()
+        if not self._down:
+            self._retry_in = _RETRY_FIRST
+        self._retry_at = now + self._retry_in
+        self._retry_in = min(self._retry_in * 2, _RETRY_LAST)
+        self._set_down(True)
+
+    def _count(self, strategy: RateLimiter, items: Sequence[RateLimitItem], ids: list[str]) -> None:
+        for item in items:
             if not strategy.hit(item, *ids):
                 try:
                     reset = strategy.get_window_stats(item, *ids).reset_time
                 except StorageError:
                     reset = time.time() + item.get_expiry()
-                raise Error(RATE_LIMITED, headers={"Retry-After": _retry_after(reset)})
+                raise _refusal(reset)
 
     def hit(self, items: Iterable[RateLimitItem], identifiers: Iterable[str]) -> None:
-        """Count one request against ``items`` for ``identifiers`` (see ``hit``)."""
-        ids = [self.key_prefix, *identifiers] if self.key_prefix else list(identifiers)
-        strategy = self.limiter.limiter if self.active else self._primary
+        """Count one request against ``items`` for ``identifiers`` (see ``hit``); this
+        asks Redis each time, also while it is known to be away."""
+        ids = [*self._ids, *identifiers]
+        ordered = sorted(items)
         try:
-            self._count(strategy, items, ids)
+            self._count(self._primary, ordered, ids)
         except StorageError:
-            self._set_down(True)
+            self._failed()
             if self.refuse_when_down:
                 raise Error(SERVICE_UNAVAILABLE) from None
-            self._count(self._memory, items, ids)
+            self._count(self._memory, ordered, ids)
         else:
-            if strategy is self._primary:
-                self._set_down(False)
+            self._set_down(False)
 
     # ------------------------------------------------------------ Redis outages
-    def _storage_error(self, exc: StorageError) -> Any:
-        """``on_redis_down = refuse``: a limited request while Redis is away gets 503."""
-        self._set_down(True)
-        return Error(SERVICE_UNAVAILABLE)
-
-    def _watch(self, response: Any) -> Any:
-        """After each request: notice Flask-Limiter's switches to and from its memory
-        fallback, and (``refuse``) a limit counted in Redis again."""
-        if not self.refuse_when_down:
-            dead = self.limiter.limiter is not self._primary
-            if dead != self._limiter_dead:
-                self._limiter_dead = dead
-                self._set_down(dead)
-        elif self._down and self.limiter.current_limits:
-            self._set_down(False)
-        return response
-
     def _set_down(self, down: bool) -> None:
         if down == self._down:
             return
-        self._down = down
+        with self._lock:
+            if down == self._down:
+                return
+            self._down = down
         if down:
             LOGGER.warning(
                 "rate limits: Redis at [redis] url cannot be reached; %s until it answers again",
@@ -300,3 +296,58 @@ class RateLimits:
             )
         else:
             LOGGER.info("rate limits: Redis answers again; counting there")
+
+
+def _refusal(reset_time: float) -> Error:
+    """The 429 envelope, ``Retry-After`` the whole seconds until ``reset_time`` (at least 1)."""
+    return Error(RATE_LIMITED, headers={"Retry-After": str(max(1, math.ceil(reset_time - time.time())))})
+
+
+#: Stands for the client's address while an endpoint's keys are made.
+_ADDRESS = "\x00"
+#: With ``local``, a process counting in memory tries Redis again after this many seconds,
+#: then twice as long each time it fails, up to the last.
+_RETRY_FIRST = 1.0
+_RETRY_LAST = 32.0
+
+
+class _Counter(NamedTuple):
+    """One limit of one endpoint, its key made once. The key is the one the ``limits``
+    library (and Flask-Limiter, for a route's limit) makes for ``[prefix,] address,
+    endpoint``: only the client address changes from request to request."""
+
+    item: RateLimitItem
+    head: str  # the key up to the address
+    tail: str  # and after it
+    expiry: int
+    amount: int
+
+    @classmethod
+    def of(cls, item: RateLimitItem, identifiers: list[str]) -> _Counter:
+        head, _, tail = item.key_for(*identifiers).partition(_ADDRESS)
+        return cls(item, head, tail, item.get_expiry(), item.amount)
+
+
+class _Endpoint(NamedTuple):
+    """What counts at one endpoint: its limits, shortest window first (none: not limited),
+    and whether ``OPTIONS`` requests count (only on a route that declares them)."""
+
+    counters: tuple[_Counter, ...]
+    counts_options: bool
+
+
+_UNLIMITED = _Endpoint((), False)
+
+
+def _count_route(storage: Storage, counters: tuple[_Counter, ...], address: str) -> Error | None:
+    """Count one request of ``address`` on each counter until one is spent: its 429. The
+    fixed window's hit (``FixedWindowRateLimiter.hit``) with the key already made."""
+    for counter in counters:
+        key = counter.head + address + counter.tail
+        if storage.incr(key, counter.expiry) > counter.amount:
+            try:
+                reset = storage.get_expiry(key)
+            except StorageError:
+                reset = time.time() + counter.expiry
+            return _refusal(reset)
+    return None

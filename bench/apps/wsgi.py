@@ -28,7 +28,22 @@ VARIANTS = {
     "metrics": {"apps": {"active": ["bench.apps.hello_def"]}, "metrics": {"path": "/metrics"}},
     # the routes of the Backendpy comparison: async hello and the validated POST
     "validated": {"apps": {"active": ["bench.apps.validated"]}},
+    # the def hello under a ``[ratelimit] default`` limit counted in memory (a limit high
+    # enough never to refuse the bench's requests)
+    "limited": {
+        "apps": {"active": ["bench.apps.hello_def"]},
+        "ratelimit": {"default": "1000000000/hour"},
+    },
+    # the same counted in the Redis at ``$BENCH_REDIS_URL`` (bench/instructions.py starts a
+    # private one)
+    "limited-redis": {
+        "apps": {"active": ["bench.apps.hello_def"]},
+        "ratelimit": {"default": "1000000000/hour", "key_prefix": "bench"},
+    },
 }
+
+#: The variants that count in Redis: ``make`` points them at ``$BENCH_REDIS_URL``.
+REDIS_VARIANTS = ("limited-redis",)
 
 #: The validated POST's request body (the same as bench/run.py sends).
 SIGNUP_BODY = b'{"name": "Ann Smith", "email": "ann@example.com"}'
@@ -49,6 +64,8 @@ def make(variant: str) -> Flask:
 
     # a serving app needs a secret key (framework.security); a throw-away one for the bench
     config = {**VARIANTS[variant], "flask": {"secret_key": secrets.token_hex(32)}}
+    if variant in REDIS_VARIANTS:
+        config["redis"] = {"url": os.environ["BENCH_REDIS_URL"]}
     return create_app(HERE, config=config)
 
 

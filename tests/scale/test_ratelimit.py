@@ -327,3 +327,17 @@ def test_the_asgi_adapter_serves_the_same_refusal(make):
     assert first.status == 200
     assert refused.status == 429 and refused.json() == REFUSED
     assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_route_counters_in_redis_keep_flask_limiters_key_layout(make, redis_server):
+    # instances of the previous release (Flask-Limiter's hooks) share the counts in a rolling upgrade
+    prefix = f"test-{uuid.uuid4().hex}"
+    app = make(ratelimit={"default": "2/minute", "key_prefix": prefix}, redis={"url": redis_server.url(5)})
+    client = app.test_client()
+    assert client.get("/plain").status_code == 200
+    endpoint = next(rule.endpoint for rule in app.url_map.iter_rules() if rule.rule == "/plain")
+    import redis
+
+    keys = redis.Redis.from_url(redis_server.url(5)).keys(f"*LIMITER/{prefix}/*")
+    # ``limits``' Redis storage puts its own ``LIMITS:`` in front of every key
+    assert [k.decode() for k in keys] == [f"LIMITS:LIMITER/{prefix}/127.0.0.1/{endpoint}/2/1/minute"]
