@@ -153,7 +153,7 @@ class Framework:
             self.pipeline.install(app)
         from .ratelimit import init_rate_limits
 
-        init_rate_limits(self, app)  # [ratelimit], App/Route(rate_limit=...): Flask-Limiter
+        init_rate_limits(self, app)  # [ratelimit], App/Route(rate_limit=...): counted with limits
         self._install_proxy_fix(app)
         init_openapi(self, app)
         if self.owns_app:  # a host application's process is left alone
