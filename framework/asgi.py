@@ -44,6 +44,7 @@ from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from werkzeug.wsgi import FileWrapper
 
 from . import _async
+from . import request_id as _request_id
 from ._asgi_pool import WorkerPool
 from .config import ImproperlyConfigured
 from .error import BODY_TOO_LARGE, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
@@ -188,6 +189,10 @@ class AsgiAdapter:
         self._warned_rewrite = False
         self._warned_busy = float("-inf")
         self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop, backlog=self.queue_size)
+        from .metrics import asgi_observer
+
+        #: Keeps the queue gauges when the project has ``[metrics] path`` (else None).
+        self._observer = asgi_observer(app)
         retry = {"Retry-After": str(RETRY_AFTER)}
         self._answers = {
             "busy": _envelope(app, SERVICE_UNAVAILABLE, headers=retry),
@@ -213,6 +218,9 @@ class AsgiAdapter:
     # ------------------------------------------------------------------- HTTP
     async def _http(self, scope: Any, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         environ = build_environ(scope)
+        # the id of the adapter's own answers and log lines, and of the WSGI call's
+        request_id = _request_id.bind(environ)
+        _request_id.set_current(request_id)
         if not self.trusts_proxies and (
             "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_FOR" in environ
         ):
@@ -221,7 +229,7 @@ class AsgiAdapter:
         if limit is not None:
             declared = environ.get("CONTENT_LENGTH")
             if declared and declared.isdigit() and int(declared) > limit:
-                await _answer(send, self._answers["too_large"])
+                await _answer(send, self._answers["too_large"], request_id)
                 return
         # Only what the server already holds: the rest of a body is read by the thread.
         message: Any = await receive()
@@ -231,19 +239,27 @@ class AsgiAdapter:
         complete = not message.get("more_body", False)
         if complete:
             if limit is not None and len(chunk) > limit:
-                await _answer(send, self._answers["too_large"])
+                await _answer(send, self._answers["too_large"], request_id)
                 return
             environ["wsgi.input"] = io.BytesIO(chunk)
         loop = asyncio.get_running_loop()
         call = _WsgiCall(self.app, environ, loop, self.buffer_limit, self.chunk_slots)
         if not complete:
-            call.body_reader = self._body_reader(chunk, receive, send)
+            call.body_reader = self._body_reader(chunk, receive, send, request_id)
             call.body_timeout = self.body_timeout
         pool = self.pool
-        if not pool.submit(call.run):
+        observer = self._observer
+        if observer is None:
+            submitted = pool.submit(call.run)
+        else:
+            observer.queued()
+            submitted = pool.submit(observer.wrap(call.run))
+            if not submitted:
+                observer.refused()
+        if not submitted:
             self._warn_busy("%d requests wait for a thread: answering 503", pool.waiting)
             call._drop_reader()
-            await _answer(send, self._answers["busy"])
+            await _answer(send, self._answers["busy"], request_id)
             return
         timer = watcher = None
         if pool.busy > pool.size:  # no thread is free: this request waits
@@ -266,15 +282,15 @@ class AsgiAdapter:
                 watcher.cancel()
             if outcome == _EXPIRED:
                 self._warn_busy("a request waited %ss for a thread: answering 503", self.queue_timeout)
-                await _answer(send, self._answers["busy"])
+                await _answer(send, self._answers["busy"], request_id)
             elif outcome == _BODY_TIMEOUT:
-                await _answer(send, self._answers["body_timeout"])
+                await _answer(send, self._answers["body_timeout"], request_id)
             return
         if call.error is not None:
             if watcher is not None:
                 watcher.cancel()
             log.error("error in the WSGI application", exc_info=call.error)
-            await _answer(send, self._answers["server_error"])
+            await _answer(send, self._answers["server_error"], request_id)
             return
         start: Any = {"type": "http.response.start", "status": call.status, "headers": call.headers}
         if call.streaming:
@@ -317,7 +333,7 @@ class AsgiAdapter:
             )
 
     async def _body_reader(
-        self, chunk: bytes, receive: ASGIReceiveCallable, send: ASGISendCallable
+        self, chunk: bytes, receive: ASGIReceiveCallable, send: ASGISendCallable, request_id: str
     ) -> IO[bytes] | None:
         """The rest of the body after ``chunk``, as a file; None once 413 is answered or the
         client left. Run on the loop for the thread that took the request."""
@@ -331,7 +347,7 @@ class AsgiAdapter:
                 size += len(chunk)
                 if limit is not None and size > limit:
                     spool.close()
-                    await _answer(send, self._answers["too_large"])
+                    await _answer(send, self._answers["too_large"], request_id)
                     return None
                 spool.write(chunk)
                 if not more:
@@ -735,9 +751,12 @@ def _envelope(
     return status or error.status_code, encoded, body
 
 
-async def _answer(send: ASGISendCallable, answer: _Answer) -> None:
-    """Send one of the adapter's own answers (the client may have gone: nothing to do)."""
+async def _answer(send: ASGISendCallable, answer: _Answer, request_id: str | None = None) -> None:
+    """Send one of the adapter's own answers (the client may have gone: nothing to do),
+    with the request's id."""
     status, headers, body = answer
+    if request_id is not None:
+        headers = [*headers, (b"x-request-id", request_id.encode("latin-1"))]
     try:
         start: Any = {"type": "http.response.start", "status": status, "headers": headers}
         await send(start)

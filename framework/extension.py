@@ -19,14 +19,14 @@ from typing import Any
 import jinja2
 from flask import Flask, has_request_context
 
-from . import _compat, background, events, installation, templating
+from . import _compat, background, events, installation, operations, templating
 from .config import Config, ImproperlyConfigured, as_list, flask_settings, load_config
 from .error import BASE_ERRORS, ErrorCode
 from .form_limits import max_form_fields
 from .header_check import HeaderCheck
 from .installation import InstalledApp
 from .lifecycle import Lifecycle, exit_on_sigterm
-from .logging import allow_level, get_logger, resolve_level, set_level
+from .logging import allow_level, get_logger, resolve_format, resolve_level, set_format, set_level
 from .openapi import init_openapi
 from .pipeline import MiddlewareChains, Pipeline
 from .request import Request, RequestMixin
@@ -80,6 +80,8 @@ class Framework:
         self.media_path = ""
         #: ``[logging] level``: what this project logs in its own context.
         self.log_level: int | None = None
+        #: ``[logging] format`` (``text``/``json``) in its own context; None: the process's.
+        self.log_format: str | None = None
         self._templates: dict[str | None, jinja2.Environment] = {}
         self.lifecycle = Lifecycle(self)
         if app is not None:
@@ -116,6 +118,7 @@ class Framework:
         allow_level(self.log_level)  # this project's records, in its context
         if self.owns_app:  # the framework owns the process: its default level too
             set_level(self.log_level)
+        self._set_log_format(self.config["logging"].get("format"))
         base = self.root_path or app.root_path
         background.init_background(self)  # [celery], checked before anything is installed
         self.media_path = os.path.abspath(
@@ -160,6 +163,17 @@ class Framework:
                 app.wsgi_app = middleware.process_application(app.wsgi_app)  # type: ignore[method-assign]
         # outermost: whatever a handler or middleware set, no server sends a broken header
         app.wsgi_app = HeaderCheck(app.wsgi_app)  # type: ignore[method-assign]
+        # health and metrics endpoints; the request id layer, outermost of all
+        operations.install(self, app)
+
+    def _set_log_format(self, raw: Any) -> None:
+        if raw is not None and str(raw).strip():
+            try:
+                self.log_format = resolve_format(raw)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"[logging] format: {exc}") from None
+        if self.owns_app:  # the framework's handler writes every record in that format
+            set_format(self.log_format or "text")
 
     def _install_request_class(self, app: Flask) -> None:
         if issubclass(app.request_class, RequestMixin):

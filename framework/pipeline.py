@@ -105,6 +105,14 @@ class Pipeline:
         self.allowed_hosts = None if "*" in allowed else frozenset(h.lower() for h in allowed)
         #: Endpoints of framework routes: their views run the steps themselves.
         self.views: set[str] = set()
+        #: Operational endpoints (health, metrics: ``framework.operations``): none of the
+        #: steps run for them, ``request_start``/``request_end`` included.
+        self.operational: set[str] = set()
+
+    def exempt(self, endpoint: str) -> None:
+        """Run none of the steps for ``endpoint`` (an operational endpoint)."""
+        self.views.add(endpoint)
+        self.operational.add(endpoint)
 
     # ------------------------------------------------------------- installation
     def install(self, scaffold: Any) -> None:
@@ -221,7 +229,7 @@ class Pipeline:
             req = _compat.current_request()
             if req.endpoint not in self.views:
                 response = drive_sync(self.chains.respond(req, response))
-        if signals.request_end.receivers:
+        if signals.request_end.receivers and _compat.current_request().endpoint not in self.operational:
             # Runs when the server closes the body, after Flask has popped the request
             # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
             _on_close(response, contextvars.copy_context().run, self._request_ended)

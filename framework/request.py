@@ -23,6 +23,7 @@ from werkzeug.wsgi import LimitedStream
 from . import _async
 from .drive import Steps, drive_async, drive_sync
 from .form_limits import FieldCountingFormParser
+from .request_id import bind as bind_request_id
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -269,6 +270,12 @@ class RequestMixin:
             return self.__dict__["_fw_context"]
         except KeyError:
             return self.__dict__.setdefault("_fw_context", {})
+
+    @property
+    def request_id(self) -> str:
+        """This request's id: its ``X-Request-ID`` when sane, else a fresh one; the same
+        id is on the answer and on every log line written meanwhile (``framework.request_id``)."""
+        return bind_request_id(self.environ)  # type: ignore[attr-defined]
 
     @property
     def url_vars(self) -> dict[str, str]:

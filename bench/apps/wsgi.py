@@ -24,6 +24,8 @@ VARIANTS = {
         "apps": {"active": ["bench.apps.hello_async"]},
         "middlewares": {"active": ["bench.apps.noop.NoopMiddleware"]},
     },
+    # the def hello with Prometheus metrics on (framework.metrics measures every request)
+    "metrics": {"apps": {"active": ["bench.apps.hello_def"]}, "metrics": {"path": "/metrics"}},
     # the routes of the Backendpy comparison: async hello and the validated POST
     "validated": {"apps": {"active": ["bench.apps.validated"]}},
 }

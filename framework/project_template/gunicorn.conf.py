@@ -12,11 +12,16 @@ Proxy headers: ``X-Forwarded-Proto`` is honoured only from ``forwarded_allow_ips
 empty unless ``[networking] trusted_proxies`` is above 0 (then ``$FORWARDED_ALLOW_IPS``, or
 the local host). The worker hooks fire the framework's ``startup`` and ``shutdown`` events
 once per worker process.
+
+Metrics (``[metrics] path``): the workers write their values to one folder,
+``$PROMETHEUS_MULTIPROC_DIR`` (emptied at start) or a temporary one made for this run, so
+a scrape answered by any worker adds up all of them; an exited worker's gauges are dropped.
 """
 
 import multiprocessing
 import os
 
+from framework.metrics import forget_worker, prepare_metrics_dir, remove_metrics_dir
 from framework.serving import forwarded_allow_ips as _forwarded_allow_ips
 from framework.serving import on_worker_exit, on_worker_init
 
@@ -38,3 +43,15 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker):
     on_worker_exit(worker)
+
+
+def on_starting(server):
+    prepare_metrics_dir(server.log)
+
+
+def child_exit(server, worker):
+    forget_worker(worker.pid)
+
+
+def on_exit(server):
+    remove_metrics_dir()
