@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
@@ -50,6 +51,7 @@ __all__ = [
     "get_db_engine",
     "get_db_session",
     "init_database",
+    "migrate_extension",
     "set_database_hooks",
     "install_error_handlers",
     "is_connection_error",
@@ -270,13 +272,66 @@ def init_database(fw: Framework, app: Flask) -> None:
 
 
 def _install_migrate(fw: Framework, app: Flask) -> None:
-    """Flask-Migrate on the project's ``migrations/`` folder (``flask db ...``)."""
-    try:
-        from flask_migrate import Migrate
-    except ImportError:  # pragma: no cover - flask-migrate is a dependency
-        return
+    """``flask db ...`` on the project's ``migrations/`` folder, Flask-Migrate set up on first use.
+
+    Flask-Migrate imports Alembic, a large share of a process's start-up; most processes
+    (server workers, most commands) never migrate, so the ``db`` command group and
+    ``app.extensions["migrate"]`` are made when a migration command runs or
+    ``migrate_extension`` is called (``framework migrate`` does), not at every start.
+    """
     directory = os.path.join(fw.root_path or app.root_path, "migrations")
-    Migrate(app, db, directory=directory, render_as_batch=True, compare_type=True)
+    app.extensions[_MIGRATE_DIRECTORY] = directory
+    app.cli.add_command(_MigrateCommands(app), name="db")
+
+
+#: ``app.extensions`` key of the migration folder ``migrate_extension`` sets Flask-Migrate up on.
+_MIGRATE_DIRECTORY = "framework.migrate_directory"
+
+
+def migrate_extension(app: Flask) -> Any:
+    """Flask-Migrate's ``app.extensions["migrate"]`` of ``app``, set up on first call
+    (``None`` when the framework did not install the database: a host's own instance)."""
+    existing = app.extensions.get("migrate")
+    if existing is not None or _MIGRATE_DIRECTORY not in app.extensions:
+        return existing
+    from flask_migrate import Migrate
+
+    # (Migrate also puts its own ``db`` group in place of ``_MigrateCommands``: the same one)
+    Migrate(app, db, directory=app.extensions[_MIGRATE_DIRECTORY], render_as_batch=True, compare_type=True)
+    return app.extensions["migrate"]
+
+
+class _MigrateCommands(click.Group):
+    """``flask db``: Flask-Migrate's command group, imported (with Alembic) when it runs.
+
+    Click makes a sub-command's context with the command's own ``make_context``: this one
+    hands the arguments to Flask-Migrate's group, whose context (and so whose options,
+    sub-commands and help) the rest of the run uses.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("db", help="Perform database migrations.")
+        self._app = app
+
+    def _target(self) -> click.Group:
+        migrate_extension(self._app)
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        return self._target().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return ctx.command.invoke(ctx) if ctx.command is not self else super().invoke(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._target().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._target().list_commands(ctx)
 
 
 def _rollback_on_error(exc: BaseException | None) -> None:

@@ -68,12 +68,15 @@ def migrate_database(app: Flask, revision: str = "head", wait: float = DEFAULT_W
 
     Raises ``MigrationLockTimeout`` after ``wait`` seconds spent waiting for another run.
     """
-    if "sqlalchemy" not in app.extensions or "migrate" not in app.extensions:
+    from .db import migrate_extension
+
+    migrate = migrate_extension(app)
+    if "sqlalchemy" not in app.extensions or migrate is None:
         raise ImproperlyConfigured("[database] the project has no database installed: nothing to migrate")
     with app.app_context():
         ext = app.extensions["sqlalchemy"]
         engine: sa.Engine = ext.engine
-        config = app.extensions["migrate"].migrate.get_config()
+        config = migrate.migrate.get_config()
         script = _scripts(config)
         with deployment_lock(engine, wait):
             if script is None or not list(script.walk_revisions()):

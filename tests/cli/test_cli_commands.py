@@ -213,3 +213,23 @@ def test_create_db_no_tables_then_db_upgrade():
         upgrade = flask_cli("db", "upgrade", env={"FRAMEWORK__DATABASE__URI": uri})
         assert upgrade.returncode == 0, upgrade.stderr
         assert {"accounts_users", "alembic_version"} <= tables(uri)
+
+
+def test_the_db_group_sets_flask_migrate_up_on_first_use(tmp_path):
+    """``flask db`` is listed and answers with Flask-Migrate's own options and commands;
+    ``migrate_extension`` gives Flask-Migrate's extension on the project's migrations folder."""
+    from framework.db import migrate_extension
+
+    app = _app_without_tables(f"sqlite:///{tmp_path}/lazy.sqlite3")
+    runner = app.test_cli_runner()
+    listing = runner.invoke(args=["--help"])
+    assert listing.exit_code == 0 and "Perform database migrations." in listing.output
+    group = runner.invoke(args=["db", "--help"])
+    assert group.exit_code == 0, group.output
+    assert "--directory" in group.output and "upgrade" in group.output and "revision" in group.output
+    upgrade = runner.invoke(args=["db", "upgrade", "--help"])
+    assert upgrade.exit_code == 0 and "--sql" in upgrade.output
+    extension = migrate_extension(app)
+    assert extension is app.extensions["migrate"] and extension is migrate_extension(app)
+    assert extension.directory == os.path.join(ROOT, "migrations")
+    dispose(app)
