@@ -227,6 +227,10 @@ def test_with_redis_two_app_objects_share_the_counts(make, redis_server):
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
+#: The one line logged when Redis counts again after an outage.
+RECOVERED = "rate limits: Redis answers again; counting there"
+
+
 def warnings_of(caplog: Any) -> list[str]:
     ours = [r for r in caplog.records if r.name == "framework.ratelimit"]
     return [r.getMessage() for r in ours if r.levelno == logging.WARNING]
@@ -248,6 +252,35 @@ def test_redis_down_counts_in_memory_with_one_warning(make, caplog):
         assert "each process counts requests in its own memory" in warnings_of(caplog)[0]
 
 
+def test_redis_down_local_counts_in_redis_again_once_it_answers(make, caplog):
+    import redis
+
+    from tests.liveserver import wait_until
+    from tests.redisserver import private_redis, redis_available
+
+    if not redis_available():
+        pytest.skip("redis-server is not installed")
+    with private_redis() as server:
+        client = make(ratelimit={"default": "1000/minute"}, redis={"url": server.url(5)}).test_client()
+        assert client.get("/plain").status_code == 200
+        server.stop()
+        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+            assert client.get("/plain").status_code == 200  # counted in this process's memory
+            server.start()  # an empty server: nothing persisted
+
+            def counting_in_redis_again() -> bool:
+                assert client.get("/plain").status_code == 200
+                return any(r.getMessage() == RECOVERED for r in caplog.records)
+
+            # tried again after 1 s, then 2, 4 ... (never on every request while it is away)
+            wait_until(counting_in_redis_again, timeout=60, interval=0.2, what="counting in Redis again")
+        check = redis.Redis.from_url(server.url(5))
+        try:
+            assert check.keys("LIMITS:*"), "the route's counter is back in Redis"
+        finally:
+            check.close()
+
+
 def test_redis_down_with_refuse_answers_503_until_it_is_back(make, caplog):
     from tests.redisserver import private_redis, redis_available
 
@@ -266,7 +299,7 @@ def test_redis_down_with_refuse_answers_503_until_it_is_back(make, caplog):
             server.start()
             assert client.get("/plain").status_code == 200
         assert len(warnings_of(caplog)) == 1
-        assert any("answers again" in r.getMessage() for r in caplog.records)
+        assert any(r.getMessage() == RECOVERED for r in caplog.records)
 
 
 @pytest.mark.parametrize("mode,answers", [("local", [200, 200, 429]), ("refuse", [503, 503, 503])])
@@ -289,7 +322,7 @@ def test_hit_counts_its_own_keys_and_follows_on_redis_down(make, caplog, mode, a
             assert len(warnings_of(caplog)) == 1
             server.start()
             assert client.get("/custom", headers={"X-Account": "carol"}).status_code == 200
-        assert any("answers again" in r.getMessage() for r in caplog.records)
+        assert any(r.getMessage() == RECOVERED for r in caplog.records)
 
 
 # ------------------------------------------------------------------ start-up
