@@ -45,6 +45,7 @@ from . import _compat
 from .config import ImproperlyConfigured, as_bool, as_list
 from .error import RATE_LIMITED, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
+from .operations import OPERATIONAL_ATTRIBUTE
 from .redis_client import get_redis
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ __all__ = [
 
 LOGGER = get_logger("framework.ratelimit")
 
-#: The function attribute of views that are never limited (health checks, metrics).
-OPERATIONAL = "framework_operational"
+#: The function attribute of views that are never limited (``framework.operations``).
+OPERATIONAL = OPERATIONAL_ATTRIBUTE
 #: The choices of ``[ratelimit] on_redis_down``.
 ON_REDIS_DOWN = ("local", "refuse")
 #: Where a project keeps its ``RateLimits`` (``Framework.context``).

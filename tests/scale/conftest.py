@@ -24,9 +24,15 @@ TABLES = {"alembic_version", "accounts_users", "scale_demo_hits", "scale_demo_jo
 
 
 def copy_project(folder: Path) -> Path:
-    """A copy of the project in ``folder`` (no ``__pycache__``)."""
+    """A copy of the project in ``folder`` (no ``__pycache__``). Its ``migrations/`` is the
+    repository's (Alembic's set-up and the accounts app's revisions) with the project's own
+    ``scale_demo`` revision added, so the two never drift apart."""
+    from tests.liveserver import REPO
+
     target = folder / "project"
-    shutil.copytree(PROJECT, target, ignore=shutil.ignore_patterns("__pycache__"))
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(Path(REPO) / "migrations", target / "migrations", ignore=ignore)
+    shutil.copytree(PROJECT, target, ignore=ignore, dirs_exist_ok=True)
     return target
 
 

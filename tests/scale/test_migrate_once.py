@@ -17,7 +17,7 @@ from framework.config import ImproperlyConfigured
 from framework.migrate import LOCK_KEY, migrate_database
 from framework.testing.postgres import require_postgres, temporary_database
 from tests.liveserver import LiveServer, http_get, wait_until
-from tests.scale.conftest import FRAMEWORK, HEAD, PROJECT, TABLES, framework_env, run_framework
+from tests.scale.conftest import FRAMEWORK, HEAD, TABLES, copy_project, framework_env, run_framework
 
 
 @pytest.fixture
@@ -147,9 +147,7 @@ def _sqlite_project(tmp_path: Path, revisions: bool):
     empty versions folder); its app, not started."""
     from framework import create_app
 
-    shutil.copytree(
-        PROJECT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(copy_project(tmp_path / "scale") / "migrations", tmp_path / "migrations")
     if not revisions:
         for revision in (tmp_path / "migrations" / "versions").glob("*.py"):
             revision.unlink()

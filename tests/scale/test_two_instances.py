@@ -6,16 +6,11 @@ tests/scale/two_instances_project on their own ports, one ``framework worker`` a
 ``framework beat``; everything is stopped by its pid. Each test asserts one thing the
 instances share, as a client or the database sees it.
 
-The scale-out features arrive on separate branches: a test whose feature is missing here
-(``framework.ratelimit``, ``framework.background``, ``framework.cache``, ``framework.health``,
-``framework.Schedule``, the ``worker``/``beat`` commands) is skipped, naming it. The last
-tests take Redis away and kill an instance, so they run last (in file order).
+The last tests take Redis away and kill an instance, so they run last (in file order).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import signal
 import uuid
@@ -35,34 +30,6 @@ from tests.scale.conftest import FRAMEWORK, copy_project, run_framework
 PASSWORD = "Correct-Horse-9"
 #: The seconds between two ticks of the project's schedule (scale_demo/hooks.py).
 TICK_EVERY = 2
-
-
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ImportError:
-        return False
-
-
-def _framework_has(name: str) -> bool:
-    return hasattr(importlib.import_module("framework"), name) or _has_module(f"framework.{name}")
-
-
-def _has_command(name: str) -> bool:
-    from framework.console import main
-
-    return name in main.commands
-
-
-RATELIMIT = _has_module("framework.ratelimit")
-BACKGROUND = _has_module("framework.background") and _has_command("worker")
-CACHE = _framework_has("cache")
-HEALTH = _has_module("framework.health")
-SCHEDULES = _framework_has("Schedule") and _has_command("worker") and _has_command("beat")
-
-
-def needs(present: bool, what: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not present, reason=f"{what} is not in this framework yet")
 
 
 @dataclass
@@ -127,16 +94,12 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
                 servers.append(LiveServer(project, workers=1, threads=2, env=env).launch())
             for server in servers:
                 wait_until(lambda s=server: _serving(s), timeout=60, what=f"instance on port {server.port}")
-            others: list[LiveServer] = []
-            if BACKGROUND or SCHEDULES:
-                worker = _launch_background(project, env, "worker", "--loglevel=INFO")
-                others.append(worker)
-                servers.append(worker)
-                # beat starts once the worker takes jobs: no backlog of periods run all at once
-                wait_until(lambda: _worker_ready(worker), timeout=60, what="framework worker ready")
-            if SCHEDULES:
-                others.append(_launch_background(project, env, "beat"))
-                servers.append(others[-1])
+            worker = _launch_background(project, env, "worker", "--loglevel=INFO")
+            servers.append(worker)
+            # beat starts once the worker takes jobs: no backlog of periods run all at once
+            wait_until(lambda: _worker_ready(worker), timeout=60, what="framework worker ready")
+            servers.append(_launch_background(project, env, "beat"))
+            others = servers[2:]
             yield Harness(servers[0], servers[1], engine, redis, others)
         finally:
             for server in reversed(servers):
@@ -165,7 +128,6 @@ def test_a_token_revoked_through_one_instance_is_refused_by_the_other(harness: H
     assert refused.json()["status"] == "error"
 
 
-@needs(RATELIMIT, "framework.ratelimit (Route(..., rate_limit=...))")
 def test_a_rate_limit_is_counted_across_both_instances(harness: Harness):
     h = harness
     # "2/minute" for this client: one request on each instance spends it
@@ -178,7 +140,6 @@ def test_a_rate_limit_is_counted_across_both_instances(harness: Harness):
         assert int(refused.headers["Retry-After"]) > 0
 
 
-@needs(BACKGROUND, "framework.background (execute_event(..., background=True), framework worker)")
 def test_a_background_event_fired_by_one_instance_is_run_by_the_worker(harness: Harness):
     h = harness
     name = f"job-{uuid.uuid4().hex[:10]}"
@@ -191,7 +152,6 @@ def test_a_background_event_fired_by_one_instance_is_run_by_the_worker(harness: 
     assert ran_in not in instance_pids  # not run by the instance that fired it: by the worker
 
 
-@needs(CACHE, "framework.cache (@cache.cached, cache.delete)")
 def test_a_cached_answer_invalidated_through_one_instance_is_fresh_on_the_other(harness: Harness):
     h = harness
 
@@ -213,7 +173,6 @@ def test_a_cached_answer_invalidated_through_one_instance_is_fresh_on_the_other(
     assert count(h.b) == before + 2
 
 
-@needs(SCHEDULES, "framework.Schedule (App(schedules=...), framework worker and beat)")
 def test_a_periodic_task_runs_once_per_period_with_both_instances_up(harness: Harness):
     h = harness
     wait_until(lambda: h.scalar("SELECT count(*) FROM scale_demo_ticks") >= 4, timeout=90, what="4 ticks")
@@ -226,7 +185,6 @@ def test_a_periodic_task_runs_once_per_period_with_both_instances_up(harness: Ha
     assert numbers == list(range(len(times))), [round(at - times[0], 2) for at in times]
 
 
-@needs(HEALTH, "framework.health ([health] ready_path = /readyz)")
 def test_readyz_fails_while_redis_is_down_and_recovers_when_it_is_back(harness: Harness):
     h = harness
 

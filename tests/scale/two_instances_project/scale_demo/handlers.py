@@ -4,22 +4,13 @@ import os
 
 from sqlalchemy import func, select
 
+from framework import cache
 from framework.response import Status, Success
 from framework.router import Routes
 
-from . import features
 from .models import Hit
 
 routes = Routes()
-
-if features.CACHE:
-    from framework import cache
-
-    cached_counter = cache.cached(timeout=60, key_prefix="counter")
-else:  # the feature's branch is not merged: the counter is never cached
-
-    def cached_counter(func):
-        return func
 
 
 def _count(request):
@@ -28,7 +19,7 @@ def _count(request):
 
 
 @routes.get("/scale/counter")
-@cached_counter
+@cache.cached(timeout=60, key_prefix="counter")
 def counter(request):
     """The number of hits, cached for a minute under the key ``counter``."""
     return Success({"count": _count(request)})
@@ -40,8 +31,7 @@ def hit(request):
     session = request.app.context["db_session"]()
     session.add(Hit())
     session.commit()
-    if features.CACHE:
-        cache.delete("counter")
+    cache.delete("counter")
     return Success({"count": _count(request)}, status=Status.CREATED)
 
 
@@ -51,19 +41,15 @@ def pid(request):
     return Success({"pid": os.getpid()})
 
 
-if features.BACKGROUND:
-
-    @routes.post("/scale/jobs")
-    def start_job(request):
-        """Queue the event ``record_job``; the worker runs it."""
-        name = str(request.args.get("name") or "job")[:64]
-        request.app.execute_event("record_job", {"name": name}, background=True)
-        return Success({"queued": name}, status=Status.ACCEPTED)
+@routes.post("/scale/jobs")
+def start_job(request):
+    """Queue the event ``record_job``; the worker runs it."""
+    name = str(request.args.get("name") or "job")[:64]
+    request.app.execute_event("record_job", {"name": name}, background=True)
+    return Success({"queued": name}, status=Status.ACCEPTED)
 
 
-if features.RATELIMIT:
-
-    @routes.get("/scale/limited", rate_limit="2/minute")
-    def limited(request):
-        """Twice a minute per client, counted across every instance."""
-        return Success({"ok": True})
+@routes.get("/scale/limited", rate_limit="2/minute")
+def limited(request):
+    """Twice a minute per client, counted across every instance."""
+    return Success({"ok": True})

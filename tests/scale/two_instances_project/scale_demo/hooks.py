@@ -6,7 +6,6 @@ import time
 from framework.db import db
 from framework.hook import Hooks
 
-from . import features
 from .models import Job, Tick
 
 hooks = Hooks()
@@ -15,12 +14,11 @@ hooks = Hooks()
 #: tick the worker runs a little late is still told apart from the next one.
 TICK_EVERY = 2
 
-if features.BACKGROUND:
 
-    @hooks.event("record_job", background=True)
-    def record_job(name):
-        db.session.add(Job(name=name, pid=os.getpid()))
-        db.session.commit()
+@hooks.event("record_job", background=True)
+def record_job(name):
+    db.session.add(Job(name=name, pid=os.getpid()))
+    db.session.commit()
 
 
 @hooks.event("startup")
