@@ -224,18 +224,19 @@ class AsgiAdapter:
             await self._other(scope, receive, send)
             return
         environ = build_environ(scope)
-        # the id of the adapter's own answers and log lines, and of the WSGI call's
-        request_id = _request_id.bind(environ)
-        _request_id.set_current(request_id)
+        # The request id is chosen where the adapter first needs it (its own answers and
+        # log lines, ``_bind``), else by the WSGI call's middleware: in the environ, both
+        # see the same one.
         if not self.trusts_proxies and (
             "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_FOR" in environ
         ):
+            _bind(environ)
             self._undo_proxy_rewrite(environ)
         limit = self.max_body
         if limit is not None:
             declared = environ.get("CONTENT_LENGTH")
             if declared and declared.isdigit() and int(declared) > limit:
-                await _answer(send, self._answers["too_large"], request_id)
+                await _answer(send, self._answers["too_large"], _bind(environ))
                 return
         # Only what the server already holds: the rest of a body is read by the thread.
         message: Any = await receive()
@@ -245,7 +246,7 @@ class AsgiAdapter:
         complete = not message.get("more_body", False)
         if complete:
             if limit is not None and len(chunk) > limit:
-                await _answer(send, self._answers["too_large"], request_id)
+                await _answer(send, self._answers["too_large"], _bind(environ))
                 return
             environ["wsgi.input"] = io.BytesIO(chunk)
         loop = asyncio.get_running_loop()
@@ -254,7 +255,7 @@ class AsgiAdapter:
             wake = self._wake = wake_for(loop)
         call = _WsgiCall(self.app, environ, loop, wake, self.buffer_limit, self.chunk_slots)
         if not complete:
-            call.body_reader = self._body_reader(chunk, receive, send, request_id)
+            call.body_reader = self._body_reader(chunk, receive, send, _bind(environ))
             call.body_timeout = self.body_timeout
         pool = self.pool
         observer = self._observer
@@ -266,6 +267,7 @@ class AsgiAdapter:
             if not submitted:
                 observer.refused()
         if not submitted:
+            request_id = _bind(environ)
             self._warn_busy("%d requests wait for a thread: answering 503", pool.waiting)
             call._drop_reader()
             await _answer(send, self._answers["busy"], request_id)
@@ -289,6 +291,7 @@ class AsgiAdapter:
         if outcome != _RAN:
             if watcher is not None:
                 watcher.cancel()
+            request_id = _bind(environ)
             if outcome == _EXPIRED:
                 self._warn_busy("a request waited %ss for a thread: answering 503", self.queue_timeout)
                 await _answer(send, self._answers["busy"], request_id)
@@ -298,6 +301,7 @@ class AsgiAdapter:
         if call.error is not None:
             if watcher is not None:
                 watcher.cancel()
+            request_id = _bind(environ)
             log.error("error in the WSGI application", exc_info=call.error)
             await _answer(send, self._answers["server_error"], request_id)
             return
@@ -392,6 +396,7 @@ class AsgiAdapter:
                 if item is _GONE:
                     return
                 if isinstance(item, BaseException):
+                    _bind(call.environ)
                     log.error("error in the WSGI application while streaming", exc_info=item)
                     return  # the response stays incomplete: the server drops the connection
                 chunk, more = item
@@ -718,6 +723,14 @@ def _name_bytes(name: str) -> bytes:
     if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
         _NAME_BYTES[name] = raw
     return raw
+
+
+def _bind(environ: dict[str, Any]) -> str:
+    """The request's id for an answer or a log line of the adapter's own, made current; the
+    WSGI call's when it has run (its middleware put it in the environ)."""
+    request_id = _request_id.bind(environ)
+    _request_id.set_current(request_id)
+    return request_id
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
