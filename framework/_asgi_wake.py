@@ -31,8 +31,13 @@ class Wake:
     __slots__ = ("loop_ref", "_queue", "_pending", "_read", "_write", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        #: The loop, weakly: a ``Wake`` lives as long as its loop, not the other way round.
-        self.loop_ref = weakref.ref(loop)
+        #: The loop, weakly where it can be: a ``Wake`` lives as long as its loop, not the
+        #: other way round.
+        self.loop_ref: Callable[[], asyncio.AbstractEventLoop | None]
+        try:
+            self.loop_ref = weakref.ref(loop)
+        except TypeError:  # a loop class without weak references
+            self.loop_ref = lambda: loop
         self._queue: deque[tuple[Callable[..., Any], Any]] = deque()
         self._pending = False
         self._read: Callable[[], Any] | None = None
@@ -113,7 +118,10 @@ def _close(fds: tuple[int, ...]) -> None:
 
 def wake_for(loop: asyncio.AbstractEventLoop) -> Wake:
     """The ``Wake`` of ``loop``, made on first use; call it on the loop's own thread."""
-    wake = _WAKES.get(loop)
+    try:
+        wake = _WAKES.get(loop)
+    except TypeError:  # a loop class without weak references: the caller keeps it
+        return Wake(loop)
     if wake is None:
         wake = _WAKES[loop] = Wake(loop)
     return wake

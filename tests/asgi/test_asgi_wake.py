@@ -121,3 +121,26 @@ def test_a_failing_callback_is_reported_and_the_others_still_run() -> None:
         assert isinstance(reported[0]["exception"], ValueError)
     finally:
         loop.close()
+
+
+class _NoWeakReferences:
+    """A stand-in for a loop class whose instances take no weak references."""
+
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loop, name)
+
+
+def test_a_loop_without_weak_references_is_served() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        stand_in: Any = _NoWeakReferences(loop)
+        wake = wake_for(stand_in)
+        assert wake.loop_ref() is stand_in
+        _assert_all_in_order(_run_calls_from_threads(wake, loop))
+    finally:
+        loop.close()
