@@ -22,7 +22,6 @@ import functools
 import hashlib
 import math
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
@@ -35,7 +34,7 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 from . import _async
 from .config import ImproperlyConfigured, as_list
 from .logging import get_logger
-from .redis_client import get_redis, redis_url
+from .redis_client import Outage, get_redis, redis_url
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -67,9 +66,10 @@ class RedisBackend(RedisCache):
     """Flask-Caching's Redis backend on the project's own client (``get_redis``), that
     answers like an empty cache while Redis cannot be reached.
 
-    The first failure of an outage is logged as a warning and the next calls do not try
-    Redis for ``retry_after`` seconds (a Redis that stops answering costs each request
-    its socket timeout once, not on every call); the first success logs the recovery.
+    The outage is tracked by ``framework.redis_client.Outage``: its first failure is
+    logged as a warning and the next calls do not try Redis for ``retry_after`` seconds
+    (a Redis that stops answering costs each request its socket timeout once, not on every
+    call); the first success logs the recovery.
     """
 
     #: Seconds during which calls after a failure skip Redis.
@@ -78,8 +78,13 @@ class RedisBackend(RedisCache):
     def __init__(self, *args: Any, errors: tuple[type[BaseException], ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._errors = errors + (OSError,)
-        self._down_since: float | None = None
-        self._retry_at = 0.0
+        self.outage = Outage(
+            LOGGER,
+            "cache",
+            "requests are served uncached",
+            "caching there again",
+            retry_first=self.retry_after,
+        )
 
     @classmethod
     def factory(
@@ -97,20 +102,16 @@ class RedisBackend(RedisCache):
         )
 
     def _guard(self, call: Callable[..., Any], fallback: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._down_since is not None and time.monotonic() < self._retry_at:
+        outage = self.outage
+        if outage.waiting():
             return fallback
         try:
             result = call(*args, **kwargs)
         except self._errors as exc:
-            now = time.monotonic()
-            if self._down_since is None:
-                self._down_since = now
-                LOGGER.warning("cache: Redis cannot be reached (%s); serving uncached until it answers", exc)
-            self._retry_at = now + self.retry_after
+            outage.failed(exc)
             return fallback
-        if self._down_since is not None:
-            LOGGER.warning("cache: Redis answers again after %.1f s", time.monotonic() - self._down_since)
-            self._down_since = None
+        if outage.down:
+            outage.answered()
         return result
 
     def get(self, key: str) -> Any:
