@@ -271,12 +271,14 @@ def check_hook(event: str, func: Any) -> None:
 
 def queue_hooks(
     fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any], every_hook: bool = False
-) -> list[Any]:
+) -> Iterable[Any]:
     """The one place that decides, for one firing of ``event``, which of ``receivers`` run
     on a worker: every one with ``every_hook`` (``execute_event(..., background=True)``),
     else the hooks declared ``background=True``. Those are queued now; the others are
     returned, in order, for the caller to run. The arguments are checked before anything
     is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot travel."""
+    if event in BUILTIN_EVENTS:  # never queued (``check_hook``): fired on every request
+        return receivers
     if every_hook:
         queued, inline = list(receivers), []
     else:
