@@ -277,10 +277,10 @@ def queue_hooks(
     else the hooks declared ``background=True``. Those are queued now; the others are
     returned, in order, for the caller to run. The arguments are checked before anything
     is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot travel."""
-    if event in BUILTIN_EVENTS:  # never queued (``check_hook``): fired on every request
-        return receivers
     if every_hook:
         queued, inline = list(receivers), []
+    elif event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
+        return receivers
     else:
         inline = list(receivers)
         queued = [receiver for receiver in inline if is_background(receiver)]
