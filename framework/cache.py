@@ -74,7 +74,7 @@ class RedisBackend(RedisCache):
     call); the first success logs the recovery.
     """
 
-    #: Seconds during which calls after a failure skip Redis.
+    #: Seconds during which calls after a failure skip Redis (read when the backend is made).
     retry_after = 1.0
 
     def __init__(self, *args: Any, errors: tuple[type[BaseException], ...] = (), **kwargs: Any) -> None:
