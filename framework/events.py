@@ -78,13 +78,11 @@ def _run(event: str, receivers: Iterable[Any], sender: Any, kwargs: Mapping[str,
 def send(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
     """Fire ``signal`` for ``sender`` from sync code (async hooks run on the thread's loop).
 
-    ``_run``'s rule, with each awaitable run at once instead of yielded: no generator to
-    drive (``request_end`` fires this for every request).
+    ``deliver``'s rule, with each awaitable run at once instead of yielded: no generator
+    to drive (``request_end`` fires this for every request).
     """
-    for receiver in signal.receivers_for(sender):
+    for receiver in _background.queue_hooks(sender, signal.name, kwargs, signal.receivers_for(sender)):
         hook = type(receiver) is HookReceiver
-        if hook and receiver.background:
-            continue
         func = receiver.func if hook else receiver
         try:
             result = func(**kwargs) if hook else func(sender, **kwargs)
