@@ -69,15 +69,27 @@ def _run(event: str, receivers: Iterable[Any], sender: Any, kwargs: Mapping[str,
         func = receiver.func if hook else receiver
         try:
             result = func(**kwargs) if hook else func(sender, **kwargs)
-            if _async.is_awaitable(result):
+            if result is not None and _async.is_awaitable(result):
                 yield result
         except Exception:
             _receiver_failed(event, func)
 
 
 def send(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
-    """Fire ``signal`` for ``sender`` from sync code (async hooks run on the thread's loop)."""
-    drive_sync(deliver(sender, signal, kwargs))
+    """Fire ``signal`` for ``sender`` from sync code (async hooks run on the thread's loop).
+
+    ``deliver``'s rule, with each awaitable run at once instead of yielded: no generator
+    to drive (``request_end`` fires this for every request).
+    """
+    for receiver in _background.queue_hooks(sender, signal.name, kwargs, signal.receivers_for(sender)):
+        hook = type(receiver) is HookReceiver
+        func = receiver.func if hook else receiver
+        try:
+            result = func(**kwargs) if hook else func(sender, **kwargs)
+            if result is not None and _async.is_awaitable(result):
+                _async.run(result)
+        except Exception:
+            _receiver_failed(signal.name, func)
 
 
 async def asend(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
