@@ -47,6 +47,20 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("framework-slow" if slow_run() else "framework-default")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n logical`` (setup.cfg) starts two workers per CPU (``--maxprocesses`` caps them).
+
+    Many tests spend most of their time waiting on processes they started (a server
+    booting, a period going by, a graceful shutdown): with one worker per CPU a CPU was
+    idle during those waits. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when it is set.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 * cpus
+
+
 def _cheaper_password_hashing() -> None:
     """Hash passwords with scrypt at a lower work factor in the everyday run.
 
