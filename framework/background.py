@@ -2,7 +2,8 @@
 
 ``execute_event(name, args, background=True)`` queues every hook of ``name`` and returns at
 once; a hook declared ``@hooks.event(name, background=True)`` is queued whenever ``name``
-fires (the event's other hooks still run inline). Each queued hook is one job, so a hook
+fires (the event's other hooks still run inline). ``queue_hooks`` makes that choice for
+every firing (``framework.events`` runs what it leaves). Each queued hook is one job, so a hook
 that fails is retried on its own (``[celery] max_retries``, ``retry_delay``) and never runs
 the hooks that succeeded a second time; each failure and retry is logged with the event,
 the hook and the exception.
@@ -57,6 +58,9 @@ __all__ = [
     "init_background",
     "settings",
     "fire",
+    "queue_hooks",
+    "is_background",
+    "check_hook",
     "hook_ids",
     "run_hook",
     "run_schedule",
@@ -249,22 +253,61 @@ def hook_ids(receivers: Iterable[Any]) -> list[tuple[str, Any]]:
     return result
 
 
-def fire(
-    fw: Framework, event: str, args: Mapping[str, Any], only_background: bool = False, only: Any = None
-) -> int:
-    """Queue the hooks of ``event`` (only those declared ``background=True`` when
-    ``only_background``; only the receiver ``only`` when given) with ``args``; the number
-    queued. The arguments are checked first: nothing is queued when one cannot travel."""
+def is_background(receiver: Any) -> bool:
+    """Whether ``receiver`` always runs on a worker (a hook declared ``background=True``)."""
+    return bool(getattr(receiver, "background", False))
+
+
+def check_hook(event: str, func: Any) -> None:
+    """Refuse a background hook for one of the framework's own events (their arguments
+    are live objects): ``ImproperlyConfigured`` naming the hook."""
+    if event in BUILTIN_EVENTS:
+        name = f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', func)}"
+        raise ImproperlyConfigured(
+            f"hook {name}: the framework event {event!r} cannot run in the background; "
+            "fire a custom event from it with execute_event(..., background=True)"
+        )
+
+
+def queue_hooks(
+    fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any], every_hook: bool = False
+) -> Iterable[Any]:
+    """The one place that decides, for one firing of ``event``, which of ``receivers`` run
+    on a worker: every one with ``every_hook`` (``execute_event(..., background=True)``),
+    else the hooks declared ``background=True``. Those are queued now; the others are
+    returned, in order, for the caller to run. The arguments are checked before anything
+    is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot travel."""
+    if every_hook:
+        queued, inline = list(receivers), []
+    elif event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
+        return receivers
+    else:
+        inline = list(receivers)
+        queued = [receiver for receiver in inline if is_background(receiver)]
+        if not queued:
+            return inline
+        inline = [receiver for receiver in inline if not is_background(receiver)]
+    _queue(fw, event, check_args(event, args), queued)
+    return inline
+
+
+def fire(fw: Framework, event: str, args: Mapping[str, Any]) -> int:
+    """Queue every hook of ``event`` with ``args``; the number queued (nothing when an
+    argument cannot travel: see ``check_args``)."""
     payload = check_args(event, args)
-    chosen = [
+    return _queue(fw, event, payload, list(signals.event(event).receivers_for(fw)))
+
+
+def _queue(fw: Framework, event: str, payload: dict[str, Any], receivers: list[Any]) -> int:
+    """Submit one job per receiver, each named by its id among the event's hooks."""
+    hooks = [
         hook
         for hook, receiver in hook_ids(signals.event(event).receivers_for(fw))
-        if (only is None or receiver is only)
-        and (not only_background or getattr(receiver, "background", False))
+        if any(receiver is chosen for chosen in receivers)
     ]
-    if chosen:
-        dispatcher(fw).submit(event, chosen, payload)
-    return len(chosen)
+    if hooks:
+        dispatcher(fw).submit(event, hooks, payload)
+    return len(hooks)
 
 
 def run_hook(fw: Framework, event: str, hook: str, args: Mapping[str, Any]) -> None:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
+import inspect
 import math
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
@@ -30,12 +30,13 @@ from urllib.parse import urlencode
 import flask_caching
 from flask import Flask, current_app, has_app_context, request
 from flask_caching.backends.rediscache import RedisCache
+from flask_caching.utils import wants_args
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import _async
 from .config import ImproperlyConfigured, as_list
 from .logging import get_logger
-from .redis_client import get_redis, redis_url
+from .redis_client import Outage, get_redis, redis_url
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -67,19 +68,25 @@ class RedisBackend(RedisCache):
     """Flask-Caching's Redis backend on the project's own client (``get_redis``), that
     answers like an empty cache while Redis cannot be reached.
 
-    The first failure of an outage is logged as a warning and the next calls do not try
-    Redis for ``retry_after`` seconds (a Redis that stops answering costs each request
-    its socket timeout once, not on every call); the first success logs the recovery.
+    The outage is tracked by ``framework.redis_client.Outage``: its first failure is
+    logged as a warning and the next calls do not try Redis for ``retry_after`` seconds
+    (a Redis that stops answering costs each request its socket timeout once, not on every
+    call); the first success logs the recovery.
     """
 
-    #: Seconds during which calls after a failure skip Redis.
+    #: Seconds during which calls after a failure skip Redis (read when the backend is made).
     retry_after = 1.0
 
     def __init__(self, *args: Any, errors: tuple[type[BaseException], ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._errors = errors + (OSError,)
-        self._down_since: float | None = None
-        self._retry_at = 0.0
+        self.outage = Outage(
+            LOGGER,
+            "cache",
+            "requests are served uncached",
+            "caching there again",
+            retry_first=self.retry_after,
+        )
 
     @classmethod
     def factory(
@@ -97,20 +104,16 @@ class RedisBackend(RedisCache):
         )
 
     def _guard(self, call: Callable[..., Any], fallback: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._down_since is not None and time.monotonic() < self._retry_at:
+        outage = self.outage
+        if outage.waiting():
             return fallback
         try:
             result = call(*args, **kwargs)
         except self._errors as exc:
-            now = time.monotonic()
-            if self._down_since is None:
-                self._down_since = now
-                LOGGER.warning("cache: Redis cannot be reached (%s); serving uncached until it answers", exc)
-            self._retry_at = now + self.retry_after
+            outage.failed(exc)
             return fallback
-        if self._down_since is not None:
-            LOGGER.warning("cache: Redis answers again after %.1f s", time.monotonic() - self._down_since)
-            self._down_since = None
+        if outage.down:
+            outage.answered()
         return result
 
     def get(self, key: str) -> Any:
@@ -326,10 +329,17 @@ class Cache(flask_caching.Cache):
         timeout: Timeout = None,
         key_prefix: str | Callable[[], str] = "view/%s",
         query_string: bool = False,
-        unless: Callable[[], bool] | None = None,
+        unless: Callable[..., Any] | None = None,
         response_filter: Callable[[Any], bool] | None = None,
+        *,
+        forced_update: Callable[..., Any] | None = None,
+        is_stale: Callable[[Any], Any] | None = None,
+        make_cache_key: Callable[..., str] | None = None,
+        source_check: bool = False,
+        response_hit_indication: bool = False,
     ) -> Callable[[F], F]:
-        """Cache a handler's answer to GET and HEAD requests.
+        """Cache a handler's answer to GET and HEAD requests: Flask-Caching's ``cached``
+        for ``def`` and ``async def`` handlers, its parameters with the same meaning.
 
         :param timeout: seconds an answer is kept (or a ``timedelta``); None: ``[cache]
             default_timeout``; 0: until deleted.
@@ -338,43 +348,76 @@ class Cache(flask_caching.Cache):
         :param query_string: False: one entry per key, whatever the query string (``/items``
             and ``/items?page=2`` share it); True: one per set of query parameters, in any
             order. ``cache.delete(key)`` / ``cache.forget(path)`` drop them all.
-        :param unless: when it returns true, the request runs the handler uncached.
+        :param unless: when it returns true, the request runs the handler uncached. Called
+            with no arguments, or, when it takes some, with the handler and the handler's
+            arguments (``unless(handler, request)``), as Flask-Caching calls it.
         :param response_filter: given the response; when it returns false, it is not stored.
+        :param forced_update: when it returns true, the handler runs and its answer
+            replaces the stored one. Called with no arguments, or with the handler's
+            (``forced_update(request)``).
+        :param is_stale: given the stored response on a hit; when it returns true, the
+            handler runs and its answer replaces it.
+        :param make_cache_key: called with the handler's arguments (``make_cache_key(request)``),
+            returns the key, in place of ``key_prefix``; ``cache.delete(key)`` drops it.
+        :param source_check: the handler's source code is part of the key: once the code
+            changes, answers stored by the old code are not served.
+        :param response_hit_indication: an answer served from the cache carries the header
+            ``hit_cache: True``.
 
         Only 2xx answers (but 206) that set no cookie, are not streamed and are not marked
-        ``Cache-Control: private`` or ``no-store`` are stored.
+        ``Cache-Control: private`` or ``no-store`` are stored. Flask-Caching's
+        ``cache_none`` and ``hash_method`` have no use here (a handler never answers None;
+        the framework's keys are bounded with their own digest): passing them is a
+        ``TypeError``.
         """
 
         def decorator(handler: F) -> F:
+            source = _source_digest(handler) if source_check else None
             lookup, keep = self._lookup, self._keep
+            bypass = _condition(unless, handler)
+            forced = _condition(forced_update)
 
-            def bypass() -> bool:
-                return request.method not in CACHED_METHODS or (unless is not None and bool(unless()))
+            def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+                """(the cached response, None) on a hit; (None, where to store the answer)
+                on a miss; (None, None) when the request is not served from the cache."""
+                if request.method not in CACHED_METHODS or bypass(args, kwargs):
+                    return None, None
+                if make_cache_key is not None:
+                    base = bounded_key(str(make_cache_key(*args, **kwargs)))
+                else:
+                    base = _base_key(key_prefix, request.path)
+                parts = [_query_digest(request.args.items(multi=True))] if query_string else []
+                if source is not None:
+                    parts.append(source)
+                found, where = lookup(base, ":".join(parts) or None, forced(args, kwargs))
+                if found is None or (is_stale is not None and is_stale(found)):
+                    return None, where
+                if response_hit_indication:
+                    found.headers["hit_cache"] = "True"
+                return found, None
 
-            def seconds() -> int | None:
-                return _seconds(wrapper.cache_timeout)  # type: ignore[attr-defined]
+            def finish(rv: Any, where: Any) -> Any:
+                if where is None:
+                    return rv
+                return keep(rv, where, _seconds(wrapper.cache_timeout), response_filter)  # type: ignore[attr-defined]
 
             if _async.is_async_callable(handler):
 
                 @functools.wraps(handler)
                 async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                    if bypass():
-                        return await handler(*args, **kwargs)
-                    found, where = lookup(key_prefix, query_string)
+                    found, where = start(args, kwargs)
                     if found is not None:
                         return found
-                    return keep(await handler(*args, **kwargs), where, seconds(), response_filter)
+                    return finish(await handler(*args, **kwargs), where)
 
             else:
 
                 @functools.wraps(handler)
                 def wrapper(*args: Any, **kwargs: Any) -> Any:
-                    if bypass():
-                        return handler(*args, **kwargs)
-                    found, where = lookup(key_prefix, query_string)
+                    found, where = start(args, kwargs)
                     if found is not None:
                         return found
-                    return keep(handler(*args, **kwargs), where, seconds(), response_filter)
+                    return finish(handler(*args, **kwargs), where)
 
             wrapper.uncached = handler  # type: ignore[attr-defined]
             wrapper.cache_timeout = timeout  # type: ignore[attr-defined]
@@ -389,17 +432,20 @@ class Cache(flask_caching.Cache):
         return bool(self.delete(_base_key(key_prefix, path)))
 
     # -- the decorator's two steps, shared by its sync and async faces
-    def _lookup(self, key_prefix: str | Callable[[], str], query_string: bool) -> tuple[Any, Any]:
-        """(the rebuilt response, None) on a hit; (None, where to store) on a miss."""
+    def _lookup(self, base: str, variant: str | None, forced: bool) -> tuple[Any, Any]:
+        """(the rebuilt response or None, where to store an answer); None, without asking,
+        when ``forced``. Without a ``variant`` (a digest of the query string and/or the
+        source), the entry is at ``base``; with one, ``base`` holds the generation of its
+        variants, so deleting ``base`` drops them all."""
         backend = self.cache
-        base = _base_key(key_prefix, request.path)
-        if not query_string:
-            return _rebuild(backend.get(base)), (base, None)
+        if variant is None:
+            return (None if forced else _rebuild(backend.get(base))), (base, None, None)
         generation = backend.get(base)
         if not isinstance(generation, str):
-            return None, (base, "")
-        entry = f"{base}?{generation}:{_query_digest(request.args.items(multi=True))}"
-        return _rebuild(backend.get(entry)), (base, generation)
+            return None, (base, "", variant)
+        if forced:
+            return None, (base, generation, variant)
+        return _rebuild(backend.get(f"{base}?{generation}:{variant}")), (base, generation, variant)
 
     def _keep(
         self, rv: Any, where: Any, timeout: int | None, response_filter: Callable[[Any], bool] | None
@@ -410,7 +456,7 @@ class Cache(flask_caching.Cache):
         if snapshot is None or (response_filter is not None and not response_filter(response)):
             return response
         backend = self.cache
-        base, generation = where
+        base, generation, variant = where
         if generation is None:
             backend.set(base, snapshot, timeout=timeout)
             return response
@@ -420,9 +466,31 @@ class Cache(flask_caching.Cache):
                 generation = backend.get(base)  # another request started one meanwhile
                 if not isinstance(generation, str):
                     return response
-        entry = f"{base}?{generation}:{_query_digest(request.args.items(multi=True))}"
-        backend.set(entry, snapshot, timeout=timeout)
+        backend.set(f"{base}?{generation}:{variant}", snapshot, timeout=timeout)
         return response
+
+
+def _condition(condition: Callable[..., Any] | None, *first: Any) -> Callable[[tuple[Any, ...], Any], bool]:
+    """``unless`` or ``forced_update`` as a test of one call's arguments, called as
+    Flask-Caching calls it: with no arguments, or, when it takes some (``wants_args``),
+    with ``first`` and the handler's arguments."""
+    if condition is None:
+        return lambda args, kwargs: False
+    if wants_args(condition):
+        return lambda args, kwargs: bool(condition(*first, *args, **kwargs))
+    return lambda args, kwargs: bool(condition())
+
+
+def _source_digest(handler: Callable[..., Any]) -> str:
+    """A digest of the handler's source code (``source_check``); ``TypeError`` when it
+    cannot be read (a handler made in an interactive session)."""
+    try:
+        text = inspect.getsource(handler)
+    except (OSError, TypeError):
+        raise TypeError(
+            f"cache.cached(source_check=True): the source of {handler!r} cannot be read"
+        ) from None
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 #: The project's cache (``from framework import cache``).

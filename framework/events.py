@@ -5,9 +5,9 @@
 A receiver's rule is written once (``deliver``): receivers run in connection order with
 the event's arguments as keyword arguments; a failing one is logged naming the hook and
 the event, and the others still run; a failing ``startup`` hook raises instead (a worker
-whose start-up failed must not serve). A hook connected with ``background=True`` is not
-called there but queued (``framework.background``), and so is every hook of an event
-fired with ``execute_event(..., background=True)``.
+whose start-up failed must not serve). Which receivers of a firing are queued for a worker
+instead (``background=True`` on the hook, or on ``execute_event``) is decided in one place,
+``framework.background.queue_hooks``, however the event fires; this module runs the rest.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from . import _async, signals
 from . import background as _background
-from .config import ImproperlyConfigured
 from .drive import Steps, drive_async, drive_sync
 from .logging import get_logger
 
@@ -44,42 +43,53 @@ class HookReceiver:
         self.background = background
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
-        if self.background:
-            _background.fire(self.fw, self.event, kwargs, only=self)
-            return
-        drive_sync(_run(self.event, (self,), sender, kwargs))
+        drive_sync(self._steps(sender, kwargs))
 
     async def acall(self, kwargs: dict[str, Any]) -> None:
-        await drive_async(_run(self.event, (self,), self.fw, kwargs))
+        await drive_async(self._steps(self.fw, kwargs))
+
+    def _steps(self, sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
+        """Queued when it runs in the background, else called."""
+        return _run(self.event, _background.queue_hooks(self.fw, self.event, kwargs, (self,)), sender, kwargs)
 
 
 def deliver(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
     """Call ``signal``'s receivers for ``sender`` in order (the rule ``send`` and ``asend``
-    drive)."""
-    return _run(signal.name, signal.receivers_for(sender), sender, kwargs)
+    drive); the background hooks among them are queued at once."""
+    receivers = _background.queue_hooks(sender, signal.name, kwargs, signal.receivers_for(sender))
+    return _run(signal.name, receivers, sender, kwargs)
 
 
 def _run(event: str, receivers: Iterable[Any], sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
     """Call each receiver (sync or async) in order: a hook with the keyword arguments, a
     plain blinker receiver with the sender first, as blinker calls it. A failure is logged
-    and the next receiver runs (``startup``: raised). A background hook is skipped: its
-    event's firing queued it."""
+    and the next receiver runs (``startup``: raised)."""
     for receiver in receivers:
         hook = type(receiver) is HookReceiver
-        if hook and receiver.background:
-            continue
         func = receiver.func if hook else receiver
         try:
             result = func(**kwargs) if hook else func(sender, **kwargs)
-            if _async.is_awaitable(result):
+            if result is not None and _async.is_awaitable(result):
                 yield result
         except Exception:
             _receiver_failed(event, func)
 
 
 def send(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
-    """Fire ``signal`` for ``sender`` from sync code (async hooks run on the thread's loop)."""
-    drive_sync(deliver(sender, signal, kwargs))
+    """Fire ``signal`` for ``sender`` from sync code (async hooks run on the thread's loop).
+
+    ``deliver``'s rule, with each awaitable run at once instead of yielded: no generator
+    to drive (``request_end`` fires this for every request).
+    """
+    for receiver in _background.queue_hooks(sender, signal.name, kwargs, signal.receivers_for(sender)):
+        hook = type(receiver) is HookReceiver
+        func = receiver.func if hook else receiver
+        try:
+            result = func(**kwargs) if hook else func(sender, **kwargs)
+            if result is not None and _async.is_awaitable(result):
+                _async.run(result)
+        except Exception:
+            _receiver_failed(signal.name, func)
 
 
 async def asend(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> None:
@@ -106,12 +116,8 @@ def connect_hook(fw: Any, event: str, func: Callable[..., Any], background: bool
     """Run ``func`` (sync or async) with the event's arguments when ``fw`` fires ``event``;
     with ``background``, on a worker (not for the framework's own events, whose arguments
     are live objects)."""
-    if background and event in _background.BUILTIN_EVENTS:
-        name = f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', func)}"
-        raise ImproperlyConfigured(
-            f"hook {name}: the framework event {event!r} cannot run in the background; "
-            "fire a custom event from it with execute_event(..., background=True)"
-        )
+    if background:
+        _background.check_hook(event, func)
     signals.event(event).connect(HookReceiver(fw, event, func, background), sender=fw, weak=False)
 
 
@@ -126,19 +132,17 @@ def execute_event(
     ``co_flags``) is async, else fired at once, returning an awaitable that completes at once.
 
     With ``background`` every hook is queued and nothing runs here; otherwise the hooks
-    declared ``background=True`` are queued first. Either way the arguments are checked
-    before anything is queued (``TypeError``/``ValueError`` naming the one that cannot travel).
+    declared ``background=True`` are queued first (``framework.background.queue_hooks``,
+    which checks the arguments before anything is queued or run).
     """
     kwargs = dict(args or {})
-    if background:
-        _background.fire(fw, name, kwargs)
+    receivers = signals.event(name).receivers_for(fw)
+    inline = _background.queue_hooks(fw, name, kwargs, receivers, every_hook=background)
+    if not inline:
         return FIRED
-    signal = signals.event(name)
-    if any(type(r) is HookReceiver and r.background for r in signal.receivers_for(fw)):
-        _background.fire(fw, name, kwargs, only_background=True)
     if caller_flags & ASYNC_CODE:
-        return asend(fw, signal, kwargs)
-    send(fw, signal, kwargs)
+        return drive_async(_run(name, inline, fw, kwargs))
+    drive_sync(_run(name, inline, fw, kwargs))
     return FIRED
 
 

@@ -27,6 +27,7 @@ from .config import ImproperlyConfigured
 from .error import SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 from .operations import operational_path, register_operational
+from .redis_client import Outage, get_redis
 from .response import JSON
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ def install_health(fw: Framework, app: Flask) -> None:
     if live is not None:
         register_operational(fw, app, "[health] live_path", live, LIVE_ENDPOINT, _live)
     if ready is not None:
-        from .redis_client import get_redis
-
         get_redis(fw)  # a [redis] url that cannot work stops start-up, not a probe
         readiness = Readiness(fw, _timeout(fw))
 
@@ -92,14 +91,21 @@ def _live() -> Any:
 
 
 class _Check:
-    """One readiness check, run in a daemon thread, at most one run at a time."""
+    """One readiness check, run in a daemon thread, at most one run at a time; its
+    failures and recovery logged once each (``framework.redis_client.Outage``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._lock = threading.Lock()
         self._running: tuple[threading.Event, list[BaseException | None]] | None = None
-        #: The last outcome logged (True: passing), so a state change is logged once.
-        self.passing: bool | None = None
+        service = "Redis" if name == "redis" else "the database"
+        self.outage = Outage(
+            LOGGER,
+            f"readiness check {name!r}",
+            "the readiness probe answers 503",
+            "the check passes",
+            service=service,
+        )
 
     def start(self, run: Callable[[], None]) -> tuple[threading.Event, list[BaseException | None]]:
         """The run under way, or a new one of ``run``."""
@@ -124,16 +130,6 @@ class _Check:
                 self._running = None
             done.set()
 
-    def note(self, passing: bool, reason: str) -> None:
-        """Log a change of state: a failure with its reason, a recovery."""
-        if passing == self.passing:
-            return
-        if not passing:
-            LOGGER.warning("readiness check %r failed: %s", self.name, reason)
-        elif self.passing is not None:
-            LOGGER.info("readiness check %r passes again", self.name)
-        self.passing = passing
-
 
 class Readiness:
     """The readiness checks of one project: the database's engines and Redis."""
@@ -145,8 +141,6 @@ class Readiness:
 
     def runs(self) -> dict[str, Callable[[], None]]:
         """Each check's name and the function that raises when it fails (in the app's context)."""
-        from .redis_client import get_redis
-
         runs: dict[str, Callable[[], None]] = {}
         sqlalchemy = current_app.extensions.get("sqlalchemy")
         if sqlalchemy is not None:
@@ -171,13 +165,13 @@ class Readiness:
         for name, (check, (done, outcome)) in started.items():
             if not done.wait(max(0.0, deadline - time.monotonic())):
                 results[name] = "timeout"
-                check.note(False, f"no answer within {self.timeout}s")
+                check.outage.failed(f"no answer within {self.timeout}s")
             elif outcome[0] is not None:
                 results[name] = "failed"
-                check.note(False, _reason(outcome[0]))
+                check.outage.failed(_reason(outcome[0]))
             else:
                 results[name] = "ok"
-                check.note(True, "")
+                check.outage.answered()
         if all(result == "ok" for result in results.values()):
             return JSON({"status": "ok", "checks": results}, headers=_NO_STORE)
         return Error(SERVICE_UNAVAILABLE, data={"checks": results}, headers=dict(_NO_STORE))

@@ -21,7 +21,6 @@ decided by the endpoint alone. ``request_end`` is tied to the closing of the bod
 from __future__ import annotations
 
 import contextvars
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -232,11 +231,8 @@ class Pipeline:
         if signals.request_end.receivers and _compat.current_request().endpoint not in self.operational:
             # Runs when the server closes the body, after Flask has popped the request
             # context: a copy of the context keeps ``flask.request`` and ``g`` readable.
-            _on_close(response, contextvars.copy_context().run, self._request_ended)
+            _on_close(response, _RequestEnd(self.fw, contextvars.copy_context()))
         return response
-
-    def _request_ended(self) -> None:
-        events.send(self.fw, signals.request_end, _NO_ARGS)
 
 
 def install_error_handlers(scaffold: Any) -> None:
@@ -250,14 +246,28 @@ def install_error_handlers(scaffold: Any) -> None:
     install_db_error_handlers(scaffold)
 
 
-def _on_close(response: Any, *callback: Any) -> None:
-    """Call ``callback[0](*callback[1:])`` once the server has closed ``response``'s body.
+class _RequestEnd:
+    """Fires ``request_end`` for ``fw`` in ``context`` (a copy of the request's), at most
+    once (a body closed twice fires it once)."""
+
+    __slots__ = ("fw", "context", "pending")
+
+    def __init__(self, fw: Any, context: contextvars.Context) -> None:
+        self.fw, self.context, self.pending = fw, context, True
+
+    def __call__(self) -> None:
+        if self.pending:
+            self.pending = False
+            self.context.run(events.send, self.fw, signals.request_end, _NO_ARGS)
+
+
+def _on_close(response: Any, call: Callable[[], None]) -> None:
+    """Call ``call()`` once the server has closed ``response``'s body.
 
     A pass-through body (a file sent with the server's ``wsgi.file_wrapper``) is handed to
     the server as it is, bypassing ``call_on_close``, so its own ``close`` is chained
     instead (keeping the server's sendfile path).
     """
-    call = _once(functools.partial(callback[0], *callback[1:]))
     if not response.direct_passthrough:
         response.call_on_close(call)
         return
@@ -275,19 +285,6 @@ def _on_close(response: Any, *callback: Any) -> None:
         body.close = closing
     except AttributeError:
         response.response = ClosingIterator(body, call)  # closes ``body`` first itself
-
-
-def _once(func: Callable[[], Any]) -> Callable[[], None]:
-    """``func`` guarded to run at most once (a body closed twice fires ``request_end`` once)."""
-    done = False
-
-    def call() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            func()
-
-    return call
 
 
 def _exception_response(exc: ExceptionResponse) -> ExceptionResponse:

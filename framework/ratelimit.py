@@ -30,7 +30,6 @@ Each project (``Framework``) has its own storage and counters: nothing process-w
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
@@ -46,7 +45,7 @@ from .config import ImproperlyConfigured, as_bool, as_list
 from .error import RATE_LIMITED, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 from .operations import OPERATIONAL_ATTRIBUTE
-from .redis_client import get_redis
+from .redis_client import Outage, get_redis
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -171,10 +170,17 @@ class RateLimits:
         # endpoint -> what counts there, made on the endpoint's first request
         self._endpoints: dict[str | None, _Endpoint] = {}
         self._ids = [self.key_prefix] if self.key_prefix else []
-        self._lock = threading.Lock()
-        self._down = False  # Redis is known to be unreachable (logged once)
-        self._retry_at = 0.0  # ``local``: when a request tries Redis again
-        self._retry_in = _RETRY_FIRST
+        #: Redis's outages: with ``local``, requests try Redis again after 1, 2, 4 ... 32 s.
+        self.outage = Outage(
+            LOGGER,
+            "rate limits",
+            "limited requests are refused with 503"
+            if self.refuse_when_down
+            else "each process counts requests in its own memory",
+            "counting there",
+            retry_first=_RETRY_FIRST,
+            retry_last=_RETRY_LAST,
+        )
         client = get_redis(fw) if self.enabled else None
         self._memory: RateLimiter = FixedWindowRateLimiter(MemoryStorage())
         self._primary = self._memory
@@ -231,30 +237,21 @@ class RateLimits:
         strategy = self._strategy()
         try:
             refused = _count_route(strategy.storage, found.counters, address)
-        except StorageError:
-            self._failed()
+        except StorageError as exc:
+            self.outage.failed(exc)
             if self.refuse_when_down:
                 return Error(SERVICE_UNAVAILABLE)
             return _count_route(self._memory.storage, found.counters, address)
-        if self._down and strategy is self._primary:
-            self._set_down(False)
+        if self.outage.down and strategy is self._primary:
+            self.outage.answered()
         return refused
 
     def _strategy(self) -> RateLimiter:
         """Where to count now: Redis, except with ``local`` while it is away, when it is the
         memory of this process, and Redis again now and then (after 1, 2, 4 ... 32 s)."""
-        if self._down and not self.refuse_when_down and time.monotonic() < self._retry_at:
+        if self.outage.down and not self.refuse_when_down and self.outage.waiting():
             return self._memory
         return self._primary
-
-    def _failed(self) -> None:
-        """Redis failed a count: note when to try it again, log the outage (once)."""
-        now = time.monotonic()
-        if not self._down:
-            self._retry_in = _RETRY_FIRST
-        self._retry_at = now + self._retry_in
-        self._retry_in = min(self._retry_in * 2, _RETRY_LAST)
-        self._set_down(True)
 
     def _count(self, strategy: RateLimiter, items: Sequence[RateLimitItem], ids: list[str]) -> None:
         for item in items:
@@ -272,31 +269,13 @@ class RateLimits:
         ordered = sorted(items)
         try:
             self._count(self._primary, ordered, ids)
-        except StorageError:
-            self._failed()
+        except StorageError as exc:
+            self.outage.failed(exc)
             if self.refuse_when_down:
                 raise Error(SERVICE_UNAVAILABLE) from None
             self._count(self._memory, ordered, ids)
         else:
-            self._set_down(False)
-
-    # ------------------------------------------------------------ Redis outages
-    def _set_down(self, down: bool) -> None:
-        if down == self._down:
-            return
-        with self._lock:
-            if down == self._down:
-                return
-            self._down = down
-        if down:
-            LOGGER.warning(
-                "rate limits: Redis at [redis] url cannot be reached; %s until it answers again",
-                "limited requests are refused with 503"
-                if self.refuse_when_down
-                else "each process counts requests in its own memory",
-            )
-        else:
-            LOGGER.info("rate limits: Redis answers again; counting there")
+            self.outage.answered()
 
 
 def _refusal(reset_time: float) -> Error:

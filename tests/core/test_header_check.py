@@ -4,11 +4,21 @@ only when its body is first iterated (allowed by PEP 3333)."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from werkzeug.test import Client
 
 from framework.header_check import HeaderCheck, header_problem
+from framework.request_id import RequestIdMiddleware
+
+#: The ways the framework wraps an application with the check: alone, inside the request id
+#: layer (metrics measuring between them), and done by the request id layer itself.
+LAYERINGS = {
+    "check": HeaderCheck,
+    "id around check": lambda app: RequestIdMiddleware(HeaderCheck(app)),
+    "id checking": lambda app: RequestIdMiddleware(app, check_headers=True),
+}
 
 
 def lazy_app(headers):
@@ -34,26 +44,56 @@ def eager_app(headers, closed):
     return app
 
 
+@pytest.mark.parametrize("layering", LAYERINGS)
 @pytest.mark.parametrize("make", ["lazy", "eager"])
-def test_bad_header_is_the_500_envelope_and_the_body_is_closed(make):
+def test_bad_header_is_the_500_envelope_and_the_body_is_closed(make, layering, caplog):
     closed: list[bool] = []
     headers = [("X-Bad", "a\r\nb")]
     app = lazy_app(headers) if make == "lazy" else eager_app(headers, closed)
-    response = Client(HeaderCheck(app)).get("/")
+    with caplog.at_level(logging.ERROR, logger="framework.headers"):
+        response = Client(LAYERINGS[layering](app)).get("/", headers={"X-Request-ID": "req-1"})
     assert response.status_code == 500
     assert json.loads(response.get_data()) == {"status": "error", "code": 1000, "message": "Server error"}
     assert "X-Bad" not in response.headers
+    if layering != "check":
+        assert response.headers.getlist("X-Request-ID") == ["req-1"]
     if make == "eager":
         assert closed == [True]
+    logged = [r.getMessage() for r in caplog.records if r.name == "framework.headers"]
+    assert len(logged) == 1 and "header 'X-Bad'" in logged[0], logged
 
 
+@pytest.mark.parametrize("layering", LAYERINGS)
 @pytest.mark.parametrize("make", ["lazy", "eager"])
-def test_good_headers_pass(make):
+def test_good_headers_pass(make, layering):
     headers = [("X-Good", "tab\tok \xe9")]
     app = lazy_app(headers) if make == "lazy" else eager_app(headers, [])
-    response = Client(HeaderCheck(app)).get("/")
+    response = Client(LAYERINGS[layering](app)).get("/")
     assert response.status_code == 200 and response.get_data() == b"hello"
     assert response.headers["X-Good"] == "tab\tok \xe9"
+    if layering != "check":
+        assert len(response.headers.getlist("X-Request-ID")) == 1
+
+
+@pytest.mark.parametrize("layering", ["id around check", "id checking"])
+@pytest.mark.parametrize("own", ["X-Request-ID", "x-request-id"])
+def test_an_id_the_application_set_is_kept_alone(layering, own):
+    app = eager_app([("Content-Type", "text/plain"), (own, "the-apps-own")], [])
+    response = Client(LAYERINGS[layering](app)).get("/", headers={"X-Request-ID": "from-client"})
+    assert response.status_code == 200
+    assert response.headers.getlist("X-Request-ID") == ["the-apps-own"]
+
+
+@pytest.mark.parametrize("layering", LAYERINGS)
+def test_a_status_line_or_header_seen_before_is_checked_again_when_the_list_differs(layering):
+    """A remembered status with an unremembered bad pair is refused; the same answer with
+    good headers only, twice, passes both times (the second from the remembered sets)."""
+    wrapped = LAYERINGS[layering]
+    good = [("Content-Type", "text/plain"), ("Content-Length", "5")]
+    for _ in range(2):
+        assert Client(wrapped(eager_app(list(good), []))).get("/").status_code == 200
+    bad = [*good, ("X-Late", "x\ny")]
+    assert Client(wrapped(eager_app(bad, []))).get("/").status_code == 500
 
 
 @pytest.mark.parametrize(

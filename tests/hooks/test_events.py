@@ -383,3 +383,92 @@ def test_a_host_apps_test_client_gets_request_end_too(project):
     fw.event("request_end")(lambda: seen.append("end"))
     assert host.test_client().get("/hosted").status_code == 200
     assert seen == ["end"]
+
+
+def test_request_end_hooks_of_every_kind_run_in_order_and_a_failure_stops_none(project, caplog):
+    """``request_end`` fires from plain code when the body closes: sync hooks, async ones
+    (one waiting on the loop first), a hook returning an awaitable object, a plain blinker
+    receiver and a failing async hook all run in order, the failure logged; a body closed
+    twice fires the event once."""
+    name = project.app_module(
+        "ending",
+        {
+            "main.py": """
+            import asyncio
+
+            import flask
+
+            from framework import signals
+            from framework.app import App
+            from framework.hook import Hooks
+            from framework.response import Text
+            from framework.router import Routes
+
+            routes = Routes()
+            hooks = Hooks()
+            ran = []
+
+            class Later:
+                def __await__(self):
+                    yield from asyncio.sleep(0).__await__()
+                    ran.append('awaitable object')
+
+            @routes.get('/end')
+            def end(request):
+                return Text('ended')
+
+            @hooks.event('request_end')
+            def first():
+                ran.append(('sync', flask.request.path))
+
+            @hooks.event('request_end')
+            async def waits():
+                await asyncio.sleep(0)
+                ran.append(('async', flask.request.path, asyncio.current_task() is not None))
+
+            @hooks.event('request_end')
+            async def broken():
+                await asyncio.sleep(0)
+                raise LookupError('end hook bug')
+
+            @hooks.event('request_end')
+            def gives_an_awaitable():
+                return Later()
+
+            @hooks.event('request_end')
+            def returns_none():
+                ran.append('none')
+                return None
+
+            def plain(sender, **kwargs):
+                ran.append(('plain', kwargs))
+
+            app = App(routes=[routes], hooks=[hooks])
+            """
+        },
+    )
+    project.config(f"[apps]\nactive = {name}\n")
+    app = project.create_app()
+    import sys
+
+    module = sys.modules[f"{name}.main"]
+    fw = app.extensions["framework"]
+    signals.request_end.connect(module.plain, sender=fw)
+    try:
+        with caplog.at_level(logging.ERROR):
+            started, body = run_wsgi(app, "/end")
+            assert b"".join(body) == b"ended" and module.ran == []
+            body.close()
+            body.close()
+    finally:
+        signals.request_end.disconnect(module.plain)
+    assert module.ran == [
+        ("sync", "/end"),
+        ("async", "/end", True),
+        "awaitable object",
+        "none",
+        ("plain", {}),
+    ]
+    failures = [r for r in caplog.records if r.exc_info]
+    assert len(failures) == 1 and "broken" in failures[0].getMessage()
+    assert isinstance(failures[0].exc_info[1], LookupError)

@@ -218,6 +218,154 @@ def test_hostile_paths_make_bounded_keys(app, client):
         assert cache.forget(long_path) is True
 
 
+#: One route per option of ``cached`` that Flask-Caching also has; each counts its runs.
+OPTION_HANDLERS = """
+    from collections import Counter
+
+    import flask
+
+    from framework import cache
+    from framework.response import JSON, Text
+    from framework.router import Routes
+
+    routes = Routes()
+    RUNS = Counter()
+
+    def run(name):
+        RUNS[name] += 1
+        return RUNS[name]
+
+    @routes.get('/unless')
+    @cache.cached(unless=lambda: flask.request.headers.get('X-No-Cache') == '1')
+    def unless_plain(request):
+        return Text(str(run('unless')))
+
+    @routes.get('/unless-args')
+    @cache.cached(unless=lambda handler, request: request.args.get('live') == '1')
+    async def unless_args(request):
+        return Text(str(run('unless-args')))
+
+    @routes.get('/filtered')
+    @cache.cached(response_filter=lambda response: response.get_json()['final'])
+    def filtered(request):
+        runs = run('filtered')
+        return JSON({'runs': runs, 'final': runs >= 2})
+
+    @routes.get('/forced')
+    @cache.cached(forced_update=lambda request: request.headers.get('X-Refresh') == '1')
+    async def forced(request):
+        return Text(str(run('forced')))
+
+    @routes.get('/forced-plain')
+    @cache.cached(forced_update=lambda: flask.request.args.get('refresh') == '1')
+    def forced_plain(request):
+        return Text(str(run('forced-plain')))
+
+    @routes.get('/stale')
+    @cache.cached(is_stale=lambda response: int(response.get_data(as_text=True)) < 2)
+    def stale(request):
+        return Text(str(run('stale')))
+
+    @routes.get('/per-user')
+    @cache.cached(make_cache_key=lambda request: 'user/' + request.headers.get('X-User', ''))
+    async def per_user(request):
+        return Text(request.headers.get('X-User', '') + str(run('per-user')))
+
+    @routes.get('/hit')
+    @cache.cached(response_hit_indication=True)
+    def hit(request):
+        return Text(str(run('hit')))
+
+    @routes.get('/code-one')
+    @cache.cached(key_prefix='shared', source_check=True)
+    def code_one(request):
+        return Text('one ' + str(run('code-one')))
+
+    @routes.get('/code-two')
+    @cache.cached(key_prefix='shared', source_check=True)
+    def code_two(request):
+        return Text('two ' + str(run('code-two')))
+
+    @routes.get('/code-query')
+    @cache.cached(query_string=True, source_check=True)
+    def code_query(request):
+        return Text(str(run('code-query')))
+"""
+
+
+@pytest.fixture
+def options(make_route_app):
+    return make_route_app(OPTION_HANDLERS)
+
+
+def texts(client, path, times=2, **kwargs):
+    return [client.get(path, **kwargs).text for _ in range(times)]
+
+
+def test_unless_bypasses_the_cache_called_with_or_without_arguments(options):
+    client = options.test_client()
+    assert texts(client, "/unless") == ["1", "1"]
+    assert texts(client, "/unless", headers={"X-No-Cache": "1"}) == ["2", "3"]
+    assert client.get("/unless").text == "1"  # the stored answer was left alone
+    assert texts(client, "/unless-args") == ["1", "1"]
+    assert texts(client, "/unless-args?live=1") == ["2", "3"]
+
+
+def test_response_filter_keeps_the_answers_it_refuses_out(options):
+    client = options.test_client()
+    assert [client.get("/filtered").json["runs"] for _ in range(3)] == [1, 2, 2]
+
+
+def test_forced_update_runs_the_handler_and_replaces_the_stored_answer(options):
+    client = options.test_client()
+    assert texts(client, "/forced") == ["1", "1"]
+    assert client.get("/forced", headers={"X-Refresh": "1"}).text == "2"
+    assert texts(client, "/forced") == ["2", "2"]
+    assert texts(client, "/forced-plain") == ["1", "1"]
+    assert client.get("/forced-plain?refresh=1").text == "2"
+    assert client.get("/forced-plain").text == "2"
+
+
+def test_is_stale_replaces_a_stored_answer_it_rejects(options):
+    client = options.test_client()
+    assert texts(client, "/stale", times=3) == ["1", "2", "2"]
+
+
+def test_make_cache_key_gives_the_key_and_delete_drops_it(options):
+    client = options.test_client()
+    assert texts(client, "/per-user", headers={"X-User": "alice"}) == ["alice1", "alice1"]
+    assert texts(client, "/per-user", headers={"X-User": "bob"}) == ["bob2", "bob2"]
+    with options.app_context():
+        assert cache.delete("user/alice") is True
+    assert client.get("/per-user", headers={"X-User": "alice"}).text == "alice3"
+    assert client.get("/per-user", headers={"X-User": "bob"}).text == "bob2"
+
+
+def test_response_hit_indication_marks_answers_from_the_cache(options):
+    client = options.test_client()
+    first, second = client.get("/hit"), client.get("/hit")
+    assert first.text == second.text == "1"
+    assert "hit_cache" not in first.headers and second.headers["hit_cache"] == "True"
+
+
+def test_source_check_serves_no_answer_stored_by_other_code(options):
+    client = options.test_client()
+    # the same key, other source code: each handler gets only its own answers
+    assert texts(client, "/code-one") == ["one 1", "one 1"]
+    assert texts(client, "/code-two") == ["two 1", "two 1"]
+    assert texts(client, "/code-query?a=1") == ["1", "1"]
+    with options.app_context():
+        assert cache.forget("/code-query") is True and cache.delete("shared") is True
+    assert client.get("/code-query?a=1").text == "2"
+    assert client.get("/code-one").text == "one 2"
+
+
+@pytest.mark.parametrize("option", ["cache_none", "hash_method"])
+def test_flask_caching_options_without_use_here_are_refused(option):
+    with pytest.raises(TypeError, match=option):
+        cache.cached(**{option: True})
+
+
 def test_using_the_cache_outside_an_app_context_says_so():
     with pytest.raises(RuntimeError, match="application context"):
         cache.get("anything")
@@ -310,13 +458,15 @@ def test_a_redis_outage_serves_uncached_and_logs_once(make_route_app, monkeypatc
         assert [r.status_code for r in down] == [200, 200, 200]
         assert [r.json["runs"] for r in down] == [2, 3, 4]
         assert direct.status_code == 200 and direct.json["stored"] is False
-        outage = [r for r in caplog.records if "cannot be reached" in r.getMessage()]
-        assert len(outage) == 1
+        outage = [r.getMessage() for r in caplog.records if "cannot be reached" in r.getMessage()]
+        assert len(outage) == 1 and outage[0].startswith("cache: Redis cannot be reached (")
+        assert outage[0].endswith("; requests are served uncached until it answers again")
         with app.app_context():
             assert cache.forget("/async") is False
 
         server.start()
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="framework.cache"):
+        with caplog.at_level(logging.INFO, logger="framework.cache"):
             assert [client.get("/async").json["runs"] for _ in range(2)] == [5, 5]
-        assert any("answers again" in r.getMessage() for r in caplog.records)
+        back = [r.getMessage() for r in caplog.records if "answers again after" in r.getMessage()]
+        assert len(back) == 1 and back[0].startswith("cache: Redis answers again after ")

@@ -51,9 +51,12 @@ def big(request):
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
-@pytest.fixture
-def app(make_route_app):
-    return make_route_app(HANDLERS, config_extra="[flask]\nmax_content_length = 10\n")
+@pytest.fixture(params=["one layer", "metrics between"])
+def app(make_route_app, request):
+    """Without metrics the request id layer also checks the headers (one WSGI layer); with
+    metrics measuring in between, the two layers stay apart: the same answers either way."""
+    metrics = "[metrics]\npath = /metrics\n" if request.param == "metrics between" else ""
+    return make_route_app(HANDLERS, config_extra="[flask]\nmax_content_length = 10\n" + metrics)
 
 
 def _fresh(value: str) -> bool:
