@@ -107,21 +107,27 @@ if not os.environ.get("PYTEST_XDIST_WORKER"):  # once per run: the workers start
     _compile_the_framework_once()
 
 
+#: Whether bytecode writing was off when the run started (``PYTHONDONTWRITEBYTECODE``).
+_NO_BYTECODE = sys.dont_write_bytecode
+# Until the collection ends, compiled modules are kept (see pytest_collection below).
+sys.dont_write_bytecode = False
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session) -> object:
-    """Keep the assertion-rewritten test modules pytest compiles while collecting.
+    """Keep the compiled modules of the run's start-up: until the collection ends.
 
-    pytest caches them in ``tests/**/__pycache__`` unless bytecode writing is off; with
-    ``PYTHONDONTWRITEBYTECODE`` set, each worker rewrote every test module again (about
-    four seconds of CPU per process). Only the collection writes them: modules the tests
-    write and import while they run are left as the environment says.
+    pytest caches the assertion-rewritten modules it compiles (the test modules, and the
+    packages of pytest plugins: Hypothesis, imported by ``pytest_configure`` above) in
+    ``__pycache__`` unless bytecode writing is off; with ``PYTHONDONTWRITEBYTECODE`` set,
+    each worker compiled them all again (about four seconds of CPU per process). From this
+    module's import to the end of the collection they are kept; then the environment's
+    setting is back, so modules the tests write and import while they run are left alone.
     """
-    writes = sys.dont_write_bytecode
-    sys.dont_write_bytecode = False
     try:
         return (yield)
     finally:
-        sys.dont_write_bytecode = writes
+        sys.dont_write_bytecode = _NO_BYTECODE
 
 
 # Serving outside debug/testing needs a secret key (framework.security). Apps built by the
