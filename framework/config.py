@@ -214,20 +214,34 @@ def _first_in_process_group(path: str) -> bool:
 
 def _prune_markers(folder: str) -> None:
     """Remove the markers of process groups that are gone, so the folder stays bounded by
-    the groups alive now (the leader's ``/proc`` entry tells; without ``/proc``, keep all)."""
-    if not os.path.isdir("/proc/self"):
-        return
+    the groups alive now."""
     try:
         names = os.listdir(folder)
     except OSError:
         return
     for name in names:
         group = name.split("-")[1] if name.startswith("warned-") else ""
-        if group.isdigit() and not os.path.exists(f"/proc/{group}"):
+        if group.isdigit() and not _group_alive(int(group)):
             try:
                 os.remove(os.path.join(folder, name))
             except OSError:
                 pass
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of the group ``group`` is still running.
+
+    Asked with signal 0 to the group, which reaches every member: the group's leader may
+    have exited while the others run on (a shell job whose shell left), and its ``/proc``
+    entry would have called a live group gone.
+    """
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's group (EPERM), or no way to ask: keep its marker
+        return True
+    return True
 
 
 def env_overrides(environ: Mapping[str, str]) -> Config:

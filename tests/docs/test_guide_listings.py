@@ -26,7 +26,7 @@ on what it answers; this test only runs them, so an assertion in a listing is th
 
 from __future__ import annotations
 
-import gc
+import functools
 import re
 import sys
 import textwrap
@@ -101,7 +101,7 @@ def test_page_listings(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     before = set(sys.modules)
-    apps_before = _flask_apps()
+    apps = _record_flask_apps(monkeypatch)
     # The listings run as one module, importable by its name, so a listing may install
     # the app it defines itself: create_app(config={"apps": {"active": [__name__]}}).
     module = types.ModuleType("docs_listing_" + re.sub(r"\W", "_", page.stem))
@@ -132,27 +132,40 @@ def test_page_listings(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             places = [getattr(module, "__file__", None) or "", *getattr(module, "__path__", [])]
             if any(str(place).startswith(str(tmp_path)) for place in places):
                 sys.modules.pop(name, None)
-        _close_apps(apps_before)
+        _close_apps(apps)
 
 
-def _flask_apps() -> set[int]:
+def _record_flask_apps(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The list every Flask app built from now on (by ``Flask`` or a subclass, inside a
+    listing's function too) is added to, until the test ends.
+
+    Recording them as they are made replaces a walk over every object of the process
+    (``gc.get_objects()``), whose cost grew with everything the worker had run before.
+    """
     from flask import Flask
 
-    return {id(obj) for obj in gc.get_objects() if isinstance(obj, Flask)}
+    apps: list[object] = []
+    real_init = Flask.__init__
+
+    @functools.wraps(real_init)
+    def recording_init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        apps.append(self)
+
+    monkeypatch.setattr(Flask, "__init__", recording_init)
+    return apps
 
 
-def _close_apps(before: set[int]) -> None:
-    """Dispose of the database engines of the apps the page built, wherever they were
-    made (inside a listing's function too), so no connection is left open."""
-    from flask import Flask
-
-    for value in gc.get_objects():
-        if isinstance(value, Flask) and id(value) not in before:
-            ext = value.extensions.get("sqlalchemy")
-            if ext is not None:
-                with value.app_context():
-                    for engine in ext.engines.values():
-                        engine.dispose()
+def _close_apps(apps: list[object]) -> None:
+    """Dispose of the database engines of the apps the page built, so no connection is
+    left open."""
+    for app in apps:
+        ext = app.extensions.get("sqlalchemy")
+        if ext is not None:
+            with app.app_context():
+                for engine in ext.engines.values():
+                    engine.dispose()
+    apps.clear()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,10 +66,26 @@ def created(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tu
     return folder / "demo", result.stdout
 
 
+@pytest.fixture(scope="module")
+def created_full(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``flask create-project --name demo --full`` run once for the module (the untouched
+    project; tests work on copies of it, ``full_demo``)."""
+    folder = tmp_path_factory.mktemp("pristine-full")
+    result = flask(["create-project", "--name", "demo", "--full"], folder, env)
+    assert result.returncode == 0, result.stderr
+    return folder / "demo"
+
+
 @pytest.fixture
 def demo(created: tuple[Path, str], work: Path) -> Path:
     """A fresh copy of the project made by ``flask create-project --name demo``."""
     return Path(shutil.copytree(created[0], work / "demo", symlinks=True))
+
+
+@pytest.fixture
+def full_demo(created_full: Path, work: Path) -> Path:
+    """A fresh copy of the project made by ``flask create-project --name demo --full``."""
+    return Path(shutil.copytree(created_full, work / "demo", symlinks=True))
 
 
 def run(
@@ -150,10 +166,8 @@ def test_created_project_serves_with_uvicorn(demo, env):
         assert fetch(f"{base}/hello-world") == (200, "Hello World!")
 
 
-def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(work, env):
-    created = flask(["create-project", "--name", "demo", "--full"], work, env)
-    assert created.returncode == 0, created.stderr
-    project = work / "demo"
+def test_full_project_passes_its_tests_inits_and_serves_with_gunicorn(full_demo, env):
+    project = full_demo
 
     # hello (7), blog's hello part (3), blog's posts (9), project-level blog (2)
     assert run_generated_tests(project, env) == 21
@@ -239,10 +253,8 @@ def test_installed_entry_point_creates_a_project(work):
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["plain", "full"])
-def test_flask_db_upgrade_works_in_a_fresh_project(work, env, full):
-    created = flask(["create-project", "--name", "demo", *(["--full"] if full else [])], work, env)
-    assert created.returncode == 0, created.stderr
-    project = work / "demo"
+def test_flask_db_upgrade_works_in_a_fresh_project(request, env, full):
+    project = request.getfixturevalue("full_demo" if full else "demo")
     assert (project / "migrations" / "env.py").is_file()
     upgraded = flask(["--app", "wsgi", "db", "upgrade"], project, env)
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
@@ -254,13 +266,12 @@ def test_flask_db_upgrade_works_in_a_fresh_project(work, env, full):
         assert "No new upgrade operations detected" in checked.stdout
 
 
-def test_the_readme_install_command_brings_pytest(work, env):
+def test_the_readme_install_command_brings_pytest(created):
     from importlib.metadata import requires
 
     from packaging.requirements import Requirement
 
-    assert flask(["create-project", "--name", "demo"], work, env).returncode == 0
-    project = work / "demo"
+    project = created[0]  # read only
     readme = (project / "README.md").read_text()
     install = readme.split("## Install", 1)[1].split("## ", 1)[0]
     assert "pip install -r requirements.txt" in install
@@ -281,12 +292,11 @@ def test_the_readme_install_command_brings_pytest(work, env):
     assert "framework" in names and "pytest" in names
 
 
-def test_the_full_projects_first_revision_upgrades_postgresql(work, env):
+def test_the_full_projects_first_revision_upgrades_postgresql(full_demo, env):
     from framework.testing.postgres import require_postgres, temporary_database
 
     require_postgres()
-    assert flask(["create-project", "--name", "demo", "--full"], work, env).returncode == 0
-    project = work / "demo"
+    project = full_demo
     with temporary_database() as uri:
         pg_env = {**env, "FRAMEWORK__DATABASE__URI": uri}
         upgraded = flask(["--app", "wsgi", "db", "upgrade"], project, pg_env)

@@ -15,6 +15,7 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,10 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
             others = servers[2:]
             yield Harness(servers[0], servers[1], engine, redis, others)
         finally:
-            for server in reversed(servers):
-                server.stop()
+            # all four stop at once: each waits for its own graceful shutdown
+            with ThreadPoolExecutor(max(len(servers), 1)) as stopping:
+                list(stopping.map(LiveServer.stop, servers))
+            for server in servers:
                 server.close()
             engine.dispose()
 

@@ -11,6 +11,7 @@ import sys
 import pytest
 import requests
 
+from tests.helpers import WITHOUT_SUITE_PLUGINS
 from tests.liveserver import LiveServer, wait_until
 
 from .helpers import (
@@ -190,7 +191,16 @@ def test_the_docs_projects_own_tests_pass(prepared, tmp_path):
     with serve("uvicorn", project) as (base, live):
         point_api_tests(project, base.rsplit(":", 1)[1])
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "apps/hello/tests"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *WITHOUT_SUITE_PLUGINS,
+                "apps/hello/tests",
+            ],
             cwd=project,
             env=base_env(),
             capture_output=True,
