@@ -86,6 +86,13 @@ os.chdir({project!r})
 sys.path.insert(0, {project!r})
 from main import bp
 """
+#: The uvicorn variants: uvicorn's h11 protocol on a loopback socket (bench/apps/uvicorn_driver.py).
+_UVICORN = (
+    "from bench.apps.uvicorn_driver import plain_asgi_app, uvicorn_driver\n"
+    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, inline_asgi, make, noop_wsgi_app\n"
+    "from framework.asgi import to_asgi"
+)
+_BACKENDPY_UVICORN = _BACKENDPY + "from bench.apps.uvicorn_driver import uvicorn_driver\n"
 _SERVED = (
     "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, make\n"
     "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, direct, served"
@@ -115,6 +122,14 @@ DRIVERS = {
     "dh-api": (_SERVED, 'direct(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
     "served-dh-fw": (_SERVED, 'served(dh_app("fw"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
     "served-dh-api": (_SERVED, 'served(dh_app("api"), DH_PATH, "POST", dh_body(), DH_ANSWER)'),
+    # the same through uvicorn's own protocol on a loopback socket (what `uvicorn APP` adds)
+    "uv-plain": (_UVICORN, "uvicorn_driver(plain_asgi_app())"),
+    "uv-noop": (_UVICORN, "uvicorn_driver(to_asgi(noop_wsgi_app))"),
+    "uv-inline": (_UVICORN, "uvicorn_driver(inline_asgi(noop_wsgi_app))"),
+    "uv-hello": (_UVICORN, 'uvicorn_driver(to_asgi(make("validated")))'),
+    "uv-post": (_UVICORN, f'uvicorn_driver(to_asgi(make("validated")), {_POST})'),
+    "bp-uv-hello": (_BACKENDPY_UVICORN, "uvicorn_driver(bp)"),
+    "bp-uv-post": (_BACKENDPY_UVICORN, f"uvicorn_driver(bp, {_POST})"),
     # Backendpy under the same driver, in the bench's Backendpy venv
     "bp-hello": (_BACKENDPY, "asgi_driver(bp)"),
     "bp-post": (_BACKENDPY, 'asgi_driver(bp, "/signup", "POST", SIGNUP_BODY, SIGNUP_ANSWER)'),

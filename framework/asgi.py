@@ -46,6 +46,7 @@ from werkzeug.wsgi import FileWrapper
 from . import _async
 from . import request_id as _request_id
 from ._asgi_pool import WorkerPool
+from ._asgi_wake import Wake, wake_for
 from .config import ImproperlyConfigured
 from .error import BODY_TOO_LARGE, REQUEST_ERROR, SERVER_ERROR, SERVICE_UNAVAILABLE, Error
 
@@ -188,6 +189,8 @@ class AsgiAdapter:
         self.trusts_proxies = _trusts_proxies(app)
         self._warned_rewrite = False
         self._warned_busy = float("-inf")
+        #: The wake-up of the loop the adapter served last (a server runs one loop).
+        self._wake: Wake | None = None
         self.pool = self.pool_class(self.threads, on_exit=_async.close_thread_loop, backlog=self.queue_size)
         from .metrics import asgi_observer
 
@@ -201,11 +204,10 @@ class AsgiAdapter:
             "body_timeout": _envelope(app, REQUEST_ERROR, status=408, close=True),
         }
 
-    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def _other(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        """Every scope but HTTP: lifespan, and websocket (refused)."""
         kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
+        if kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
             # Not served: refuse the handshake (the server answers 403).
@@ -216,20 +218,25 @@ class AsgiAdapter:
             raise ValueError(f"unsupported ASGI scope type {kind!r}")
 
     # ------------------------------------------------------------------- HTTP
-    async def _http(self, scope: Any, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        # HTTP is served here, not in a method of its own: one coroutine less per request
+        if scope["type"] != "http":
+            await self._other(scope, receive, send)
+            return
         environ = build_environ(scope)
-        # the id of the adapter's own answers and log lines, and of the WSGI call's
-        request_id = _request_id.bind(environ)
-        _request_id.set_current(request_id)
+        # The request id is chosen where the adapter first needs it (its own answers and
+        # log lines, ``_bind``), else by the WSGI call's middleware: in the environ, both
+        # see the same one.
         if not self.trusts_proxies and (
             "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_FOR" in environ
         ):
+            _bind(environ)
             self._undo_proxy_rewrite(environ)
         limit = self.max_body
         if limit is not None:
             declared = environ.get("CONTENT_LENGTH")
             if declared and declared.isdigit() and int(declared) > limit:
-                await _answer(send, self._answers["too_large"], request_id)
+                await _answer(send, self._answers["too_large"], _bind(environ))
                 return
         # Only what the server already holds: the rest of a body is read by the thread.
         message: Any = await receive()
@@ -239,13 +246,16 @@ class AsgiAdapter:
         complete = not message.get("more_body", False)
         if complete:
             if limit is not None and len(chunk) > limit:
-                await _answer(send, self._answers["too_large"], request_id)
+                await _answer(send, self._answers["too_large"], _bind(environ))
                 return
             environ["wsgi.input"] = io.BytesIO(chunk)
         loop = asyncio.get_running_loop()
-        call = _WsgiCall(self.app, environ, loop, self.buffer_limit, self.chunk_slots)
+        wake = self._wake
+        if wake is None or wake.loop_ref() is not loop:
+            wake = self._wake = wake_for(loop)
+        call = _WsgiCall(self.app, environ, loop, wake, self.buffer_limit, self.chunk_slots)
         if not complete:
-            call.body_reader = self._body_reader(chunk, receive, send, request_id)
+            call.body_reader = self._body_reader(chunk, receive, send, _bind(environ))
             call.body_timeout = self.body_timeout
         pool = self.pool
         observer = self._observer
@@ -257,6 +267,7 @@ class AsgiAdapter:
             if not submitted:
                 observer.refused()
         if not submitted:
+            request_id = _bind(environ)
             self._warn_busy("%d requests wait for a thread: answering 503", pool.waiting)
             call._drop_reader()
             await _answer(send, self._answers["busy"], request_id)
@@ -280,6 +291,7 @@ class AsgiAdapter:
         if outcome != _RAN:
             if watcher is not None:
                 watcher.cancel()
+            request_id = _bind(environ)
             if outcome == _EXPIRED:
                 self._warn_busy("a request waited %ss for a thread: answering 503", self.queue_timeout)
                 await _answer(send, self._answers["busy"], request_id)
@@ -289,6 +301,7 @@ class AsgiAdapter:
         if call.error is not None:
             if watcher is not None:
                 watcher.cancel()
+            request_id = _bind(environ)
             log.error("error in the WSGI application", exc_info=call.error)
             await _answer(send, self._answers["server_error"], request_id)
             return
@@ -383,6 +396,7 @@ class AsgiAdapter:
                 if item is _GONE:
                     return
                 if isinstance(item, BaseException):
+                    _bind(call.environ)
                     log.error("error in the WSGI application while streaming", exc_info=item)
                     return  # the response stays incomplete: the server drops the connection
                 chunk, more = item
@@ -450,6 +464,7 @@ class _WsgiCall:
         "app",
         "environ",
         "loop",
+        "wake",
         "buffer_limit",
         "queue_size",
         "ready",
@@ -473,12 +488,14 @@ class _WsgiCall:
         app: WSGIApp,
         environ: dict[str, Any],
         loop: asyncio.AbstractEventLoop,
+        wake: Wake,
         buffer_limit: int,
         queue_size: int,
     ) -> None:
         self.app = app
         self.environ = environ
         self.loop = loop
+        self.wake = wake
         self.buffer_limit = buffer_limit
         self.queue_size = queue_size
         self.ready: asyncio.Future[None] = loop.create_future()
@@ -635,7 +652,7 @@ class _WsgiCall:
         if self.gone:
             return False
         try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            self.wake.call(self.queue.put_nowait, item)
         except RuntimeError:  # the loop has closed
             self.gone = True
             return False
@@ -643,7 +660,7 @@ class _WsgiCall:
 
     def _settle(self) -> None:
         try:
-            self.loop.call_soon_threadsafe(_resolve, self.ready)
+            self.wake.call(_resolve, self.ready)
         except RuntimeError:
             self.gone = True
 
@@ -653,7 +670,7 @@ class _WsgiCall:
             self._settle()
         elif not self.gone and self.queue is not None:
             try:
-                self.loop.call_soon_threadsafe(self.queue.put_nowait, exc)
+                self.wake.call(self.queue.put_nowait, exc)
             except RuntimeError:
                 pass
 
@@ -706,6 +723,14 @@ def _name_bytes(name: str) -> bytes:
     if len(_NAME_BYTES) < _HEADER_KEYS_MAX:
         _NAME_BYTES[name] = raw
     return raw
+
+
+def _bind(environ: dict[str, Any]) -> str:
+    """The request's id for an answer or a log line of the adapter's own, made current; the
+    WSGI call's when it has run (its middleware put it in the environ)."""
+    request_id = _request_id.bind(environ)
+    _request_id.set_current(request_id)
+    return request_id
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

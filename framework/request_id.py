@@ -14,8 +14,9 @@ wraps is that ``HeaderCheck`` itself (no other layer between), it takes the chec
 with the same answers. It puts the id
 in the environ (``ENVIRON_KEY``, ``request.request_id`` in a handler) and in a context
 variable for the log lines written while the application runs (``current_request_id``,
-read by ``framework.logging``). The ASGI adapter calls ``bind`` before the WSGI call, so
-the answers it makes itself (503 when busy, 413, 408) carry the same id.
+read by ``framework.logging``). The ASGI adapter calls ``bind`` for the answers it makes
+itself (503 when busy, 413, 408) and its own log lines; after the WSGI call that is the id
+the middleware chose, so both carry the same one.
 """
 
 from __future__ import annotations

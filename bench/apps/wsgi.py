@@ -124,7 +124,7 @@ def in_process_asgi(
 
         return asgi_driver(to_asgi(app), path, method, body, expect)
     if variant == "wsgi-noop-inline":
-        return asgi_driver(_inline_asgi(_noop_app), path, method, body, expect)
+        return asgi_driver(inline_asgi(_noop_app), path, method, body, expect)
     return asgi_driver(to_asgi(make(variant)), path, method, body, expect)
 
 
@@ -133,7 +133,11 @@ def _noop_app(environ: dict, start_response: Callable) -> list[bytes]:
     return [b"Hello World!"]
 
 
-def _inline_asgi(app: Callable) -> Callable:
+#: The bare WSGI hello: ``to_asgi`` around it costs only the adapter.
+noop_wsgi_app = _noop_app
+
+
+def inline_asgi(app: Callable) -> Callable:
     """The WSGI call made on the event loop itself, with ``to_asgi``'s environ: what an
     adapter without the thread hop would cost (a measuring stick only: a blocking handler
     would stall every other request, so the framework never serves this way)."""
