@@ -125,6 +125,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: ``json.loads(raw, parse_constant=_reject_constant)`` builds a decoder (and its scanner)
+#: on every call; this one is built once. Decoders keep no state between calls.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw, parse_constant=_reject_constant)`` for bytes, with one decoder."""
+    return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
 class Body:
     """The request body in Backendpy's four shapes, each parsed on first access.
 
@@ -173,7 +183,7 @@ class Body:
                 raw = self._request.get_data(cache=True)
                 if raw:
                     try:
-                        self._json = json.loads(raw, parse_constant=_reject_constant)
+                        self._json = _loads(raw)
                     except (ValueError, RecursionError):
                         from .error import INVALID_DATA, Error
 

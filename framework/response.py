@@ -139,9 +139,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+#: What ``json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)``
+#: would build on every call, built once (an encoder keeps no state between calls).
+_ENCODER = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def dump_json(data: Any) -> str:
     """Serialise ``data`` compactly; dates, UUIDs and decimals become strings."""
-    return _json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(data)
 
 
 class Response(_FlaskResponse):
