@@ -73,7 +73,11 @@ class ResponseHeaders(_WerkzeugHeaders):
         return super().setdefault(_text(key), _text(default))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if key.__class__ is str or isinstance(key, (str, bytes, bytearray)):
+        if key.__class__ is str and value.__class__ is str:
+            # what ``set`` comes to for text (Werkzeug's Content-Type and Content-Length of
+            # every response): one call less
+            _WerkzeugHeaders.set(self, key, value)
+        elif key.__class__ is str or isinstance(key, (str, bytes, bytearray)):
             self.set(key, value)  # what Werkzeug does for a name, with bytes taken
         else:  # an index or a slice
             super().__setitem__(key, value)
