@@ -329,7 +329,13 @@ class RequestMixin:
         """
         if _async.in_async_context():
             return drive_async(self._cleaning())
-        return drive_sync(self._cleaning())
+        # ``drive_sync(self._cleaning())`` with the handler's steps driven directly
+        cached = self.__dict__.get("_fw_cleaned")
+        if cached is None:
+            handler = self.data_handler
+            cached = {} if handler is None else drive_sync(handler._clean(self, None))
+            self.__dict__["_fw_cleaned"] = cached
+        return cached
 
     def _cleaning(self) -> Steps[dict[str, Any]]:
         """The rule both faces of ``get_cleaned_data`` drive: clean once, then reuse."""
