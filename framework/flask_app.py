@@ -7,15 +7,17 @@ although its answer cannot change once the app serves.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, has_request_context
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 
 from .test_client import FrameworkClient
 
-__all__ = ["FrameworkFlask", "SessionInterface"]
+__all__ = ["FrameworkFlask", "JSONProvider", "SessionInterface"]
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -59,13 +61,57 @@ class SessionInterface(SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
 
+#: The ``dumps`` options ``JSONProvider`` builds an encoder for once (``response`` passes one).
+_ENCODER_OPTIONS = frozenset(("separators", "indent"))
+#: Distinct option sets kept at most (the attributes may change while the app runs).
+_ENCODERS_MAX = 16
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's default JSON provider, whose ``dumps`` reuses its encoders.
+
+    ``json.dumps`` with any option builds a new ``JSONEncoder`` per call (about 2 us for a
+    dict answered by a view). An encoder keeps no state between calls, so one is kept per
+    set of options (``default``, ``ensure_ascii``, ``sort_keys``, read on every call as
+    Flask does, and the ``separators`` or ``indent`` that ``response`` passes): the same
+    text as Flask's. Any other option takes Flask's own path.
+    """
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._encoders: dict[Any, json.JSONEncoder] = {}
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs.keys() <= _ENCODER_OPTIONS:
+            indent, separators = kwargs.get("indent"), kwargs.get("separators")
+            key = (self.default, self.ensure_ascii, self.sort_keys, indent, separators)
+            try:
+                encoder = self._encoders.get(key)
+            except TypeError:  # an unhashable option (a list of separators): Flask's path
+                return super().dumps(obj, **kwargs)
+            if encoder is None:
+                if len(self._encoders) >= _ENCODERS_MAX:
+                    self._encoders.clear()
+                default, ensure_ascii, sort_keys = key[:3]
+                encoder = self._encoders[key] = json.JSONEncoder(
+                    ensure_ascii=ensure_ascii,
+                    sort_keys=sort_keys,
+                    indent=indent,
+                    separators=separators,
+                    default=default,
+                )
+            return encoder.encode(obj)
+        return super().dumps(obj, **kwargs)
+
+
 def _frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
 class FrameworkFlask(Flask):
     """``flask.Flask`` with a cheaper ``ensure_sync`` for the app's registered functions,
-    and session cookies signed by a serializer built once (``SessionInterface``).
+    session cookies signed by a serializer built once (``SessionInterface``) and JSON
+    encoders built once (``JSONProvider``).
 
     Flask runs every view, ``before_request``, ``after_request`` and teardown function of
     every request through ``ensure_sync``, which inspects the function each time (about
@@ -76,6 +122,7 @@ class FrameworkFlask(Flask):
     """
 
     _sync_callables: frozenset[Any] | None = None
+    json_provider_class = JSONProvider
     #: closes each response body when complete, so ``request_end`` fires in tests too
     test_client_class = FrameworkClient
 

@@ -187,6 +187,29 @@ class Pipeline:
                 response = yield from respond(request, response)
             return response
 
+        if not (run_async or request_chain or handler_chain or has_response_chain):
+            # No middleware and a plain handler: the steps as plain calls, which is what
+            # driving ``serve`` comes to when nothing receives ``request_start``, without
+            # a generator to make and drive per request.
+            request_start = signals.request_start
+            run = _async.run
+
+            def plain_view(**_url_vars: str) -> Any:
+                request: Any = _compat.current_request()
+                request.data_handler = data_handler
+                if request_start.receivers:
+                    return drive_sync(serve(request))
+                response = refusal(request)
+                if response is None:
+                    if only_ssl and not request.is_secure:
+                        raise Error(FORBIDDEN, data={"message": "This route is served over HTTPS only"})
+                    response = handler(request)
+                    if is_awaitable(response):  # a def handler that returned an awaitable
+                        response = run(response)
+                return response
+
+            return self._named(plain_view, route, endpoint, run_async)
+
         def view(**_url_vars: str) -> Any:
             request: Any = _compat.current_request()
             request.data_handler = data_handler
@@ -197,6 +220,13 @@ class Pipeline:
                 return response
             return drive_sync(serve(request))
 
+        return self._named(view, route, endpoint, run_async)
+
+    def _named(
+        self, view: Callable[..., Any], route: Route, endpoint: str, run_async: bool
+    ) -> Callable[..., Any]:
+        """``view`` registered as ``endpoint``'s, carrying its handler's name and route."""
+        handler = route.handler
         self.views.add(endpoint)
         view.__name__ = getattr(handler, "__name__", "view")
         view.__doc__ = getattr(handler, "__doc__", None)

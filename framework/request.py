@@ -125,6 +125,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: ``json.loads(raw, parse_constant=_reject_constant)`` builds a decoder (and its scanner)
+#: on every call; this one is built once. Decoders keep no state between calls.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw, parse_constant=_reject_constant)`` for bytes, with one decoder."""
+    return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
 class Body:
     """The request body in Backendpy's four shapes, each parsed on first access.
 
@@ -173,7 +183,7 @@ class Body:
                 raw = self._request.get_data(cache=True)
                 if raw:
                     try:
-                        self._json = json.loads(raw, parse_constant=_reject_constant)
+                        self._json = _loads(raw)
                     except (ValueError, RecursionError):
                         from .error import INVALID_DATA, Error
 
@@ -319,7 +329,13 @@ class RequestMixin:
         """
         if _async.in_async_context():
             return drive_async(self._cleaning())
-        return drive_sync(self._cleaning())
+        # ``drive_sync(self._cleaning())`` with the handler's steps driven directly
+        cached = self.__dict__.get("_fw_cleaned")
+        if cached is None:
+            handler = self.data_handler
+            cached = {} if handler is None else drive_sync(handler._clean(self, None))
+            self.__dict__["_fw_cleaned"] = cached
+        return cached
 
     def _cleaning(self) -> Steps[dict[str, Any]]:
         """The rule both faces of ``get_cleaned_data`` drive: clean once, then reuse."""

@@ -73,7 +73,11 @@ class ResponseHeaders(_WerkzeugHeaders):
         return super().setdefault(_text(key), _text(default))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if key.__class__ is str or isinstance(key, (str, bytes, bytearray)):
+        if key.__class__ is str and value.__class__ is str:
+            # what ``set`` comes to for text (Werkzeug's Content-Type and Content-Length of
+            # every response): one call less
+            _WerkzeugHeaders.set(self, key, value)
+        elif key.__class__ is str or isinstance(key, (str, bytes, bytearray)):
             self.set(key, value)  # what Werkzeug does for a name, with bytes taken
         else:  # an index or a slice
             super().__setitem__(key, value)
@@ -139,9 +143,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+#: What ``json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)``
+#: would build on every call, built once (an encoder keeps no state between calls).
+_ENCODER = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def dump_json(data: Any) -> str:
     """Serialise ``data`` compactly; dates, UUIDs and decimals become strings."""
-    return _json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(data)
 
 
 class Response(_FlaskResponse):

@@ -142,3 +142,46 @@ def test_no_secret_key_still_gives_flasks_null_session():
     client = app.test_client()
     assert client.get("/read").text == "None"  # reading a null session works
     assert client.get("/write").status_code == 500  # writing one is Flask's RuntimeError
+
+
+def test_json_provider_writes_what_flasks_default_provider_writes(tmp_path):
+    import datetime
+    import decimal
+    import uuid
+
+    from flask.json.provider import DefaultJSONProvider
+
+    app = make_app(tmp_path)
+    flasks = DefaultJSONProvider(app)
+    data = {
+        "b": "Zoë",
+        "a": [1, 2.5, None, True],
+        "when": datetime.datetime(2024, 5, 1, 12, 30),
+        "id": uuid.UUID(int=7),
+        "n": decimal.Decimal("1.5"),
+    }
+    options = [{}, {"separators": (",", ":")}, {"indent": 2}, {"separators": [",", ":"]}, {"sort_keys": 0}]
+    changes = ({}, {"sort_keys": False}, {"ensure_ascii": False}, {"sort_keys": True, "ensure_ascii": False})
+    for settings in changes:
+        for name, value in settings.items():  # changed while the app runs: read on every call
+            setattr(app.json, name, value)
+            setattr(flasks, name, value)
+        for kwargs in options:
+            for _ in range(2):  # a cached encoder gives the same text the second time
+                assert app.json.dumps(data, **dict(kwargs)) == flasks.dumps(data, **dict(kwargs))
+
+
+def test_views_answer_dicts_as_flask_does(tmp_path):
+    app = make_app(tmp_path)
+
+    @app.get("/dict")
+    def answer():
+        return {"z": 1, "a": ["Zoë"]}
+
+    client = app.test_client()
+    first = client.get("/dict")
+    assert (first.status_code, first.mimetype) == (200, "application/json")
+    assert first.data == b'{"a":["Zo\\u00eb"],"z":1}\n'
+    app.json.sort_keys = False
+    app.json.compact = False
+    assert client.get("/dict").data == b'{\n  "z": 1,\n  "a": [\n    "Zo\\u00eb"\n  ]\n}\n'

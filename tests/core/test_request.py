@@ -98,6 +98,28 @@ def test_malformed_json_is_a_1002(client):
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"name": "Zoë", "n": [1, 2.5, null]}'.encode(),
+        '{"name": "Zoë", "n": [1, 2.5, null]}'.encode("utf-8-sig"),  # a byte order mark
+        '{"name": "Zoë", "n": [1, 2.5, null]}'.encode("utf-16"),
+        '{"name": "Zoë", "n": [1, 2.5, null]}'.encode("utf-32-le"),
+    ],
+)
+def test_json_body_in_every_encoding_json_loads_reads(client, raw):
+    body = client.post("/inspect/x", data=raw, content_type="application/json").json
+    assert body["json"] == {"name": "Zoë", "n": [1, 2.5, None]}
+
+
+def test_json_body_parsed_again_for_each_request(client):
+    # the decoder is shared between requests: nothing of one body leaks into the next
+    assert client.post("/inspect/x", json={"a": 1}).json["json"] == {"a": 1}
+    assert client.post("/inspect/x", json=[True]).json["json"] == [True]
+    assert client.post("/inspect/x", data=b"NaN", content_type="application/json").status_code == 400
+    assert client.post("/inspect/x", json={"b": 2}).json["json"] == {"b": 2}
+
+
 def test_multipart_without_boundary_is_a_1002(client):
     response = client.post("/inspect/x", data=b"--x\r\n", content_type="multipart/form-data")
     assert response.status_code == 400

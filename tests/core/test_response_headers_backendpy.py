@@ -76,3 +76,18 @@ def test_repeated_pairs_are_all_sent():
 def test_a_newline_in_a_bytes_value_is_refused():
     with pytest.raises(ValueError):
         JSON({}, headers=[[b"x-bad", b"a\r\nSet-Cookie: x=1"]])
+
+
+def test_text_header_set_by_item_replaces_and_refuses_newlines():
+    import pytest
+
+    from framework.response import Text
+
+    response = Text("x")
+    response.headers["X-A"] = "1"
+    response.headers["x-a"] = "2"  # one header whatever the case
+    assert response.headers.get_all("X-A") == ["2"]
+    assert response.headers["Content-Length"] == "1"
+    with pytest.raises(ValueError):
+        response.headers["X-B"] = "bad\r\nX-Injected: yes"
+    assert "X-B" not in response.headers

@@ -196,3 +196,28 @@ def test_compress_a_stream(client):
     response = client.get("/big-stream", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.data) == b"y" * 5000
+
+
+def test_json_body_is_compact_utf8_with_dates_uuids_and_decimals_as_strings():
+    import datetime
+    import decimal
+    import json
+    import uuid
+
+    from framework.response import JSON
+
+    u = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    data = {"name": "Zoë", "at": datetime.date(2024, 5, 1), "id": u, "n": decimal.Decimal("1.50")}
+    data["t"] = (1, 2)
+    for _ in range(2):  # the encoder is shared between responses
+        body = JSON(data).get_data()
+        assert (
+            body
+            == (
+                '{"name":"Zoë","at":"2024-05-01","id":"12345678-1234-5678-1234-567812345678",'
+                '"n":"1.50","t":[1,2]}'
+            ).encode()
+        )
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        JSON({"x": object()})
+    assert json.loads(JSON([1, {"a": None}]).get_data()) == [1, {"a": None}]

@@ -55,6 +55,13 @@ HANDLERS = """
     def plain_dict(request): return {'a': 1}
     @routes.get('/plain/tuple')
     def plain_tuple(request): return 'created', 201
+
+    @routes.get('/plain/awaitable')
+    def plain_awaitable(request):
+        async def later(): return Text('awaited')
+        return later()
+    @routes.get('/plain/raises')
+    def plain_raises(request): raise RuntimeError('boom')
 """
 
 
@@ -158,3 +165,15 @@ def test_several_routes_objects_in_one_app(project):
     client = project.create_app().test_client()
     assert client.get("/v1").text == "one"
     assert client.get("/v2").text == "two"
+
+
+def test_def_handler_returning_an_awaitable_is_answered_with_its_result(client):
+    response = client.get("/plain/awaitable")
+    assert (response.status_code, response.text) == (200, "awaited")
+
+
+def test_def_handler_raising_answers_the_500_envelope(client):
+    response = client.get("/plain/raises")
+    assert response.status_code == 500
+    assert response.json["status"] == "error"
+    assert "boom" not in response.text

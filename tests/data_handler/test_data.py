@@ -408,3 +408,31 @@ def test_get_cleaned_data_without_data_handler_is_empty(app_for):
 
 def test_json_location_field_type_default():
     assert JsonData._plan.entries[0].location == TYPE_JSON_FIELD
+
+
+def test_sync_handler_cleans_once_per_request(app_for):
+    from framework.router import Routes
+
+    calls: list[str] = []
+
+    class Upper(f.Filter):
+        def __call__(self, value):
+            calls.append(value)
+            return value.upper()
+
+    class Counted(Data):
+        name = String("name", required=True, processors=[Upper()])
+
+    routes = Routes()
+
+    @routes.post("/x", data_handler=Counted)
+    def handler(request):
+        first = request.get_cleaned_data()
+        return {"same": first is request.get_cleaned_data(), "data": first}
+
+    client = app_for(routes).test_client()
+    assert client.post("/x", json={"name": "ann"}).json == {"same": True, "data": {"name": "ANN"}}
+    assert client.post("/x", json={"name": "bob"}).json == {"same": True, "data": {"name": "BOB"}}
+    assert calls == ["ann", "bob"]
+    answer = client.post("/x", json={})
+    assert (answer.status_code, answer.json["data"]) == (400, {"name": ["Required"]})
