@@ -21,7 +21,7 @@ The costs quoted are callgrind instruction counts per request from
   which Flask 3.2 folds into the app context, against ``request._get_current_object()``
   (documented by Flask and Werkzeug despite its underscore).
 
-Measured (Python 3.11.7, Flask 3.1.3; thousands of instructions per request, fast paths /
+Measured on 2026-12-02 (Python 3.11.7, Flask 3.1.3; thousands of instructions per request, fast paths /
 public API only): ``def`` hello 345.1 / 350.6, ``async def`` hello 367.3 / 423.1, ``async
 def`` hello with async hooks on every event and a middleware on every layer 430.9 / 532.6.
 """
