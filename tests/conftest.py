@@ -113,6 +113,24 @@ _NO_BYTECODE = sys.dont_write_bytecode
 sys.dont_write_bytecode = False
 
 
+#: Test modules sharing the run's costliest module-scoped set-up (two gunicorn instances, a
+#: Celery worker and beat, PostgreSQL and Redis of their own).
+_RUN_FIRST = ("tests/scale/test_two_instances.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the modules of ``_RUN_FIRST`` at the head of the run.
+
+    pytest-xdist's worksteal gives each worker a contiguous share of the collection and lets
+    an idle worker take the tail of another's. At the tail of a share (where the alphabetical
+    order put ``tests/scale``) a module was split between two workers, each building its
+    set-up; at the head it runs in one worker, from the start of the run.
+    """
+    first = [item for item in items if item.nodeid.partition("::")[0] in _RUN_FIRST]
+    if first:
+        items[:] = first + [item for item in items if item.nodeid.partition("::")[0] not in _RUN_FIRST]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session) -> object:
     """Keep the compiled modules of the run's start-up: until the collection ends.
