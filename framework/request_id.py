@@ -83,6 +83,15 @@ def set_current(request_id: str | None) -> Any:
     return _current.set(request_id)
 
 
+def _with_id(headers: list[tuple[str, str]], request_id: str) -> list[tuple[str, str]]:
+    """``headers`` with ``X-Request-ID: request_id`` added unless they carry one already."""
+    for name, _value in headers:
+        if name.lower() == _LOWER:
+            return headers
+    headers.append((HEADER, request_id))
+    return headers
+
+
 class RequestIdMiddleware:
     """WSGI middleware: the request id in the environ, the context and the answer.
 
@@ -114,12 +123,7 @@ class RequestIdMiddleware:
             return self._checked(environ, start_response, request_id)
 
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            for name, _value in headers:
-                if name.lower() == _LOWER:
-                    break
-            else:
-                headers.append((HEADER, request_id))
-            return start_response(status, headers, exc_info)
+            return start_response(status, _with_id(headers, request_id), exc_info)
 
         token = _current.set(request_id)
         try:
@@ -152,12 +156,7 @@ class RequestIdMiddleware:
             problems.append(problem)
             if problem is not None:
                 return check._discard
-            for name, _value in headers:
-                if name.lower() == _LOWER:
-                    break
-            else:
-                headers.append((HEADER, request_id))
-            return start_response(status, headers, exc_info)
+            return start_response(status, _with_id(headers, request_id), exc_info)
 
         token = _current.set(request_id)
         try:
