@@ -94,8 +94,8 @@ _UVICORN = (
 )
 _BACKENDPY_UVICORN = _BACKENDPY + "from bench.apps.uvicorn_driver import uvicorn_driver\n"
 _SERVED = (
-    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, make\n"
-    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, direct, served"
+    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, direct, make\n"
+    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, served"
 )
 #: The request driver of each variant that is not simply ``in_process(variant)``.
 DRIVERS = {
