@@ -43,14 +43,9 @@ class HookReceiver:
         self.background = background
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
-        drive_sync(self._steps(sender, kwargs))
-
-    async def acall(self, kwargs: dict[str, Any]) -> None:
-        await drive_async(self._steps(self.fw, kwargs))
-
-    def _steps(self, sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
         """Queued when it runs in the background, else called."""
-        return _run(self.event, _background.queue_hooks(self.fw, self.event, kwargs, (self,)), sender, kwargs)
+        receivers = _background.queue_hooks(self.fw, self.event, kwargs, (self,))
+        drive_sync(_run(self.event, receivers, sender, kwargs))
 
 
 def deliver(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
