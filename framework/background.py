@@ -2,11 +2,11 @@
 
 ``execute_event(name, args, background=True)`` queues every hook of ``name`` and returns at
 once; a hook declared ``@hooks.event(name, background=True)`` is queued whenever ``name``
-fires (the event's other hooks still run inline). ``queue_hooks`` makes that choice for
-every firing (``framework.events`` runs what it leaves). Each queued hook is one job, so a hook
-that fails is retried on its own (``[celery] max_retries``, ``retry_delay``) and never runs
-the hooks that succeeded a second time; each failure and retry is logged with the event,
-the hook and the exception.
+fires (the event's other hooks still run inline). ``fire`` queues every hook,
+``queue_hooks`` the background ones of any firing (``framework.events`` runs what it
+leaves). Each queued hook is one job, so a hook that fails is retried on its own
+(``[celery] max_retries``, ``retry_delay``) and never runs the hooks that succeeded a
+second time; each failure and retry is logged with the event, the hook and the exception.
 
 Where the jobs go:
 
@@ -270,30 +270,27 @@ def check_hook(event: str, func: Any) -> None:
 
 
 def queue_hooks(
-    fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any], every_hook: bool = False
+    fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any]
 ) -> Iterable[Any]:
     """The one place that decides, for one firing of ``event``, which of ``receivers`` run
-    on a worker: every one with ``every_hook`` (``execute_event(..., background=True)``),
-    else the hooks declared ``background=True``. Those are queued now; the others are
-    returned, in order, for the caller to run. The arguments are checked before anything
-    is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot travel."""
-    if every_hook:
-        queued, inline = list(receivers), []
-    elif event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
+    on a worker: the hooks declared ``background=True``. Those are queued now; the others
+    are returned, in order, for the caller to run. The arguments are checked before
+    anything is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot
+    travel. (``fire`` queues every hook: ``execute_event(..., background=True)``.)"""
+    if event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
         return receivers
-    else:
-        inline = list(receivers)
-        queued = [receiver for receiver in inline if is_background(receiver)]
-        if not queued:
-            return inline
-        inline = [receiver for receiver in inline if not is_background(receiver)]
+    inline = list(receivers)
+    queued = [receiver for receiver in inline if is_background(receiver)]
+    if not queued:
+        return inline
     _queue(fw, event, check_args(event, args), queued)
-    return inline
+    return [receiver for receiver in inline if not is_background(receiver)]
 
 
 def fire(fw: Framework, event: str, args: Mapping[str, Any]) -> int:
-    """Queue every hook of ``event`` with ``args``; the number queued (nothing when an
-    argument cannot travel: see ``check_args``)."""
+    """Queue every hook of ``event`` with ``args`` (``execute_event(..., background=True)``,
+    a schedule's period); the number queued. An argument that cannot travel raises
+    before anything is queued (see ``check_args``)."""
     payload = check_args(event, args)
     return _queue(fw, event, payload, list(signals.event(event).receivers_for(fw)))
 
