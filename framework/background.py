@@ -108,8 +108,6 @@ class BackgroundSettings:
     """``[celery]``, read and checked once per project."""
 
     broker_url: str | None = None
-    #: Where the broker URL comes from, for messages: ``[celery] broker_url`` or ``[redis] url``.
-    broker_setting: str = ""
     max_retries: int = 3
     retry_delay: float = 10.0
     queue_size: int = 1000
@@ -164,7 +162,6 @@ def read_settings(fw: Framework) -> BackgroundSettings:
     return BackgroundSettings(
         celery_missing=celery_missing,
         broker_url=broker,
-        broker_setting=setting if broker else "",
         max_retries=_number(section, "max_retries", int, 3, 0),
         retry_delay=_number(section, "retry_delay", float, 10.0, 0),
         queue_size=_number(section, "queue_size", int, 1000, 1),
