@@ -63,6 +63,7 @@ __all__ = [
     "check_hook",
     "hook_ids",
     "run_hook",
+    "HookNotFound",
     "run_schedule",
     "celery_app",
     "beat_schedule",
@@ -304,12 +305,19 @@ def _queue(fw: Framework, event: str, payload: dict[str, Any], receivers: list[A
     return len(hooks)
 
 
+class HookNotFound(LookupError):
+    """A job names a hook this process does not have (its code differs from the sender's):
+    logged and dropped, never retried. A ``LookupError`` the hook itself raises (a
+    ``KeyError``...) is a failure like any other."""
+
+
 def run_hook(fw: Framework, event: str, hook: str, args: Mapping[str, Any]) -> None:
     """Run the hook ``hook`` of ``event`` with ``args`` in a fresh app context of ``fw`` (its
-    database session removed afterwards); its exception propagates."""
+    database session removed afterwards); its exception propagates, ``HookNotFound`` when
+    there is no such hook here."""
     found = [r for hook_id, r in hook_ids(signals.event(event).receivers_for(fw)) if hook_id == hook]
     if not found:
-        raise LookupError(f"no hook {hook} for event {event!r} here (is the worker's code current?)")
+        raise HookNotFound(f"no hook {hook} for event {event!r} here (is the worker's code current?)")
     receiver = found[0]
     from .events import HookReceiver
 
@@ -418,7 +426,7 @@ class _LocalWorker(_Dispatcher):
     def _attempt(self, job: _Job, retry: bool) -> None:
         try:
             run_hook(self.fw, job.event, job.hook, job.args)
-        except LookupError:
+        except HookNotFound:
             LOGGER.exception("background hook %s for event %r not run", job.hook, job.event)
         except Exception as exc:
             attempts = job.attempt + 1
@@ -493,7 +501,7 @@ def celery_app(fw: Framework) -> Any:
         fw.startup()  # once per worker process, as before a web process's first request
         try:
             run_hook(fw, event, hook, args)
-        except LookupError:
+        except HookNotFound:
             LOGGER.exception("background hook %s for event %r not run", hook, event)
         except Exception as exc:
             attempts = task.request.retries + 1

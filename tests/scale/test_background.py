@@ -90,6 +90,8 @@ HOOKS = """
     @hooks.event('flaky')
     def always_fails(n):
         record('attempt', n)
+        if n == 3:  # a LookupError raised by the hook itself: retried like any other
+            raise KeyError('no mail template ' + str(n))
         raise RuntimeError('mail server said no ' + str(n))
 
 
@@ -411,3 +413,7 @@ def test_without_a_broker_hooks_run_in_a_thread_of_the_process(project, caplog):
     wait_until(lambda: "failed after 2 attempt(s)" in caplog.text, what="the failure logged")
     assert "failed (attempt 1 of 2): RuntimeError: mail server said no 2" in caplog.text
     assert project.marks(app, "attempt") == ["2", "2"]
+    framework.execute_event("flaky", {"n": 3}, background=True)
+    wait_until(lambda: "failed after 2 attempt(s): KeyError" in caplog.text, what="the KeyError logged")
+    assert "failed (attempt 1 of 2): KeyError: 'no mail template 3'" in caplog.text
+    assert project.marks(app, "attempt") == ["2", "2", "3", "3"]
