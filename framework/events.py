@@ -35,11 +35,10 @@ class HookReceiver:
     itself; the framework calls ``func`` through ``deliver``.
     """
 
-    __slots__ = ("fw", "event", "func", "is_async", "background")
+    __slots__ = ("fw", "event", "func", "background")
 
     def __init__(self, fw: Any, event: str, func: Callable[..., Any], background: bool = False) -> None:
         self.fw, self.event, self.func = fw, event, func
-        self.is_async = _async.is_async_callable(func)
         #: Queued for a worker instead of called (``@hooks.event(name, background=True)``).
         self.background = background
 
