@@ -345,6 +345,10 @@ def test_a_failing_hook_is_retried_then_logged_as_failed(project, web, worker):
     assert f"background hook {hook} for event 'flaky' failed (attempt 2 of 3)" in log
     assert f"background hook {hook} for event 'flaky' failed after 3 attempt(s): RuntimeError: mail" in log
     assert project.marks(web, "attempt") == ["1", "1", "1"]
+    web.extensions["framework"].execute_event("flaky", {"n": 3}, background=True)  # raises KeyError
+    log = worker.wait_for_log(f"background hook {hook} for event 'flaky' failed after 3 attempt(s): KeyError")
+    assert "failed (attempt 1 of 3): KeyError: 'no mail template 3'; retrying in 0.1s" in log
+    assert project.marks(web, "attempt") == ["1", "1", "1", "3", "3", "3"]
 
 
 def test_one_run_per_schedule_period_however_many_sends(project, web, worker):
