@@ -189,6 +189,8 @@ class RateLimits:
             # waits: the storage Flask-Limiter makes of ``redis://`` with these options
             options = {"connection_pool": client.connection_pool, "wrap_exceptions": True}
             self._primary = FixedWindowRateLimiter(storage_from_string("redis://", **options))
+        # the storages the before-request step counts in (``_count_route``)
+        self._storage, self._memory_storage = self._primary.storage, self._memory.storage
         #: True when some route has a limit: the before-request step counts then (a project
         #: without limits goes without it; ``hit`` counts either way).
         limited = bool(self._default) or route_limits or any(self._app_items.values())
@@ -234,24 +236,21 @@ class RateLimits:
         if not found.counters or (request.method == "OPTIONS" and not found.counts_options):
             return None
         address = request.remote_addr or "127.0.0.1"
-        strategy = self._strategy()
+        outage = self.outage
+        if outage.down and not self.refuse_when_down and outage.waiting():
+            # with ``local`` while Redis is away: this process's memory, and Redis again
+            # now and then (after 1, 2, 4 ... 32 s)
+            return _count_route(self._memory_storage, found.counters, address)
         try:
-            refused = _count_route(strategy.storage, found.counters, address)
+            refused = _count_route(self._storage, found.counters, address)
         except StorageError as exc:
-            self.outage.failed(exc)
+            outage.failed(exc)
             if self.refuse_when_down:
                 return Error(SERVICE_UNAVAILABLE)
-            return _count_route(self._memory.storage, found.counters, address)
-        if self.outage.down and strategy is self._primary:
-            self.outage.answered()
+            return _count_route(self._memory_storage, found.counters, address)
+        if outage.down:
+            outage.answered()
         return refused
-
-    def _strategy(self) -> RateLimiter:
-        """Where to count now: Redis, except with ``local`` while it is away, when it is the
-        memory of this process, and Redis again now and then (after 1, 2, 4 ... 32 s)."""
-        if self.outage.down and not self.refuse_when_down and self.outage.waiting():
-            return self._memory
-        return self._primary
 
     def _count(self, strategy: RateLimiter, items: Sequence[RateLimitItem], ids: list[str]) -> None:
         for item in items:
