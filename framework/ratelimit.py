@@ -29,6 +29,7 @@ Each project (``Framework``) has its own storage and counters: nothing process-w
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -123,8 +124,15 @@ def hit(limits: str | Sequence[RateLimitItem], *identifiers: str) -> None:
     state = rate_limits(fw) if fw is not None else None
     if state is None or not state.enabled:
         return
-    items = parse_limits(limits, "rate limit") if isinstance(limits, str) else limits
+    items = _parsed(limits) if isinstance(limits, str) else limits
     state.hit(items, identifiers)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[RateLimitItem, ...]:
+    """The limits of a ``hit`` string, parsed once (a handler passes the same few strings
+    on every call)."""
+    return tuple(parse_limits(text, "rate limit"))
 
 
 class RateLimits:
