@@ -46,7 +46,8 @@ from .config import ImproperlyConfigured, as_bool, as_list
 from .error import RATE_LIMITED, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 from .operations import OPERATIONAL_ATTRIBUTE
-from .redis_client import Outage, get_redis
+from .outage import Outage
+from .redis_client import get_redis
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -186,6 +187,7 @@ class RateLimits:
             if self.refuse_when_down
             else "each process counts requests in its own memory",
             "counting there",
+            service="Redis",
             retry_first=_RETRY_FIRST,
             retry_last=_RETRY_LAST,
         )
