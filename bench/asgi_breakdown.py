@@ -271,13 +271,13 @@ _cgregions.stop()
 # ------------------------------------------------------------------ running and reading
 def measure(variant: str, requests: int) -> tuple[dict[str, float], list[float]]:
     """Per-request inclusive cost of each region and each thread's total."""
+    sys.path.insert(0, ROOT)
+    from bench.instructions import _backendpy, callgrind
+
     with tempfile.TemporaryDirectory() as folder:
         build_module(folder)
         python, chdir = sys.executable, ""
         if variant.startswith("bp-"):
-            sys.path.insert(0, ROOT)
-            from bench.instructions import _backendpy
-
             project = os.path.join(folder, "backendpy")
             python = _backendpy(project)
             chdir = f"os.chdir({project!r}); sys.path.insert(0, {project!r})"
@@ -286,22 +286,12 @@ def measure(variant: str, requests: int) -> tuple[dict[str, float], list[float]]
             handle.write(
                 PROGRAM.format(root=ROOT, folder=folder, chdir=chdir, variant=variant, requests=requests)
             )
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                "--separate-threads=yes",
-                f"--callgrind-out-file={folder}/out.%p",
-                python,
-                script,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
+        done = callgrind(
+            python,
+            script,
+            "--instr-atstart=no",
+            "--separate-threads=yes",
+            f"--callgrind-out-file={folder}/out.%p",
         )
         # the main thread's dump at stop(), and the other threads' at exit (they were
         # instrumented only between start() and stop()); not the main thread's at exit

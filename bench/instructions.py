@@ -53,7 +53,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,8 +94,8 @@ _UVICORN = (
 )
 _BACKENDPY_UVICORN = _BACKENDPY + "from bench.apps.uvicorn_driver import uvicorn_driver\n"
 _SERVED = (
-    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, make\n"
-    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, direct, served"
+    "from bench.apps.wsgi import SIGNUP_ANSWER, SIGNUP_BODY, direct, make\n"
+    "from bench.apps.served import DH_ANSWER, DH_PATH, dh_app, dh_body, served"
 )
 #: The request driver of each variant that is not simply ``in_process(variant)``.
 DRIVERS = {
@@ -158,28 +158,42 @@ def _backendpy(project: str) -> str:
     return str(backendpy_python(BACKENDPY_VENV))
 
 
-def count(variant: str, requests: int, public_api_only: bool = False) -> int:
-    """Instructions callgrind collected for a whole run of ``PROGRAM``."""
+def callgrind(
+    python: str, script: str, *options: str, env: Mapping[str, str] = os.environ
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python script`` under callgrind with ``options`` (the dump file's name, say)
+    from the repository's root, output captured.
+
+    ``PYTHONHASHSEED`` is fixed: with random hashes, the start-up (subtracted) differs by
+    tens of thousands of instructions per measured request from one run to the next."""
+    return subprocess.run(
+        ["valgrind", "--tool=callgrind", *options, python, script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "PYTHONHASHSEED": "0"},
+    )
+
+
+def _environment(public_api_only: bool) -> dict[str, str]:
+    """This process's environment, ``FRAMEWORK_PUBLIC_API_ONLY`` set only if asked."""
     env = dict(os.environ)
-    # the same string hashes in every run: with random ones the start-up (subtracted)
-    # differs by tens of thousands of instructions per measured request
-    env["PYTHONHASHSEED"] = "0"
     env.pop("FRAMEWORK_PUBLIC_API_ONLY", None)
     if public_api_only:
         env["FRAMEWORK_PUBLIC_API_ONLY"] = "1"
+    return env
+
+
+def count(variant: str, requests: int, public_api_only: bool = False) -> int:
+    """Instructions callgrind collected for a whole run of ``PROGRAM``."""
+    env = _environment(public_api_only)
     with tempfile.TemporaryDirectory() as folder:
         script = os.path.join(folder, "run.py")
         program, python = _program(variant, requests, os.path.join(folder, "backendpy"))
         with open(script, "w") as handle:
             handle.write(program)
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out", python, script],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-        )
+        done = callgrind(python, script, f"--callgrind-out-file={folder}/out", env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise SystemExit(f"callgrind run of {variant!r} failed:\n{done.stderr[-2000:]}")
@@ -232,10 +246,7 @@ def _toggle_library(folder: str) -> str:
 
 def count_quick(variant: str, requests: int, public_api_only: bool = False) -> float:
     """Instructions per request, counted only around the measured requests (one run)."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    env.pop("FRAMEWORK_PUBLIC_API_ONLY", None)
-    if public_api_only:
-        env["FRAMEWORK_PUBLIC_API_ONLY"] = "1"
+    env = _environment(public_api_only)
     with tempfile.TemporaryDirectory() as folder:
         library = _toggle_library(folder)
         program, python = _program(variant, requests, os.path.join(folder, "backendpy"))
@@ -245,20 +256,8 @@ def count_quick(variant: str, requests: int, public_api_only: bool = False) -> f
         script = os.path.join(folder, "run.py")
         with open(script, "w") as handle:
             handle.write(program)
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                f"--callgrind-out-file={folder}/out.%p",
-                python,
-                script,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
+        done = callgrind(
+            python, script, "--instr-atstart=no", f"--callgrind-out-file={folder}/out.%p", env=env
         )
         dumps = [name for name in os.listdir(folder) if name.startswith("out.") and name.endswith(".1")]
         total = None

@@ -2,11 +2,11 @@
 
 ``execute_event(name, args, background=True)`` queues every hook of ``name`` and returns at
 once; a hook declared ``@hooks.event(name, background=True)`` is queued whenever ``name``
-fires (the event's other hooks still run inline). ``queue_hooks`` makes that choice for
-every firing (``framework.events`` runs what it leaves). Each queued hook is one job, so a hook
-that fails is retried on its own (``[celery] max_retries``, ``retry_delay``) and never runs
-the hooks that succeeded a second time; each failure and retry is logged with the event,
-the hook and the exception.
+fires (the event's other hooks still run inline). ``fire`` queues every hook,
+``queue_hooks`` the background ones of any firing (``framework.events`` runs what it
+leaves). Each queued hook is one job, so a hook that fails is retried on its own
+(``[celery] max_retries``, ``retry_delay``) and never runs the hooks that succeeded a
+second time; each failure and retry is logged with the event, the hook and the exception.
 
 Where the jobs go:
 
@@ -63,6 +63,7 @@ __all__ = [
     "check_hook",
     "hook_ids",
     "run_hook",
+    "HookNotFound",
     "run_schedule",
     "celery_app",
     "beat_schedule",
@@ -108,8 +109,6 @@ class BackgroundSettings:
     """``[celery]``, read and checked once per project."""
 
     broker_url: str | None = None
-    #: Where the broker URL comes from, for messages: ``[celery] broker_url`` or ``[redis] url``.
-    broker_setting: str = ""
     max_retries: int = 3
     retry_delay: float = 10.0
     queue_size: int = 1000
@@ -164,7 +163,6 @@ def read_settings(fw: Framework) -> BackgroundSettings:
     return BackgroundSettings(
         celery_missing=celery_missing,
         broker_url=broker,
-        broker_setting=setting if broker else "",
         max_retries=_number(section, "max_retries", int, 3, 0),
         retry_delay=_number(section, "retry_delay", float, 10.0, 0),
         queue_size=_number(section, "queue_size", int, 1000, 1),
@@ -270,30 +268,27 @@ def check_hook(event: str, func: Any) -> None:
 
 
 def queue_hooks(
-    fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any], every_hook: bool = False
+    fw: Framework, event: str, args: Mapping[str, Any], receivers: Iterable[Any]
 ) -> Iterable[Any]:
     """The one place that decides, for one firing of ``event``, which of ``receivers`` run
-    on a worker: every one with ``every_hook`` (``execute_event(..., background=True)``),
-    else the hooks declared ``background=True``. Those are queued now; the others are
-    returned, in order, for the caller to run. The arguments are checked before anything
-    is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot travel."""
-    if every_hook:
-        queued, inline = list(receivers), []
-    elif event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
+    on a worker: the hooks declared ``background=True``. Those are queued now; the others
+    are returned, in order, for the caller to run. The arguments are checked before
+    anything is queued (or run): ``TypeError``/``ValueError`` naming the one that cannot
+    travel. (``fire`` queues every hook: ``execute_event(..., background=True)``.)"""
+    if event in BUILTIN_EVENTS:  # no background hooks (``check_hook``); fired per request
         return receivers
-    else:
-        inline = list(receivers)
-        queued = [receiver for receiver in inline if is_background(receiver)]
-        if not queued:
-            return inline
-        inline = [receiver for receiver in inline if not is_background(receiver)]
+    inline = list(receivers)
+    queued = [receiver for receiver in inline if is_background(receiver)]
+    if not queued:
+        return inline
     _queue(fw, event, check_args(event, args), queued)
-    return inline
+    return [receiver for receiver in inline if not is_background(receiver)]
 
 
 def fire(fw: Framework, event: str, args: Mapping[str, Any]) -> int:
-    """Queue every hook of ``event`` with ``args``; the number queued (nothing when an
-    argument cannot travel: see ``check_args``)."""
+    """Queue every hook of ``event`` with ``args`` (``execute_event(..., background=True)``,
+    a schedule's period); the number queued. An argument that cannot travel raises
+    before anything is queued (see ``check_args``)."""
     payload = check_args(event, args)
     return _queue(fw, event, payload, list(signals.event(event).receivers_for(fw)))
 
@@ -310,12 +305,19 @@ def _queue(fw: Framework, event: str, payload: dict[str, Any], receivers: list[A
     return len(hooks)
 
 
+class HookNotFound(LookupError):
+    """A job names a hook this process does not have (its code differs from the sender's):
+    logged and dropped, never retried. A ``LookupError`` the hook itself raises (a
+    ``KeyError``...) is a failure like any other."""
+
+
 def run_hook(fw: Framework, event: str, hook: str, args: Mapping[str, Any]) -> None:
     """Run the hook ``hook`` of ``event`` with ``args`` in a fresh app context of ``fw`` (its
-    database session removed afterwards); its exception propagates."""
+    database session removed afterwards); its exception propagates, ``HookNotFound`` when
+    there is no such hook here."""
     found = [r for hook_id, r in hook_ids(signals.event(event).receivers_for(fw)) if hook_id == hook]
     if not found:
-        raise LookupError(f"no hook {hook} for event {event!r} here (is the worker's code current?)")
+        raise HookNotFound(f"no hook {hook} for event {event!r} here (is the worker's code current?)")
     receiver = found[0]
     from .events import HookReceiver
 
@@ -424,7 +426,7 @@ class _LocalWorker(_Dispatcher):
     def _attempt(self, job: _Job, retry: bool) -> None:
         try:
             run_hook(self.fw, job.event, job.hook, job.args)
-        except LookupError:
+        except HookNotFound:
             LOGGER.exception("background hook %s for event %r not run", job.hook, job.event)
         except Exception as exc:
             attempts = job.attempt + 1
@@ -499,7 +501,7 @@ def celery_app(fw: Framework) -> Any:
         fw.startup()  # once per worker process, as before a web process's first request
         try:
             run_hook(fw, event, hook, args)
-        except LookupError:
+        except HookNotFound:
             LOGGER.exception("background hook %s for event %r not run", hook, event)
         except Exception as exc:
             attempts = task.request.retries + 1

@@ -36,7 +36,8 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 from . import _async
 from .config import ImproperlyConfigured, as_list
 from .logging import get_logger
-from .redis_client import Outage, get_redis, redis_url
+from .outage import Outage
+from .redis_client import get_redis, redis_url
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -68,7 +69,7 @@ class RedisBackend(RedisCache):
     """Flask-Caching's Redis backend on the project's own client (``get_redis``), that
     answers like an empty cache while Redis cannot be reached.
 
-    The outage is tracked by ``framework.redis_client.Outage``: its first failure is
+    The outage is tracked by ``framework.outage.Outage``: its first failure is
     logged as a warning and the next calls do not try Redis for ``retry_after`` seconds
     (a Redis that stops answering costs each request its socket timeout once, not on every
     call); the first success logs the recovery.
@@ -85,6 +86,7 @@ class RedisBackend(RedisCache):
             "cache",
             "requests are served uncached",
             "caching there again",
+            service="Redis",
             retry_first=self.retry_after,
         )
 

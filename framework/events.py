@@ -6,8 +6,9 @@ A receiver's rule is written once (``deliver``): receivers run in connection ord
 the event's arguments as keyword arguments; a failing one is logged naming the hook and
 the event, and the others still run; a failing ``startup`` hook raises instead (a worker
 whose start-up failed must not serve). Which receivers of a firing are queued for a worker
-instead (``background=True`` on the hook, or on ``execute_event``) is decided in one place,
+instead (``background=True`` on the hook) is decided in one place,
 ``framework.background.queue_hooks``, however the event fires; this module runs the rest.
+``execute_event(..., background=True)`` queues every hook (``framework.background.fire``).
 """
 
 from __future__ import annotations
@@ -34,23 +35,17 @@ class HookReceiver:
     itself; the framework calls ``func`` through ``deliver``.
     """
 
-    __slots__ = ("fw", "event", "func", "is_async", "background")
+    __slots__ = ("fw", "event", "func", "background")
 
     def __init__(self, fw: Any, event: str, func: Callable[..., Any], background: bool = False) -> None:
         self.fw, self.event, self.func = fw, event, func
-        self.is_async = _async.is_async_callable(func)
         #: Queued for a worker instead of called (``@hooks.event(name, background=True)``).
         self.background = background
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
-        drive_sync(self._steps(sender, kwargs))
-
-    async def acall(self, kwargs: dict[str, Any]) -> None:
-        await drive_async(self._steps(self.fw, kwargs))
-
-    def _steps(self, sender: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
         """Queued when it runs in the background, else called."""
-        return _run(self.event, _background.queue_hooks(self.fw, self.event, kwargs, (self,)), sender, kwargs)
+        receivers = _background.queue_hooks(self.fw, self.event, kwargs, (self,))
+        drive_sync(_run(self.event, receivers, sender, kwargs))
 
 
 def deliver(sender: Any, signal: Any, kwargs: Mapping[str, Any]) -> Steps[None]:
@@ -131,13 +126,16 @@ def execute_event(
     """Fire ``name`` for ``fw``: a coroutine to await when the caller's code (its
     ``co_flags``) is async, else fired at once, returning an awaitable that completes at once.
 
-    With ``background`` every hook is queued and nothing runs here; otherwise the hooks
-    declared ``background=True`` are queued first (``framework.background.queue_hooks``,
-    which checks the arguments before anything is queued or run).
+    With ``background`` every hook is queued and nothing runs here
+    (``framework.background.fire``); otherwise the hooks declared ``background=True`` are
+    queued first (``framework.background.queue_hooks``). Either checks the arguments
+    before anything is queued or run.
     """
     kwargs = dict(args or {})
-    receivers = signals.event(name).receivers_for(fw)
-    inline = _background.queue_hooks(fw, name, kwargs, receivers, every_hook=background)
+    if background:
+        _background.fire(fw, name, kwargs)
+        return FIRED
+    inline = _background.queue_hooks(fw, name, kwargs, signals.event(name).receivers_for(fw))
     if not inline:
         return FIRED
     if caller_flags & ASYNC_CODE:

@@ -27,7 +27,8 @@ from .config import ImproperlyConfigured
 from .error import SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 from .operations import operational_path, register_operational
-from .redis_client import Outage, get_redis
+from .outage import Outage
+from .redis_client import get_redis
 from .response import JSON
 
 if TYPE_CHECKING:
@@ -92,13 +93,13 @@ def _live() -> Any:
 
 class _Check:
     """One readiness check, run in a daemon thread, at most one run at a time; its
-    failures and recovery logged once each (``framework.redis_client.Outage``)."""
+    failures and recovery logged once each (``framework.outage.Outage``), naming
+    ``service``, what it asks."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, service: str) -> None:
         self.name = name
         self._lock = threading.Lock()
         self._running: tuple[threading.Event, list[BaseException | None]] | None = None
-        service = "Redis" if name == "redis" else "the database"
         self.outage = Outage(
             LOGGER,
             f"readiness check {name!r}",
@@ -139,26 +140,28 @@ class Readiness:
         self.timeout = timeout
         self._checks: dict[str, _Check] = {}
 
-    def runs(self) -> dict[str, Callable[[], None]]:
-        """Each check's name and the function that raises when it fails (in the app's context)."""
-        runs: dict[str, Callable[[], None]] = {}
+    def runs(self) -> dict[str, tuple[str, Callable[[], None]]]:
+        """Each check's name, the service it asks and the function that raises when it
+        fails (in the app's context)."""
+        runs: dict[str, tuple[str, Callable[[], None]]] = {}
         sqlalchemy = current_app.extensions.get("sqlalchemy")
         if sqlalchemy is not None:
             for key, engine in sqlalchemy.engines.items():
-                runs["database" if key is None else f"database:{key}"] = _select_one(engine)
+                name = "database" if key is None else f"database:{key}"
+                runs[name] = ("the database", _select_one(engine))
         client = get_redis(self.fw)
         if client is not None:
-            runs["redis"] = client.ping
+            runs["redis"] = ("Redis", client.ping)
         return runs
 
     def answer(self) -> Any:
         """200 with every check's outcome, or 503 (code 1009) naming the ones that failed."""
         runs = self.runs()
         started = {}
-        for name, run in runs.items():
+        for name, (service, run) in runs.items():
             check = self._checks.get(name)
             if check is None:
-                check = self._checks.setdefault(name, _Check(name))
+                check = self._checks.setdefault(name, _Check(name, service))
             started[name] = (check, check.start(run))
         deadline = time.monotonic() + self.timeout
         results: dict[str, str] = {}

@@ -21,9 +21,8 @@ class Hooks:
     """An ordered set of (event name, hook function) pairs."""
 
     def __init__(self) -> None:
-        self._hooks: list[tuple[str, HookFunc]] = []
-        #: Indexes (in ``_hooks``) of the hooks declared with ``background=True``.
-        self._background: set[int] = set()
+        #: (event name, hook, runs in the background), in the order they were declared.
+        self._hooks: list[tuple[str, HookFunc, bool]] = []
 
     def event(self, name: str, background: bool = False) -> Callable[[HookFunc], HookFunc]:
         """Decorate a function to run when the event ``name`` fires; with ``background``,
@@ -36,17 +35,14 @@ class Hooks:
         return register
 
     def add(self, name: str, func: HookFunc, background: bool = False) -> None:
-        if background:
-            self._background.add(len(self._hooks))
-        self._hooks.append((name, func))
+        self._hooks.append((name, func, bool(background)))
 
     def entries(self) -> Iterator[tuple[str, HookFunc, bool]]:
         """(event name, hook, runs in the background) in the order they were declared."""
-        for index, (name, func) in enumerate(self._hooks):
-            yield name, func, index in self._background
+        return iter(self._hooks)
 
     def __iter__(self) -> Iterator[tuple[str, HookFunc]]:
-        return iter(self._hooks)
+        return ((name, func) for name, func, _ in self._hooks)
 
     def __len__(self) -> int:
         return len(self._hooks)

@@ -29,6 +29,7 @@ Each project (``Framework``) has its own storage and counters: nothing process-w
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -45,7 +46,8 @@ from .config import ImproperlyConfigured, as_bool, as_list
 from .error import RATE_LIMITED, SERVICE_UNAVAILABLE, Error
 from .logging import get_logger
 from .operations import OPERATIONAL_ATTRIBUTE
-from .redis_client import Outage, get_redis
+from .outage import Outage
+from .redis_client import get_redis
 
 if TYPE_CHECKING:
     from .extension import Framework
@@ -123,8 +125,15 @@ def hit(limits: str | Sequence[RateLimitItem], *identifiers: str) -> None:
     state = rate_limits(fw) if fw is not None else None
     if state is None or not state.enabled:
         return
-    items = parse_limits(limits, "rate limit") if isinstance(limits, str) else limits
+    items = _parsed(limits) if isinstance(limits, str) else limits
     state.hit(items, identifiers)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[RateLimitItem, ...]:
+    """The limits of a ``hit`` string, parsed once (a handler passes the same few strings
+    on every call)."""
+    return tuple(parse_limits(text, "rate limit"))
 
 
 class RateLimits:
@@ -178,6 +187,7 @@ class RateLimits:
             if self.refuse_when_down
             else "each process counts requests in its own memory",
             "counting there",
+            service="Redis",
             retry_first=_RETRY_FIRST,
             retry_last=_RETRY_LAST,
         )
@@ -189,6 +199,8 @@ class RateLimits:
             # waits: the storage Flask-Limiter makes of ``redis://`` with these options
             options = {"connection_pool": client.connection_pool, "wrap_exceptions": True}
             self._primary = FixedWindowRateLimiter(storage_from_string("redis://", **options))
+        # the storages the before-request step counts in (``_count_route``)
+        self._storage, self._memory_storage = self._primary.storage, self._memory.storage
         #: True when some route has a limit: the before-request step counts then (a project
         #: without limits goes without it; ``hit`` counts either way).
         limited = bool(self._default) or route_limits or any(self._app_items.values())
@@ -234,24 +246,21 @@ class RateLimits:
         if not found.counters or (request.method == "OPTIONS" and not found.counts_options):
             return None
         address = request.remote_addr or "127.0.0.1"
-        strategy = self._strategy()
+        outage = self.outage
+        if outage.down and not self.refuse_when_down and outage.waiting():
+            # with ``local`` while Redis is away: this process's memory, and Redis again
+            # now and then (after 1, 2, 4 ... 32 s)
+            return _count_route(self._memory_storage, found.counters, address)
         try:
-            refused = _count_route(strategy.storage, found.counters, address)
+            refused = _count_route(self._storage, found.counters, address)
         except StorageError as exc:
-            self.outage.failed(exc)
+            outage.failed(exc)
             if self.refuse_when_down:
                 return Error(SERVICE_UNAVAILABLE)
-            return _count_route(self._memory.storage, found.counters, address)
-        if self.outage.down and strategy is self._primary:
-            self.outage.answered()
+            return _count_route(self._memory_storage, found.counters, address)
+        if outage.down:
+            outage.answered()
         return refused
-
-    def _strategy(self) -> RateLimiter:
-        """Where to count now: Redis, except with ``local`` while it is away, when it is the
-        memory of this process, and Redis again now and then (after 1, 2, 4 ... 32 s)."""
-        if self.outage.down and not self.refuse_when_down and self.outage.waiting():
-            return self._memory
-        return self._primary
 
     def _count(self, strategy: RateLimiter, items: Sequence[RateLimitItem], ids: list[str]) -> None:
         for item in items:

@@ -80,8 +80,9 @@ class Schedule:
         #: What the hooks receive, already in the form a worker sees (a JSON round trip).
         self.args: dict[str, Any] = check_args(event, dict(args or {}))
 
-    def celery_schedule(self, timezone: Any = None) -> Any:
-        """The Celery schedule object (``celery.schedules.schedule`` or ``crontab``)."""
+    def celery_schedule(self) -> Any:
+        """The Celery schedule object (``celery.schedules.schedule`` or ``crontab``); beat
+        gives it the project's Celery app, hence ``[celery] timezone``."""
         from celery.schedules import crontab, schedule
 
         if self.every is not None:

@@ -131,21 +131,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[:] = first + [item for item in items if item.nodeid.partition("::")[0] not in _RUN_FIRST]
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_collection(session: pytest.Session) -> object:
+def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep the compiled modules of the run's start-up: until the collection ends.
 
     pytest caches the assertion-rewritten modules it compiles (the test modules, and the
     packages of pytest plugins: Hypothesis, imported by ``pytest_configure`` above) in
     ``__pycache__`` unless bytecode writing is off; with ``PYTHONDONTWRITEBYTECODE`` set,
     each worker compiled them all again (about four seconds of CPU per process). From this
-    module's import to the end of the collection they are kept; then the environment's
-    setting is back, so modules the tests write and import while they run are left alone.
+    module's import to the end of the collection (this hook runs even when it fails) they
+    are kept; then the environment's setting is back, so modules the tests write and import
+    while they run are left alone. (An xdist controller collects nothing and runs no test.)
     """
-    try:
-        return (yield)
-    finally:
-        sys.dont_write_bytecode = _NO_BYTECODE
+    sys.dont_write_bytecode = _NO_BYTECODE
 
 
 # Serving outside debug/testing needs a secret key (framework.security). Apps built by the

@@ -20,6 +20,7 @@ __all__ = [
     "ROOT",
     "BIN",
     "WITHOUT_SUITE_PLUGINS",
+    "pytest_command",
     "examples",
     "slow_run",
     "free_port",
@@ -34,6 +35,12 @@ BIN = Path(sys.executable).parent
 #: own tests): leave out the property-testing plugins installed for this suite, which those
 #: tests never use and whose import costs about two seconds of CPU per run.
 WITHOUT_SUITE_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
+
+
+def pytest_command(*args: str) -> list[str]:
+    """The command line of a quiet pytest run in a subprocess with ``args``: no cache
+    folder left behind, without the suite's own plugins (``WITHOUT_SUITE_PLUGINS``)."""
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *WITHOUT_SUITE_PLUGINS, *args]
 
 
 def slow_run() -> bool:

@@ -119,37 +119,3 @@ def dh_app(which: str) -> Any:
     os.chdir(base)
     module = {"fw": "fw_wsgi", "api": "apiflask_wsgi", "flask": "flask_wsgi"}[which]
     return __import__(module).app
-
-
-def direct(
-    app: Callable[..., Any],
-    path: str = "/hello-world",
-    method: str = "GET",
-    body: bytes = b"",
-    expect: bytes = b"Hello World!",
-) -> Callable[[], None]:
-    """``bench.apps.wsgi.in_process`` for any WSGI ``app``: one call, no server."""
-    import io
-
-    from werkzeug.test import EnvironBuilder
-
-    environ = EnvironBuilder(
-        path=path, method=method, data=body or None, content_type="application/json" if body else None
-    ).get_environ()
-
-    def start_response(status: str, headers: list, exc_info: object = None) -> None:
-        pass
-
-    def one() -> None:
-        call = dict(environ)
-        if body:
-            call["wsgi.input"] = io.BytesIO(body)
-        answer = app(call, start_response)
-        try:
-            if expect not in b"".join(answer):
-                raise RuntimeError(f"{method} {path} answered something else")
-        finally:
-            if hasattr(answer, "close"):
-                answer.close()
-
-    return one

@@ -6,6 +6,7 @@ import io
 import os
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
@@ -69,17 +70,16 @@ def make(variant: str) -> Flask:
     return create_app(HERE, config=config)
 
 
-def in_process(
-    variant: str,
+def direct(
+    app: Callable[..., Any],
     path: str = "/hello-world",
     method: str = "GET",
     body: bytes = b"",
     expect: bytes = b"Hello World!",
 ) -> Callable[[], None]:
-    """One WSGI request to ``variant``'s app per call, no server: for profiles and counts."""
+    """One request to the WSGI ``app`` per call, no server: for profiles and counts."""
     from werkzeug.test import EnvironBuilder
 
-    app = make(variant)
     builder = EnvironBuilder(
         path=path, method=method, data=body or None, content_type="application/json" if body else None
     )
@@ -93,11 +93,25 @@ def in_process(
         if body:
             call["wsgi.input"] = io.BytesIO(body)
         answer = app(call, start_response)
-        if expect not in b"".join(answer):
-            raise RuntimeError(f"{variant} {method} {path} answered something else")
-        answer.close()
+        try:
+            if expect not in b"".join(answer):
+                raise RuntimeError(f"{method} {path} answered something else")
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
 
     return one
+
+
+def in_process(
+    variant: str,
+    path: str = "/hello-world",
+    method: str = "GET",
+    body: bytes = b"",
+    expect: bytes = b"Hello World!",
+) -> Callable[[], None]:
+    """One WSGI request to ``variant``'s app per call, no server (``direct``)."""
+    return direct(make(variant), path, method, body, expect)
 
 
 def in_process_asgi(

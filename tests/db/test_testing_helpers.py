@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import textwrap
 import unittest
 
 from framework.testing import AsyncTestCase, TestCase
 from framework.utils.http import Client
-from tests.helpers import WITHOUT_SUITE_PLUGINS
+from tests.helpers import pytest_command
 
 from .conftest import BOOK_APPS, ROOT, dispose, live_server, make_app
 
@@ -143,19 +142,7 @@ def test_pytest_plugin_fixtures_and_project_override(tmp_path):
     installed = any(ep.value == "framework.testing.plugin" for ep in entry_points(group="pytest11"))
     load = [] if installed else ["-p", "framework.testing.plugin"]  # the entry point loads it
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            *load,
-            "-p",
-            "no:cacheprovider",
-            *WITHOUT_SUITE_PLUGINS,
-            "-W",
-            "error",
-            str(tmp_path),
-        ],
+        pytest_command(*load, "-W", "error", str(tmp_path)),
         cwd=root,
         env={**os.environ, "PYTHONPATH": ROOT},
         capture_output=True,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN, ROOT, WITHOUT_SUITE_PLUGINS, free_port, running_server
+from tests.helpers import BIN, ROOT, free_port, pytest_command, running_server
 
 ENTRY_POINTS = """\
 [flask.commands]
@@ -101,17 +101,7 @@ def flask(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complet
 def run_generated_tests(folder: Path, env: dict[str, str], *args: str) -> int:
     """Run pytest in ``folder``; assert that everything passed and nothing was skipped."""
     result = run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-rs",
-            "-p",
-            "no:cacheprovider",
-            *WITHOUT_SUITE_PLUGINS,
-            *args,
-        ],
+        pytest_command("-rs", *args),
         folder,
         env,
     )

@@ -90,6 +90,8 @@ HOOKS = """
     @hooks.event('flaky')
     def always_fails(n):
         record('attempt', n)
+        if n == 3:  # a LookupError raised by the hook itself: retried like any other
+            raise KeyError('no mail template ' + str(n))
         raise RuntimeError('mail server said no ' + str(n))
 
 
@@ -343,6 +345,10 @@ def test_a_failing_hook_is_retried_then_logged_as_failed(project, web, worker):
     assert f"background hook {hook} for event 'flaky' failed (attempt 2 of 3)" in log
     assert f"background hook {hook} for event 'flaky' failed after 3 attempt(s): RuntimeError: mail" in log
     assert project.marks(web, "attempt") == ["1", "1", "1"]
+    web.extensions["framework"].execute_event("flaky", {"n": 3}, background=True)  # raises KeyError
+    log = worker.wait_for_log(f"background hook {hook} for event 'flaky' failed after 3 attempt(s): KeyError")
+    assert "failed (attempt 1 of 3): KeyError: 'no mail template 3'; retrying in 0.1s" in log
+    assert project.marks(web, "attempt") == ["1", "1", "1", "3", "3", "3"]
 
 
 def test_one_run_per_schedule_period_however_many_sends(project, web, worker):
@@ -411,3 +417,7 @@ def test_without_a_broker_hooks_run_in_a_thread_of_the_process(project, caplog):
     wait_until(lambda: "failed after 2 attempt(s)" in caplog.text, what="the failure logged")
     assert "failed (attempt 1 of 2): RuntimeError: mail server said no 2" in caplog.text
     assert project.marks(app, "attempt") == ["2", "2"]
+    framework.execute_event("flaky", {"n": 3}, background=True)
+    wait_until(lambda: "failed after 2 attempt(s): KeyError" in caplog.text, what="the KeyError logged")
+    assert "failed (attempt 1 of 2): KeyError: 'no mail template 3'" in caplog.text
+    assert project.marks(app, "attempt") == ["2", "2", "3", "3"]

@@ -12,9 +12,12 @@ from framework.cache import MAX_KEY_LENGTH, RedisBackend
 from framework.config import ImproperlyConfigured
 from framework.redis_client import get_redis
 
-#: Each handler counts its runs: a second answer with the same count came from the cache.
-HANDLERS = """
+#: The start of a handlers module whose handlers count their runs (``run(name)``): a
+#: second answer with the same count came from the cache.
+COUNTING = """
     from collections import Counter
+
+    import flask
 
     from framework import cache
     from framework.error import NOT_FOUND, Error
@@ -27,6 +30,11 @@ HANDLERS = """
     def run(name):
         RUNS[name] += 1
         return RUNS[name]
+"""
+
+HANDLERS = (
+    COUNTING
+    + """
 
     @routes.get('/async')
     @cache.cached(timeout=60)
@@ -102,6 +110,7 @@ HANDLERS = """
         stored = cache.set('direct', 'hello', timeout=60)
         return JSON({'seen': seen, 'stored': stored, 'runs': run('direct')})
 """
+)
 
 
 def runs(client, path, **kwargs):
@@ -219,21 +228,9 @@ def test_hostile_paths_make_bounded_keys(app, client):
 
 
 #: One route per option of ``cached`` that Flask-Caching also has; each counts its runs.
-OPTION_HANDLERS = """
-    from collections import Counter
-
-    import flask
-
-    from framework import cache
-    from framework.response import JSON, Text
-    from framework.router import Routes
-
-    routes = Routes()
-    RUNS = Counter()
-
-    def run(name):
-        RUNS[name] += 1
-        return RUNS[name]
+OPTION_HANDLERS = (
+    COUNTING
+    + """
 
     @routes.get('/unless')
     @cache.cached(unless=lambda: flask.request.headers.get('X-No-Cache') == '1')
@@ -291,6 +288,7 @@ OPTION_HANDLERS = """
     def code_query(request):
         return Text(str(run('code-query')))
 """
+)
 
 
 @pytest.fixture

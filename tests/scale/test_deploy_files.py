@@ -155,31 +155,79 @@ def test_the_health_paths_are_the_frameworks_defaults():
     assert health.DEFAULT_READY_PATH == READY_PATH
 
 
-def _settings() -> set[tuple[str, str]]:
-    names: set[str] = set()
+def _settings() -> dict[tuple[str, str], str]:
+    """Each ``(section, key)`` the files set through ``FRAMEWORK__SECTION__KEY``, with a value
+    they give it (one without compose's ``${...}`` interpolation where there is one)."""
+    variables: dict[str, str] = {}
     for svc in _compose()["services"].values():
-        names.update(svc.get("environment") or {})
+        for name, value in (svc.get("environment") or {}).items():
+            if "${" not in str(value) or name not in variables:
+                variables[name] = str(value)
     for doc in _k8s():
-        names.update(doc.get("data") or {})
-        names.update(doc.get("stringData") or {})
-    found = set()
-    for name in names:
+        for name, value in {**(doc.get("data") or {}), **(doc.get("stringData") or {})}.items():
+            variables.setdefault(name, str(value))
+    found = {}
+    for name, value in variables.items():
         match = SETTING.match(name)
         if match:
-            found.add((match.group(1).lower(), match.group(2).lower()))
+            found[(match.group(1).lower(), match.group(2).lower())] = value
     return found
 
 
-def test_every_setting_variable_names_a_setting_the_framework_reads():
+class _Recording(dict):
+    """A configuration section that notes each key the framework looks up in it."""
+
+    def __init__(self, section: str, values: dict[str, Any], reads: set[tuple[str, str]]) -> None:
+        super().__init__(values)
+        self.section, self.reads = section, reads
+
+    def __getitem__(self, key: str) -> Any:
+        self.reads.add((self.section, key))
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads.add((self.section, key))
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.reads.add((self.section, str(key)))
+        return super().__contains__(key)
+
+
+def test_every_setting_variable_names_a_setting_the_framework_reads(monkeypatch, tmp_path):
+    """The repository's project is built with the files' variables set (its database and
+    Redis swapped for local ones) and asked for its health: every setting they name is
+    looked up in the loaded configuration on the way, and a ``[flask]`` one is in
+    ``app.config``."""
+    from framework import create_app, extension
+
     settings = _settings()
-    assert {("database", "uri"), ("redis", "url"), ("flask", "secret_key")} <= settings
-    sources = "\n".join(p.read_text() for p in (Path(REPO) / "framework").rglob("*.py"))
-    for section, key in settings:
-        if section == "flask":  # [flask] is copied into app.config: any Flask setting
-            assert key.upper() in {"SECRET_KEY", "MAX_CONTENT_LENGTH"}
-            continue
-        assert re.search(rf"""["']{section}["']""", sources), f"[{section}] is read nowhere"
-        assert re.search(rf"""["']{key}["']""", sources), f"[{section}] {key} is read nowhere"
+    assert {("database", "uri"), ("redis", "url"), ("flask", "secret_key")} <= set(settings)
+    settings[("database", "uri")] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    settings[("redis", "url")] = "redis://127.0.0.1:1/0"  # nothing listens: /readyz answers 503
+    settings[("flask", "secret_key")] = "deploy-test-" + "k" * 40
+    for (section, key), value in settings.items():
+        monkeypatch.setenv(f"FRAMEWORK__{section.upper()}__{key.upper()}", value)
+    reads: set[tuple[str, str]] = set()
+    load_config = extension.load_config
+
+    def recording_load_config(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        loaded = load_config(*args, **kwargs)
+        return {name: _Recording(name, values, reads) for name, values in loaded.items()}
+
+    monkeypatch.setattr(extension, "load_config", recording_load_config)
+    app = create_app(REPO)
+    with app.test_client() as client:
+        assert client.get(LIVE_PATH).status_code == 200
+        assert client.get(READY_PATH).status_code == 503
+    with app.app_context():
+        for engine in app.extensions["sqlalchemy"].engines.values():
+            engine.dispose()
+    for (section, key), value in settings.items():
+        if section == "flask":  # [flask] is copied, upper-cased, into app.config
+            assert str(app.config[key.upper()]) == value, key
+        else:
+            assert (section, key) in reads, f"[{section}] {key} is read nowhere"
 
 
 def test_every_server_variable_is_one_gunicorn_conf_reads():

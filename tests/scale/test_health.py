@@ -145,7 +145,8 @@ def test_a_host_application_gets_the_probes_only_when_it_names_them():
     assert client.get("/ready").get_json()["checks"] == {"database": "ok"}
 
 
-def test_ready_fails_when_the_database_is_unreachable(make_route_app):
+def test_ready_fails_when_the_database_is_unreachable(make_route_app, caplog):
+    caplog.set_level(logging.INFO, logger="framework.health")
     closed = free_port()
     app = make_route_app(
         HANDLERS,
@@ -155,6 +156,11 @@ def test_ready_fails_when_the_database_is_unreachable(make_route_app):
     response = client.get("/readyz")
     assert _checks_failed(response) == {"database": "failed"}
     assert "secret" not in response.get_data(as_text=True)
+    warned = [m for m in caplog.messages if m.startswith("readiness check 'database': ")]
+    assert len(warned) == 1 and warned[0].startswith(
+        "readiness check 'database': the database cannot be reached ("
+    )
+    assert "secret" not in warned[0]
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 

@@ -241,93 +241,86 @@ def warnings_of(caplog: Any) -> list[str]:
     return [r.getMessage() for r in ours if r.levelno == logging.WARNING]
 
 
-def test_redis_down_counts_in_memory_with_one_warning(make, caplog):
+@pytest.fixture
+def own_redis() -> Iterator[Any]:
+    """A private ``redis-server`` of this test alone, which it may stop and start again
+    (tests.redisserver); skipped where the binary is absent."""
     from tests.redisserver import private_redis, redis_available
 
     if not redis_available():
         pytest.skip("redis-server is not installed")
     with private_redis() as server:
-        client = make(ratelimit={"default": "2/minute"}, redis={"url": server.url(5)}).test_client()
-        assert client.get("/plain").status_code == 200
-        server.stop()
-        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
-            # counted again from zero in this process's memory, still limited
-            assert statuses(client, "GET", "/plain", 3) == [200, 200, 429]
-        assert len(warnings_of(caplog)) == 1
-        assert "each process counts requests in its own memory" in warnings_of(caplog)[0]
+        yield server
 
 
-def test_redis_down_local_counts_in_redis_again_once_it_answers(make, caplog):
+def test_redis_down_counts_in_memory_with_one_warning(make, caplog, own_redis):
+    client = make(ratelimit={"default": "2/minute"}, redis={"url": own_redis.url(5)}).test_client()
+    assert client.get("/plain").status_code == 200
+    own_redis.stop()
+    with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+        # counted again from zero in this process's memory, still limited
+        assert statuses(client, "GET", "/plain", 3) == [200, 200, 429]
+    assert len(warnings_of(caplog)) == 1
+    assert "each process counts requests in its own memory" in warnings_of(caplog)[0]
+
+
+def test_redis_down_local_counts_in_redis_again_once_it_answers(make, caplog, own_redis):
     import redis
 
     from tests.liveserver import wait_until
-    from tests.redisserver import private_redis, redis_available
 
-    if not redis_available():
-        pytest.skip("redis-server is not installed")
-    with private_redis() as server:
-        client = make(ratelimit={"default": "1000/minute"}, redis={"url": server.url(5)}).test_client()
-        assert client.get("/plain").status_code == 200
-        server.stop()
-        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
-            assert client.get("/plain").status_code == 200  # counted in this process's memory
-            server.start()  # an empty server: nothing persisted
+    client = make(ratelimit={"default": "1000/minute"}, redis={"url": own_redis.url(5)}).test_client()
+    assert client.get("/plain").status_code == 200
+    own_redis.stop()
+    with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+        assert client.get("/plain").status_code == 200  # counted in this process's memory
+        own_redis.start()  # an empty server: nothing persisted
 
-            def counting_in_redis_again() -> bool:
-                assert client.get("/plain").status_code == 200
-                return recovered(caplog)
-
-            # tried again after 1 s, then 2, 4 ... (never on every request while it is away)
-            wait_until(counting_in_redis_again, timeout=60, interval=0.2, what="counting in Redis again")
-        check = redis.Redis.from_url(server.url(5))
-        try:
-            assert check.keys("LIMITS:*"), "the route's counter is back in Redis"
-        finally:
-            check.close()
-
-
-def test_redis_down_with_refuse_answers_503_until_it_is_back(make, caplog):
-    from tests.redisserver import private_redis, redis_available
-
-    if not redis_available():
-        pytest.skip("redis-server is not installed")
-    with private_redis() as server:
-        settings = {"default": "5/minute", "on_redis_down": "refuse"}
-        client = make(ratelimit=settings, redis={"url": server.url(5)}).test_client()
-        assert client.get("/plain").status_code == 200
-        server.stop()
-        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
-            down = [client.get("/plain") for _ in range(2)]
-            assert [r.status_code for r in down] == [503, 503]
-            assert down[0].get_json() == UNAVAILABLE
-            assert client.get("/healthz").status_code == 200  # never limited, never refused
-            server.start()
+        def counting_in_redis_again() -> bool:
             assert client.get("/plain").status_code == 200
-        assert len(warnings_of(caplog)) == 1
-        assert recovered(caplog)
+            return recovered(caplog)
+
+        # tried again after 1 s, then 2, 4 ... (never on every request while it is away)
+        wait_until(counting_in_redis_again, timeout=60, interval=0.2, what="counting in Redis again")
+    check = redis.Redis.from_url(own_redis.url(5))
+    try:
+        assert check.keys("LIMITS:*"), "the route's counter is back in Redis"
+    finally:
+        check.close()
+
+
+def test_redis_down_with_refuse_answers_503_until_it_is_back(make, caplog, own_redis):
+    settings = {"default": "5/minute", "on_redis_down": "refuse"}
+    client = make(ratelimit=settings, redis={"url": own_redis.url(5)}).test_client()
+    assert client.get("/plain").status_code == 200
+    own_redis.stop()
+    with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+        down = [client.get("/plain") for _ in range(2)]
+        assert [r.status_code for r in down] == [503, 503]
+        assert down[0].get_json() == UNAVAILABLE
+        assert client.get("/healthz").status_code == 200  # never limited, never refused
+        own_redis.start()
+        assert client.get("/plain").status_code == 200
+    assert len(warnings_of(caplog)) == 1
+    assert recovered(caplog)
 
 
 @pytest.mark.parametrize("mode,answers", [("local", [200, 200, 429]), ("refuse", [503, 503, 503])])
-def test_hit_counts_its_own_keys_and_follows_on_redis_down(make, caplog, mode, answers):
-    from tests.redisserver import private_redis, redis_available
-
-    if not redis_available():
-        pytest.skip("redis-server is not installed")
-    with private_redis() as server:
-        settings = {"on_redis_down": mode}  # no route limit: hit alone counts
-        client = make(ratelimit=settings, redis={"url": server.url(5)}).test_client()
-        alice, bob = {"X-Account": "alice"}, {"X-Account": "bob"}
-        assert statuses(client, "GET", "/custom", 3, headers=alice) == [200, 200, 429]
-        refused = client.get("/custom", headers=alice)
-        assert refused.get_json() == REFUSED and 1 <= int(refused.headers["Retry-After"]) <= 60
-        assert client.get("/custom", headers=bob).status_code == 200
-        server.stop()
-        with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
-            assert statuses(client, "GET", "/custom", 3, headers=bob) == answers
-            assert len(warnings_of(caplog)) == 1
-            server.start()
-            assert client.get("/custom", headers={"X-Account": "carol"}).status_code == 200
-        assert recovered(caplog)
+def test_hit_counts_its_own_keys_and_follows_on_redis_down(make, caplog, own_redis, mode, answers):
+    settings = {"on_redis_down": mode}  # no route limit: hit alone counts
+    client = make(ratelimit=settings, redis={"url": own_redis.url(5)}).test_client()
+    alice, bob = {"X-Account": "alice"}, {"X-Account": "bob"}
+    assert statuses(client, "GET", "/custom", 3, headers=alice) == [200, 200, 429]
+    refused = client.get("/custom", headers=alice)
+    assert refused.get_json() == REFUSED and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/custom", headers=bob).status_code == 200
+    own_redis.stop()
+    with caplog.at_level(logging.INFO, logger="framework.ratelimit"):
+        assert statuses(client, "GET", "/custom", 3, headers=bob) == answers
+        assert len(warnings_of(caplog)) == 1
+        own_redis.start()
+        assert client.get("/custom", headers={"X-Account": "carol"}).status_code == 200
+    assert recovered(caplog)
 
 
 # ------------------------------------------------------------------ start-up

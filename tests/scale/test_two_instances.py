@@ -16,7 +16,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import requests
 import sqlalchemy as sa
 
 from framework.testing.postgres import require_postgres, temporary_database
-from tests.liveserver import LiveServer, http_get, wait_until
+from tests.liveserver import LiveServer, wait_until
 from tests.scale.conftest import FRAMEWORK, copy_project, run_framework
 
 PASSWORD = "Correct-Horse-9"
@@ -41,7 +41,6 @@ class Harness:
     b: LiveServer
     engine: sa.Engine
     redis: Any
-    others: list[LiveServer] = field(default_factory=list)
 
     def call(self, server: LiveServer, method: str, path: str, **kwargs: Any) -> requests.Response:
         return requests.request(method, server.url + path, timeout=15, **kwargs)
@@ -65,17 +64,6 @@ def _worker_ready(worker: LiveServer) -> bool:
     return " ready." in worker.log_text()
 
 
-def _serving(server: LiveServer) -> bool:
-    """True once ``server`` answers; its output in the error when it exited instead."""
-    if server.returncode is not None:
-        raise RuntimeError(f"instance exited with {server.returncode}:\n{server.log_text()}")
-    try:
-        http_get(server.port, "/scale/pid", timeout=5)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     from tests.redisserver import private_redis, redis_available
@@ -91,17 +79,16 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         servers: list[LiveServer] = []
         try:
-            for _ in range(2):  # both start at once: half the wait
-                servers.append(LiveServer(project, workers=1, threads=2, env=env).launch())
-            for server in servers:
-                wait_until(lambda s=server: _serving(s), timeout=60, what=f"instance on port {server.port}")
+            for _ in range(2):
+                servers.append(LiveServer(project, workers=1, threads=2, env=env, ready_path="/scale/pid"))
+            with ThreadPoolExecutor(2) as starting:  # both start at once: half the wait
+                list(starting.map(lambda server: server.start(wait=60), servers))
             worker = _launch_background(project, env, "worker", "--loglevel=INFO")
             servers.append(worker)
             # beat starts once the worker takes jobs: no backlog of periods run all at once
             wait_until(lambda: _worker_ready(worker), timeout=60, what="framework worker ready")
             servers.append(_launch_background(project, env, "beat"))
-            others = servers[2:]
-            yield Harness(servers[0], servers[1], engine, redis, others)
+            yield Harness(servers[0], servers[1], engine, redis)
         finally:
             # all four stop at once: each waits for its own graceful shutdown
             with ThreadPoolExecutor(max(len(servers), 1)) as stopping:

@@ -6,12 +6,11 @@ and the project's own tests (the docs' TestCase listings) pass against it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 import requests
 
-from tests.helpers import WITHOUT_SUITE_PLUGINS
+from tests.helpers import pytest_command
 from tests.liveserver import LiveServer, wait_until
 
 from .helpers import (
@@ -191,16 +190,7 @@ def test_the_docs_projects_own_tests_pass(prepared, tmp_path):
     with serve("uvicorn", project) as (base, live):
         point_api_tests(project, base.rsplit(":", 1)[1])
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                *WITHOUT_SUITE_PLUGINS,
-                "apps/hello/tests",
-            ],
+            pytest_command("apps/hello/tests"),
             cwd=project,
             env=base_env(),
             capture_output=True,
