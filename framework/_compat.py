@@ -79,12 +79,6 @@ def _running_loop_public() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _running_loop_fast() -> asyncio.AbstractEventLoop | None:
-    # 1.2k instructions a call against 3.8k for the public twin outside a loop (callgrind);
-    # ``use_public_api`` installs the C function itself, without this Python frame
-    return asyncio._get_running_loop()
-
-
 # -------------------------------------------------------------- run a coroutine here
 def _run_until_complete_public(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     return loop.run_until_complete(awaitable)
@@ -194,6 +188,8 @@ def use_public_api(public_only: bool) -> dict[str, bool]:
     supported = _supported()
     for name in supported:
         _fast[name] = supported[name] and not public_only
+    # the fast path is ``asyncio._get_running_loop`` itself, a C function: 1.2k instructions
+    # a call against 3.8k for the public twin outside a loop (callgrind)
     running_loop = asyncio._get_running_loop if _fast["running_loop"] else _running_loop_public
     run_until_complete = (
         _run_until_complete_fast if _fast["run_until_complete"] else _run_until_complete_public

@@ -44,18 +44,13 @@ _PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
 
 def install(fw: Framework, app: Flask) -> None:
     """Health, metrics and the request id for ``app`` (``Framework.init_app`` calls it last)."""
-    from .header_check import HeaderCheck
     from .health import install_health
     from .metrics import install_metrics
     from .request_id import RequestIdMiddleware
 
     install_health(fw, app)
     install_metrics(fw, app)
-    inner = app.wsgi_app
-    if type(inner) is HeaderCheck:  # nothing between them: one layer does both
-        app.wsgi_app = RequestIdMiddleware(inner.app, check_headers=True)  # type: ignore[method-assign]
-    else:
-        app.wsgi_app = RequestIdMiddleware(inner)  # type: ignore[method-assign]
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def operational_path(fw: Framework, section: str, key: str, default: str | None) -> str | None:

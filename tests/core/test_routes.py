@@ -177,3 +177,33 @@ def test_def_handler_raising_answers_the_500_envelope(client):
     assert response.status_code == 500
     assert response.json["status"] == "error"
     assert "boom" not in response.text
+
+
+PLAIN_AND_ASYNC = """
+    from framework.router import Routes
+    from framework.response import Text
+    routes = Routes()
+
+    @routes.post('/plain')
+    def plain(request): return Text('plain ran')
+    @routes.post('/async')
+    async def in_async(request): return Text('async ran')
+"""
+
+
+@pytest.mark.parametrize("path", ["/plain", "/async"])
+def test_host_and_size_refusals_without_middlewares(make_route_app, path):
+    """A ``def`` route with no middleware runs its steps as plain calls, an ``async def``
+    one through the step driver: both refuse a host off the list and a body over the limit
+    before the handler runs."""
+    app = make_route_app(
+        PLAIN_AND_ASYNC,
+        config_extra="[networking]\nallowed_hosts = example.com\n[flask]\nmax_content_length = 8\n",
+    )
+    client = app.test_client()
+    host = {"HTTP_HOST": "example.com"}
+    assert client.post(path, data=b"small", environ_overrides=host).status_code == 200
+    refused = client.post(path, data=b"small", environ_overrides={"HTTP_HOST": "evil.com"})
+    assert (refused.status_code, refused.json["code"]) == (400, 1003)
+    too_large = client.post(path, data=b"x" * 9, environ_overrides=host)
+    assert (too_large.status_code, too_large.json["code"]) == (413, 1005)

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from framework.asgi import to_asgi
+from framework.request_id import ENVIRON_KEY, RequestIdMiddleware
 from tests.asgi.asgi_harness import Conversation, call, http_scope, run_async
 
 HANDLERS = """
@@ -172,3 +173,25 @@ def test_the_asgi_adapters_busy_answer_carries_the_id():
         release.set()
         adapter.pool.shutdown(timeout=5)
     assert refused.status == 503 and refused.headers["x-request-id"] == "busy-1"
+
+
+def test_the_asgi_adapters_500_carries_the_id_the_middleware_chose(caplog):
+    """The adapter picks no id of its own for a request the WSGI call has seen: its 500
+    for an application that raised, and its log line, carry the id the middleware made."""
+    seen: list[str] = []
+
+    def raising(environ, start_response):
+        seen.append(environ[ENVIRON_KEY])
+        raise RuntimeError("boom")
+
+    adapter = to_asgi(RequestIdMiddleware(raising), threads=1)
+    try:
+        with caplog.at_level(logging.ERROR):
+            answer = _asgi_get(adapter, "/")
+    finally:
+        adapter.pool.shutdown(timeout=5)
+    assert answer.status == 500 and _fresh(seen[0])
+    assert answer.headers["x-request-id"] == seen[0]
+    assert [r.request_id for r in caplog.records if "error in the WSGI application" in r.getMessage()] == [
+        seen[0]
+    ]
