@@ -2,8 +2,9 @@
 
 ``ASGI_TEST_EVENTS`` names a file that the ``startup`` and ``shutdown`` hooks (and the
 ``/stuck`` handler) append to. ``ASGI_TEST_THREADS``, ``ASGI_TEST_QUEUE_SIZE``,
-``ASGI_TEST_QUEUE_TIMEOUT`` and ``ASGI_TEST_MAX_BODY`` set the adapter; ``ASGI_TEST_PORT`` is
-the port the server listens on (for handlers that call their own server). ``GET /_pool`` and
+``ASGI_TEST_QUEUE_TIMEOUT`` and ``ASGI_TEST_MAX_BODY`` set the adapter
+(``ASGI_TEST_SELFCALL_TOGETHER``: see ``/selfcall``); ``ASGI_TEST_PORT`` is the port the
+server listens on (for handlers that call their own server). ``GET /_pool`` and
 ``GET /release/<token>`` are answered on the event loop, without a thread.
 """
 
@@ -94,9 +95,19 @@ def create() -> Any:
         """Holds its thread until ``/release/<token>`` (answered on the loop) or 60 s."""
         return {"released": _gate(token).wait(60)}
 
+    # ASGI_TEST_SELFCALL_TOGETHER=N: /selfcall handlers make their inner call only once N of
+    # them run at once (or after 60 s), so a pile-up forms however slowly the clients connect.
+    together_count = int(os.environ.get("ASGI_TEST_SELFCALL_TOGETHER", "0"))
+    together = threading.Barrier(together_count) if together_count else None
+
     @app.get("/selfcall")
     def selfcall() -> Any:
         """Calls this same server, as a handler using its own API would."""
+        if together is not None:
+            try:
+                together.wait(60)
+            except threading.BrokenBarrierError:
+                pass
         conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["ASGI_TEST_PORT"]), timeout=60)
         try:
             conn.request("GET", "/hello-world")

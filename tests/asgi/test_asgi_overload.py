@@ -196,12 +196,13 @@ def test_sigterm_during_a_self_call_pile_up_needs_no_graceful_timeout(start: Any
     # No --timeout-graceful-shutdown: uvicorn waits for every open request. Eight handlers
     # call their own server on four threads; the queue deadline answers their inner calls,
     # so the requests end and so does the server.
-    srv = start(env={"ASGI_TEST_THREADS": "4", "ASGI_TEST_QUEUE_TIMEOUT": "15"}, graceful=None)
+    env = {"ASGI_TEST_THREADS": "4", "ASGI_TEST_QUEUE_TIMEOUT": "15", "ASGI_TEST_SELFCALL_TOGETHER": "4"}
+    srv = start(env=env, graceful=None)
     calls = [in_background(lambda: get(srv.port, "/selfcall")) for _ in range(8)]
-    # Four handlers run; four more requests and the four inner calls wait (all accepted).
-    # A loaded machine may take a while to send all eight, and a waiting inner call leaves
-    # the queue after 15 s (8 s was seen to end the pile-up before it reached six under a
-    # load of 12): a pile-up of six or more is enough to show the point.
+    # Four handlers hold the four threads and only then call in (SELFCALL_TOGETHER: without
+    # it, clients connecting slowly on a busy machine let each inner call take a free thread
+    # and no pile-up formed); four more requests and the four inner calls wait. A waiting
+    # request leaves the queue after 15 s: a pile-up of six or more is enough to show the point.
     wait_until(lambda: pool(srv)["waiting"] >= 6, STEP, what="the inner calls to wait")
     srv.signal(signal.SIGTERM)
     srv.wait(STEP)  # fails the test if uvicorn does not exit after SIGTERM
