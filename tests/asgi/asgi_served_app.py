@@ -11,6 +11,7 @@ server listens on (for handlers that call their own server). ``GET /_pool`` and
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import threading
@@ -95,19 +96,22 @@ def create() -> Any:
         """Holds its thread until ``/release/<token>`` (answered on the loop) or 60 s."""
         return {"released": _gate(token).wait(60)}
 
-    # ASGI_TEST_SELFCALL_TOGETHER=N: /selfcall handlers make their inner call only once N of
-    # them run at once (or after 60 s), so a pile-up forms however slowly the clients connect.
-    together_count = int(os.environ.get("ASGI_TEST_SELFCALL_TOGETHER", "0"))
-    together = threading.Barrier(together_count) if together_count else None
+    # ASGI_TEST_SELFCALL_TOGETHER=N: the first N /selfcall handlers make their inner call only
+    # once all N run (or after 60 s), so a pile-up forms however slowly the clients connect;
+    # later ones call at once (waiting for partners that never come would hold a shutdown).
+    together = int(os.environ.get("ASGI_TEST_SELFCALL_TOGETHER", "0"))
+    arrived = itertools.count(1)
+    all_in = threading.Event()
 
     @app.get("/selfcall")
     def selfcall() -> Any:
         """Calls this same server, as a handler using its own API would."""
-        if together is not None:
-            try:
-                together.wait(60)
-            except threading.BrokenBarrierError:
-                pass
+        if together:
+            place = next(arrived)
+            if place == together:
+                all_in.set()
+            elif place < together:
+                all_in.wait(60)
         conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["ASGI_TEST_PORT"]), timeout=60)
         try:
             conn.request("GET", "/hello-world")
